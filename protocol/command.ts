@@ -1,0 +1,43 @@
+// The command envelope [cp-env-*]: the one schema every sender's payload is validated against.
+import { z } from 'zod';
+import { JOB_ID_RE } from './names.js';
+import { MAX_TTL_MS } from './limits.js';
+
+/** A JSON value an argument or option may hold. */
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const argValue = z.union([scalar, z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+
+export const CommandSchema = z
+  .object({
+    /** Protocol version; absent means 1 [cp-env-1]. */
+    v: z.literal(1).optional(),
+    /** Job id; the agent assigns one when absent and reports it in the first event [cp-env-2]. */
+    id: z.string().regex(JOB_ID_RE, 'id must match [A-Za-z0-9_.-]{1,64}').optional(),
+    /** Command name, e.g. `exec` or a registered custom command [cp-env-3]. */
+    cmd: z.string().min(1).max(64),
+    /** Positional arguments [cp-env-3]. */
+    args: z.array(argValue).max(4096).default([]),
+    /** Named options of the command [cp-env-3]. */
+    opts: z.record(z.string(), argValue).default({}),
+    /** Who sent it: a controller id or any tag [cp-env-4]. */
+    from: z.string().max(128).optional(),
+    /** When it was sent, epoch milliseconds [cp-env-5]. */
+    sentAt: z.number().int().nonnegative().optional(),
+    /** Milliseconds after sentAt past which the command must not run [cp-env-5]. */
+    ttlMs: z.number().int().positive().max(MAX_TTL_MS).optional(),
+    /** Milliseconds the job may run before its process tree is killed [cp-env-7]. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Working directory for this command only [cp-env-8]. */
+    cwd: z.string().min(1).max(4096).optional(),
+    /** Fleet topic only: which hosts must run it [cp-fleet-1]. */
+    target: z.string().min(1).max(1024).optional(),
+    /** Reserved for command signing; agents ignore it for now [cp-env-9]. */
+    sig: z.string().max(4096).optional(),
+  })
+  .strict();
+
+export type Command = z.output<typeof CommandSchema>;
+export type CommandInput = z.input<typeof CommandSchema>;
+
+/** The envelope fields a plain-text command may set with key=value words [cp-text-4]. */
+export const ENVELOPE_TEXT_KEYS = ['id', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'target', 'v'] as const;

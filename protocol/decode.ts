@@ -1,0 +1,80 @@
+// Decoding of received payloads: never throws; returns the command or a typed error that the
+// receiver turns into an event (errors are data on the wire, never a crash).
+import { isUtf8 } from 'node:buffer';
+import { z } from 'zod';
+import { CommandSchema, type Command } from './command.js';
+import { ErrorCodes, type ErrorCode } from './codes.js';
+import { MAX_COMMAND_BYTES } from './limits.js';
+import { isJobId } from './names.js';
+import { parseTextCommand } from './text.js';
+import { JobEventSchema, type JobEvent } from './events.js';
+import { PresenceSchema, type Presence } from './presence.js';
+
+export interface DecodeError {
+  ok: false;
+  error: ErrorCode;
+  code: number;
+  message: string;
+  /** The job id, when one could be read from the payload despite the error. */
+  id?: string;
+}
+export type Decoded<T> = { ok: true; value: T } | DecodeError;
+
+function fail(error: ErrorCode, message: string, id?: string): DecodeError {
+  return { ok: false, error, code: ErrorCodes[error], message, ...(id ? { id } : {}) };
+}
+
+/** One line per zod issue: `args.0: expected string` — what a person needs to fix the payload. */
+export function formatIssues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ');
+}
+
+/** Decodes a command payload: JSON object, or plain text when it does not start with `{` [cp-text-1]. */
+export function decodeCommand(payload: Buffer): Decoded<Command> {
+  if (payload.length > MAX_COMMAND_BYTES) {
+    return fail('TOO_LARGE', `payload is ${payload.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+  }
+  if (!isUtf8(payload)) return fail('MALFORMED', 'payload is not UTF-8 text');
+  const text = payload.toString('utf8').trim();
+  let raw: unknown;
+  if (text.startsWith('{')) {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      return fail('MALFORMED', `payload is not valid JSON: ${(e as Error).message}`);
+    }
+  } else {
+    try {
+      raw = parseTextCommand(text);
+    } catch (e) {
+      return fail('MALFORMED', `text command does not parse: ${(e as Error).message}`);
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('MALFORMED', 'payload must be a JSON object');
+  const rec = raw as Record<string, unknown>;
+  const id = isJobId(rec.id) ? rec.id : undefined;
+  if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${JSON.stringify(rec.v)} is not supported; this agent speaks v=1`, id);
+  const parsed = CommandSchema.safeParse(raw);
+  if (!parsed.success) return fail('BAD_ENVELOPE', formatIssues(parsed.error), id);
+  return { ok: true, value: parsed.data };
+}
+
+function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
+  try {
+    const r = schema.safeParse(JSON.parse(payload.toString('utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decodes a job event; undefined when it is not one (receivers skip and may log it). */
+export function decodeEvent(payload: Buffer): JobEvent | undefined {
+  return decodeJson(payload, JobEventSchema);
+}
+
+/** Decodes a presence message; undefined for an empty (cleared) or invalid one. */
+export function decodePresence(payload: Buffer): Presence | undefined {
+  if (payload.length === 0) return undefined;
+  return decodeJson(payload, PresenceSchema);
+}

@@ -1,0 +1,121 @@
+// Job events [cp-evt-*]: everything an agent says about a job, on conplyent/<host>/job/<id>.
+import { z } from 'zod';
+import { ERROR_CODE_NAMES } from './codes.js';
+
+const base = {
+  v: z.literal(1),
+  host: z.string(),
+  job: z.string(),
+  /** 0, 1, 2… per job; receivers drop duplicates and detect gaps with it [cp-evt-1]. */
+  seq: z.number().int().nonnegative(),
+  /** Agent time of the event, epoch ms. */
+  ts: z.number(),
+};
+
+export const AcceptedEvent = z.object({
+  ...base,
+  type: z.literal('accepted'),
+  cmd: z.string(),
+  args: z.array(z.unknown()),
+  kind: z.enum(['foreground', 'background']),
+  from: z.string().optional(),
+  /** Agent start counter: lets a receiver tell jobs of different agent lives apart. */
+  boot: z.number().int(),
+});
+
+export const OutputEvent = z.object({
+  ...base,
+  type: z.literal('output'),
+  stream: z.enum(['stdout', 'stderr', 'update']),
+  /** The chunk; raw bytes are base64 when `enc` says so [cp-evt-3]. */
+  data: z.string(),
+  enc: z.literal('base64').optional(),
+});
+
+export const ResultEvent = z.object({
+  ...base,
+  type: z.literal('result'),
+  /** 0 success; exec: the process's own exit code; null when killed by a signal [cp-evt-6]. */
+  code: z.number().int().nullable(),
+  signal: z.string().nullable().optional(),
+  durationMs: z.number(),
+  /** How many output events the job sent, so a receiver knows it has them all [cp-evt-4]. */
+  events: z.number().int().nonnegative(),
+  /** The return value of a foreground command (a listing, file info, os facts…). */
+  value: z.unknown().optional(),
+  timedOut: z.boolean().optional(),
+  killed: z.boolean().optional(),
+});
+
+export const ErrorEvent = z.object({
+  ...base,
+  type: z.literal('error'),
+  /** -1 INVALID_PARAMETER or 1 ERROR [cp-evt-6]. */
+  code: z.number().int(),
+  error: z.enum(ERROR_CODE_NAMES),
+  message: z.string(),
+  durationMs: z.number().optional(),
+  events: z.number().int().nonnegative().optional(),
+});
+
+/** Events dropped because the spool bound was exceeded: never a silent hole [cp-evt-7]. */
+export const GapEvent = z.object({
+  ...base,
+  type: z.literal('gap'),
+  droppedEvents: z.number().int().nonnegative(),
+  droppedBytes: z.number().int().nonnegative(),
+  reason: z.string(),
+});
+
+/** The agent died while the job ran; published once by its next start [cp-evt-8]. */
+export const LostEvent = z.object({
+  ...base,
+  type: z.literal('lost'),
+  code: z.number().int(),
+  message: z.string(),
+  boot: z.number().int(),
+});
+
+export const JobEventSchema = z.discriminatedUnion('type', [
+  AcceptedEvent,
+  OutputEvent,
+  ResultEvent,
+  ErrorEvent,
+  GapEvent,
+  LostEvent,
+]);
+
+export type JobEvent = z.infer<typeof JobEventSchema>;
+export type JobEventType = JobEvent['type'];
+export type ResultEventT = z.infer<typeof ResultEvent>;
+export type ErrorEventT = z.infer<typeof ErrorEvent>;
+export type OutputEventT = z.infer<typeof OutputEvent>;
+
+/** Terminal events end a job; each job has exactly one [cp-evt-5]. */
+export const TERMINAL_TYPES: ReadonlySet<JobEventType> = new Set(['result', 'error', 'lost']);
+
+export function isTerminal(ev: Pick<JobEvent, 'type'>): boolean {
+  return TERMINAL_TYPES.has(ev.type);
+}
+
+/** Distributes Omit over the union so each event keeps its own fields. */
+type DistOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as a producer writes it: the agent fills v, host, job, seq and ts. */
+export type JobEventBody = DistOmit<JobEvent, 'v' | 'host' | 'job' | 'seq' | 'ts'>;
+
+/** Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5]. */
+export const AgentNoticeSchema = z.object({
+  v: z.literal(1),
+  host: z.string(),
+  ts: z.number(),
+  type: z.enum(['error', 'duplicate']),
+  error: z.enum(ERROR_CODE_NAMES).optional(),
+  message: z.string(),
+  /** The job id when one could be read (duplicates). */
+  job: z.string().optional(),
+  /** The topic the payload came in on. */
+  topic: z.string(),
+  /** The first 200 bytes of the payload, for the sender to recognise it. */
+  excerpt: z.string().optional(),
+});
+export type AgentNotice = z.infer<typeof AgentNoticeSchema>;

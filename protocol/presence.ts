@@ -1,0 +1,50 @@
+// Presence [cp-presence-*]: the retained conplyent/<host>/status message.
+import { z } from 'zod';
+
+export const CommandInfoSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['foreground', 'background']),
+  /** Argument hint for people and editors, e.g. `<path> [--recursive]`. */
+  usage: z.string().optional(),
+  summary: z.string().optional(),
+});
+export type CommandInfo = z.infer<typeof CommandInfoSchema>;
+
+export const FactsSchema = z.object({
+  os: z.string(),
+  platform: z.string(),
+  release: z.string(),
+  arch: z.string(),
+  hostname: z.string(),
+  agentVersion: z.string(),
+  nodeVersion: z.string(),
+});
+export type Facts = z.infer<typeof FactsSchema>;
+
+export const PresenceSchema = z.object({
+  v: z.literal(1),
+  host: z.string(),
+  online: z.boolean(),
+  /**
+   * Incarnation [cp-presence-3]: `boot` counts agent starts, `conn` counts connections within a
+   * start. (boot, conn) only grows, so a receiver ignores any status older than the newest it
+   * has seen: a late Last Will of an old connection never overrides a newer "online".
+   */
+  boot: z.number().int().nonnegative(),
+  conn: z.number().int().nonnegative(),
+  /** Epoch ms since when this state holds; null in a Last Will (the broker sends it, not us). */
+  since: z.number().nullable(),
+  /** When this agent process started, epoch ms. */
+  startedAt: z.number(),
+  /** offline only: 'will' (connection lost), 'shutdown' (clean stop), 'close_server'. */
+  reason: z.string().optional(),
+  facts: FactsSchema.optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  commands: z.array(CommandInfoSchema).default([]),
+});
+export type Presence = z.infer<typeof PresenceSchema>;
+
+/** True when status `a` is from a later incarnation than `b` (or the same one). */
+export function isNewerOrSame(a: Pick<Presence, 'boot' | 'conn'>, b: Pick<Presence, 'boot' | 'conn'>): boolean {
+  return a.boot > b.boot || (a.boot === b.boot && a.conn >= b.conn);
+}
