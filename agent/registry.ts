@@ -44,8 +44,8 @@ export interface AgentServices {
   replay(job: string, fromSeq: number): Promise<number>;
   /** Kills every job, reports offline and stops the agent once this job's result is out. */
   closeServer(): void;
-  /** The OS power call; injectable so tests never reboot the machine. */
-  power(action: 'reboot' | 'shutdown'): Promise<void>;
+  /** The OS power call (after `delaySec`, default ~1 s); injectable so tests never reboot the machine. */
+  power(action: 'reboot' | 'shutdown', delaySec?: number): Promise<void>;
   /** Commands registered on this agent, as announced in presence. */
   commands(): CommandInfo[];
 }
