@@ -1,0 +1,139 @@
+// File content commands: wrfile (binary-safe, chunked uploads by offset), hash, and the background
+// rdfile that streams a file through the job's output with backpressure (never the whole file in memory).
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { MAX_CHUNK_BYTES } from '../../protocol/index.js';
+import { CommandError, type CommandRegistry } from '../registry.js';
+import { count, decodeData, encoding, flag, name, str } from './schemas.js';
+import { onPath, pathError, resolvePath } from './paths.js';
+
+interface WriteOpts {
+  append?: boolean;
+  encoding?: 'utf8' | 'base64';
+  offset?: number;
+  truncate?: boolean;
+}
+
+async function writeData(target: string, bytes: Buffer, o: WriteOpts): Promise<number> {
+  if (o.offset === undefined) {
+    await fs.writeFile(target, bytes, { flag: o.append ? 'a' : 'w' });
+    return (await fs.stat(target)).size;
+  }
+  let fh;
+  try {
+    fh = await fs.open(target, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fh = await fs.open(target, 'w');
+  }
+  try {
+    if (bytes.length > 0) await fh.write(bytes, 0, bytes.length, o.offset);
+    if (o.truncate) await fh.truncate(o.offset + bytes.length);
+    return (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function regularFile(target: string) {
+  const st = await onPath(target, () => fs.stat(target));
+  if (st.isDirectory()) throw new CommandError('PATH', `${target}: is a directory`);
+  return st;
+}
+
+/** The error a job ends with when it was aborted while streaming. */
+function aborted(signal: AbortSignal): CommandError {
+  const reason = signal.reason as { kind?: string } | undefined;
+  return reason?.kind === 'timeout'
+    ? new CommandError('TIMEOUT', 'timed out while reading the file')
+    : new CommandError('CANCELLED', `cancelled (${reason?.kind ?? 'abort'}) while reading the file`);
+}
+
+export function registerFileDataCommands(registry: CommandRegistry): void {
+  registry.register(
+    'foreground',
+    'wrfile',
+    async (ctx) => {
+      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      const o = ctx.opts;
+      if (o.append && (o.offset !== undefined || o.truncate)) {
+        throw new CommandError('BAD_ARGS', 'append=true cannot be combined with offset or truncate');
+      }
+      if (o.truncate && o.offset === undefined) throw new CommandError('BAD_ARGS', 'truncate=true needs an offset (a whole-file write already truncates)');
+      const bytes = decodeData(ctx.args[1], o.encoding);
+      if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
+      const size = await onPath(target, () => writeData(target, bytes, o));
+      return { path: target, bytes: bytes.length, size };
+    },
+    {
+      args: z.tuple([name('path'), str('data')]),
+      opts: z.object({ append: flag, encoding, offset: count('offset').optional(), truncate: flag }).strict(),
+      usage: '<path> <data> [append=true] [encoding=base64] [offset=N] [truncate=true]',
+      summary:
+        'Writes data to a file (replacing it); append=true appends; offset=N writes at byte N for chunked uploads, truncate=true then ends the file there',
+    },
+  );
+
+  registry.register(
+    'foreground',
+    'hash',
+    async (ctx) => {
+      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      await regularFile(target);
+      const h = createHash('sha256');
+      let size = 0;
+      await onPath(target, async () => {
+        for await (const chunk of createReadStream(target, { highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal })) {
+          h.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+        }
+      });
+      return { path: target, size, sha256: h.digest('hex') };
+    },
+    {
+      args: z.tuple([name('path')]),
+      opts: z.object({}).strict(),
+      usage: '<path>',
+      summary: "Returns a file's size and SHA-256 (hex), read in a stream",
+    },
+  );
+
+  registry.register(
+    'background',
+    'rdfile',
+    async (ctx) => {
+      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      const st = await regularFile(target);
+      const start = ctx.opts.offset ?? 0;
+      const length = ctx.opts.length;
+      const h = createHash('sha256');
+      let bytes = 0;
+      if (length !== 0 && (start < st.size || !st.isFile())) {
+        const end = length === undefined ? undefined : start + length - 1;
+        const stream = createReadStream(target, { start, end, highWaterMark: MAX_CHUNK_BYTES });
+        try {
+          // One chunk in flight at a time: the next read waits for the publish window (backpressure).
+          for await (const chunk of stream) {
+            if (ctx.signal.aborted) throw aborted(ctx.signal);
+            h.update(chunk as Buffer);
+            bytes += (chunk as Buffer).length;
+            await ctx.write('stdout', chunk as Buffer);
+          }
+        } catch (err) {
+          throw pathError(err, target);
+        } finally {
+          stream.destroy();
+        }
+      }
+      if (ctx.signal.aborted) throw aborted(ctx.signal);
+      return { path: target, size: st.size, bytes, sha256: h.digest('hex') };
+    },
+    {
+      args: z.tuple([name('path')]),
+      opts: z.object({ offset: count('offset').optional(), length: count('length').optional() }).strict(),
+      usage: '<path> [offset=N] [length=N]',
+      summary: "Streams a file's bytes as stdout output (binary-safe, chunked); returns {path, size, bytes, sha256} of what was sent",
+    },
+  );
+}

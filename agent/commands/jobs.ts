@@ -1,0 +1,93 @@
+// Job commands: talk to other jobs of this agent through the core's job table (jobs, kill,
+// is_alive, send_input, replay). Unknown ids are UNKNOWN_JOB errors, ended jobs NOT_RUNNING.
+import * as os from 'node:os';
+import { z } from 'zod';
+import { CommandError, type CommandRegistry } from '../registry.js';
+import { count, decodeData, encoding, flag, name, str } from './schemas.js';
+
+const jobArg = name('job');
+const noOpts = z.object({}).strict();
+
+/** Accepts `SIGTERM`, `TERM` or `term`; anything that is not a signal of this OS is a clear error. */
+const signalOpt = z
+  .string({ error: 'signal must be a signal name such as SIGTERM' })
+  .transform((s) => (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`))
+  .refine((s) => Object.hasOwn(os.constants.signals, s), { message: 'signal is not a signal name of this OS (e.g. SIGTERM, SIGKILL, SIGINT)' })
+  .transform((s) => s as NodeJS.Signals)
+  .optional();
+
+export function registerJobCommands(registry: CommandRegistry): void {
+  registry.register('foreground', 'jobs', (ctx) => ctx.agent.jobs(), {
+    args: z.tuple([]),
+    opts: noOpts,
+    usage: '',
+    summary: 'Lists running and recent jobs of this agent',
+  });
+
+  registry.register(
+    'foreground',
+    'kill',
+    async (ctx) => {
+      const signal = ctx.opts.signal ?? 'SIGTERM';
+      await ctx.agent.kill(ctx.args[0], signal);
+      return { job: ctx.args[0], signal };
+    },
+    {
+      args: z.tuple([jobArg]),
+      opts: z.object({ signal: signalOpt }).strict(),
+      usage: '<job> [signal=SIGTERM]',
+      summary: "Ends a running job's whole process tree (SIGKILL follows after 3 s if it is still alive)",
+    },
+  );
+
+  registry.register(
+    'foreground',
+    'is_alive',
+    (ctx) => {
+      const job = ctx.agent.jobs().find((j) => j.id === ctx.args[0]);
+      if (!job) throw new CommandError('UNKNOWN_JOB', `no job ${ctx.args[0]} on this agent`);
+      return { job: job.id, alive: job.state === 'running' };
+    },
+    {
+      args: z.tuple([jobArg]),
+      opts: noOpts,
+      usage: '<job>',
+      summary: 'Tells whether a job is still running',
+    },
+  );
+
+  registry.register(
+    'foreground',
+    'send_input',
+    async (ctx) => {
+      const [job, data] = ctx.args;
+      const bytes = decodeData(data, ctx.opts.encoding);
+      if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
+      const payload = ctx.opts.newline ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes;
+      const end = ctx.opts.end ?? false;
+      await ctx.agent.sendInput(job, payload, end);
+      return { job, bytes: payload.length, ended: end };
+    },
+    {
+      args: z.tuple([jobArg, str('data').optional()]).transform(([job, data]) => [job, data ?? ''] as [string, string]),
+      opts: z.object({ end: flag, encoding, newline: flag }).strict(),
+      usage: '<job> [data] [newline=true] [end=true] [encoding=base64]',
+      summary: "Writes data to a running job's stdin; newline=true appends \\n, end=true closes stdin afterwards",
+    },
+  );
+
+  registry.register(
+    'foreground',
+    'replay',
+    async (ctx) => {
+      const [job, from] = ctx.args;
+      return { job, from, replayed: await ctx.agent.replay(job, from) };
+    },
+    {
+      args: z.tuple([jobArg, count('fromSeq').optional()]).transform(([job, from]) => [job, from ?? 0] as [string, number]),
+      opts: noOpts,
+      usage: '<job> [fromSeq=0]',
+      summary: "Publishes a job's stored events again from a sequence number",
+    },
+  );
+}

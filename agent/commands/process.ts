@@ -1,0 +1,107 @@
+// exec: the one background command that runs a program. Argv form without a shell by default
+// (no quoting surprises, no injection), shell form on request; output streamed live with backpressure.
+import { promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
+import { flag, name, str } from './schemas.js';
+import { terminateTree } from './tree-kill.js';
+
+/** Why the core aborted a job (ctx.signal.reason). */
+interface AbortReason {
+  kind?: 'kill' | 'timeout' | 'close';
+  signal?: NodeJS.Signals;
+}
+
+const SPAWN_REASONS: Record<string, string> = {
+  ENOENT: 'program not found',
+  EACCES: 'permission denied (not executable?)',
+  EPERM: 'operation not permitted',
+  ENOEXEC: 'not an executable format',
+  E2BIG: 'argument list too long',
+};
+
+const envValue = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
+
+const execOpts = z
+  .object({
+    shell: flag,
+    env: z.record(z.string().regex(/^[^=\0]+$/, 'environment names must not contain = or NUL'), envValue).optional(),
+  })
+  .strict();
+
+type ExecCtx = CommandContext<[string, ...string[]], z.output<typeof execOpts>>;
+
+/** Reads a stream chunk by chunk; the next read waits for the previous write (backpressure, never buffered whole). */
+async function pump(ctx: ExecCtx, stream: Readable | null | undefined, name: 'stdout' | 'stderr'): Promise<void> {
+  if (!stream) return;
+  for await (const chunk of stream) await ctx.write(name, chunk as Buffer);
+}
+
+async function runExec(ctx: ExecCtx): Promise<Outcome> {
+  const [program, ...args] = ctx.args;
+  // A missing cwd makes spawn report ENOENT as if the program were missing: say what is really wrong.
+  const st = await fs.stat(ctx.cwd).catch(() => undefined);
+  if (!st?.isDirectory()) throw new CommandError('PATH', `${ctx.cwd}: working directory does not exist or is not a directory`);
+  if (ctx.signal.aborted) throw new CommandError('CANCELLED', 'cancelled before the program started');
+
+  const child = execa(program, args, {
+    cwd: ctx.cwd,
+    env: ctx.opts.env,
+    extendEnv: true,
+    shell: ctx.opts.shell ?? false,
+    detached: true, // own process group: kill reaches the whole tree
+    stdin: 'pipe',
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+    encoding: 'buffer',
+    windowsHide: true,
+  });
+  let spawned = false;
+  child.once('spawn', () => (spawned = true));
+  if (child.stdin) {
+    // A program that exits without reading its stdin must not turn a later send_input into a crash.
+    child.stdin.on('error', (err) => ctx.log.debug({ err }, 'stdin closed'));
+    ctx.agent.attachStdin(ctx.job, child.stdin);
+  }
+
+  const onAbort = () => {
+    const reason = ctx.signal.reason as AbortReason | undefined;
+    if (child.pid !== undefined) terminateTree(child.pid, reason?.signal ?? 'SIGTERM');
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  let streamError: unknown;
+  const pumps = Promise.all([pump(ctx, child.stdout, 'stdout'), pump(ctx, child.stderr, 'stderr')]).catch((err) => {
+    // Output can no longer be delivered: stop the program instead of letting it block on a full pipe.
+    streamError = err;
+    if (child.pid !== undefined) terminateTree(child.pid, 'SIGTERM');
+  });
+  const result = await child;
+  await pumps;
+  ctx.signal.removeEventListener('abort', onAbort);
+
+  if (!spawned && result.exitCode === undefined) {
+    const code = String(result.code ?? '');
+    throw new CommandError('SPAWN', `cannot start ${program}: ${SPAWN_REASONS[code] ?? result.originalMessage ?? 'spawn failed'}${code ? ` (${code})` : ''}`);
+  }
+  if (streamError) throw new CommandError('FAILED', `output stream failed: ${(streamError as Error)?.message ?? streamError}`);
+  const reason = ctx.signal.aborted ? (ctx.signal.reason as AbortReason | undefined) : undefined;
+  return new Outcome(result.exitCode ?? null, {
+    signal: result.signal ?? null,
+    timedOut: reason?.kind === 'timeout',
+    killed: reason !== undefined && reason.kind !== 'timeout',
+  });
+}
+
+export function registerProcessCommands(registry: CommandRegistry): void {
+  registry.register('background', 'exec', runExec, {
+    args: z.tuple([name('program')], str('argument')),
+    opts: execOpts,
+    usage: '<program> [args...] [shell=true] [env={...}]',
+    summary:
+      'Runs a program as a background job, streaming stdout/stderr live; stdin stays open for send_input; shell=true runs the joined line through the system shell',
+  });
+}
