@@ -1,0 +1,120 @@
+// BrokerOptions: documented once here, normalised and validated once at the edge (startBroker).
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+
+/** Files of the mqtts listener (PEM). */
+export interface TlsOptions {
+  /** TCP port of the mqtts listener (8883 by convention; 0 = ephemeral). */
+  port: number;
+  /** Certificate chain file (PEM). */
+  cert: string;
+  /** Private key file (PEM). */
+  key: string;
+  /** CA bundle file (PEM): set it to accept client certificates signed by this CA. */
+  ca?: string;
+}
+
+/** The per-IP guard against connection floods: at most `max` new connections per `windowMs`. */
+export interface ConnectRateOptions {
+  max: number;
+  windowMs: number;
+  /**
+   * Loopback is exempt by default: a local process can do worse anyway, and a one-box setup or a
+   * test restarting a broker under hundreds of local agents must not trip it. Default true.
+   */
+  exemptLoopback?: boolean;
+}
+
+/**
+ * Options of {@link startBroker}.
+ * @example
+ * const broker = await startBroker({ host: '0.0.0.0', port: 1883, usersFile: '/etc/conplyent/users.json', dataDir: '/var/lib/conplyent' });
+ */
+export interface BrokerOptions {
+  /** Address to listen on. Default `127.0.0.1`. A non-loopback address needs `usersFile` or `allowUnauthenticated`. */
+  host?: string;
+  /** MQTT TCP port. Default 1883; 0 picks a free port (read it from `RunningBroker.port`). */
+  port?: number;
+  /** MQTT-over-WebSocket port (browsers, Node-RED); any request path is accepted (`ws://host:port/mqtt`). */
+  wsPort?: number;
+  /** mqtts listener. */
+  tls?: TlsOptions;
+  /** Users file (see broker/users-file.ts). When set, every connection must authenticate and the role ACL applies. */
+  usersFile?: string;
+  /** Explicitly allow anyone to connect without a password on a non-loopback host (`--allow-unauthenticated`). */
+  allowUnauthenticated?: boolean;
+  /** Largest MQTT packet accepted, in bytes. A client that sends a larger one is disconnected; others are unaffected. Default 1 MiB. */
+  maxPacketBytes?: number;
+  /** Most simultaneous connections (all listeners together); further ones are closed at once. Default 10000. */
+  maxConnections?: number;
+  /** Per-IP connect-rate guard, or false to disable. Default 100 per 1000 ms, loopback exempt. */
+  connectRate?: ConnectRateOptions | false;
+  /** Directory for persistent state (sessions, queued QoS 1 messages, retained presence). Default: in memory only. */
+  dataDir?: string;
+  /** pino logger; silent when absent (the library never prints). */
+  logger?: Logger;
+}
+
+export type NormalizedOptions = Required<Pick<BrokerOptions, 'host' | 'port' | 'maxPacketBytes' | 'maxConnections'>> &
+  Omit<BrokerOptions, 'host' | 'port' | 'maxPacketBytes' | 'maxConnections' | 'connectRate'> & { connectRate: ConnectRateOptions | false };
+
+export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
+
+/** Loopback means only this machine can connect: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  if (host.startsWith('::ffff:')) return isLoopback(host.slice(7));
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+function port(name: string, v: unknown, allowZero = true): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
+    throw new TypeError(`${name} must be an integer port between ${allowZero ? 0 : 1} and 65535, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function positive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Explains how to secure a broker that would otherwise be open to the network. */
+export class InsecureBrokerError extends Error {
+  readonly code = 'INSECURE_BROKER';
+  constructor(host: string) {
+    super(
+      `refusing to listen on ${host} without authentication: anyone who can reach it could run commands on every agent.\n` +
+        `Add users and pass the users file:\n` +
+        `  conplyent broker user add NAME --role agent        (one per host; NAME is the host name)\n` +
+        `  conplyent broker user add ops --role controller\n` +
+        `  conplyent broker --host ${host} --users FILE\n` +
+        `or, on a network you trust completely, say so with --allow-unauthenticated.`,
+    );
+    this.name = 'InsecureBrokerError';
+  }
+}
+
+export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
+  const host = opts.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) throw new TypeError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
+  const out: NormalizedOptions = {
+    ...opts,
+    host,
+    port: port('port', opts.port ?? 1883),
+    maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
+    maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
+    connectRate: opts.connectRate === false ? false : { max: 100, windowMs: 1000, exemptLoopback: true, ...opts.connectRate },
+  };
+  if (out.connectRate) {
+    positive('connectRate.max', out.connectRate.max);
+    positive('connectRate.windowMs', out.connectRate.windowMs);
+  }
+  if (opts.wsPort !== undefined) port('wsPort', opts.wsPort);
+  if (opts.tls) {
+    port('tls.port', opts.tls.port);
+    for (const k of ['cert', 'key'] as const) if (typeof opts.tls[k] !== 'string') throw new TypeError(`tls.${k} must be a file path`);
+  }
+  if (!opts.usersFile && !opts.allowUnauthenticated && !isLoopback(host)) throw new InsecureBrokerError(host);
+  return out;
+}

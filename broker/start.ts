@@ -1,0 +1,117 @@
+// startBroker: aedes with our listeners, limits, users and ACL, and optional on-disk state.
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { authHooks, openHooks } from './auth.js';
+import { ConnectionGuard } from './conn-guard.js';
+import { tcpListener, tlsListener, wsListener, type Listener } from './listeners.js';
+import { normalizeOptions, type BrokerOptions } from './options.js';
+import { PacketSizeGuard } from './packet-guard.js';
+import { openPersistence, type AedesPersistence } from './persistence.js';
+
+/** A broker that is listening; `close()` stops the listeners, disconnects clients and flushes state. */
+export interface RunningBroker {
+  aedes: Aedes;
+  /** The bound MQTT TCP port (useful with port 0). */
+  port: number;
+  wsPort?: number;
+  tlsPort?: number;
+  /** `mqtt://host:port` of the TCP listener. */
+  url: string;
+  close(): Promise<void>;
+}
+
+type ParsingClient = Client & { _parser: { parse(buf: Buffer): unknown } };
+
+/**
+ * Starts the embedded broker.
+ * @example
+ * const broker = await startBroker({ port: 0 });
+ * console.log(broker.url); // mqtt://127.0.0.1:40123
+ * await broker.close();
+ */
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const opts = normalizeOptions(options);
+  const log = opts.logger?.child({ part: 'broker' });
+  const persistence: AedesPersistence | undefined = opts.dataDir ? await openPersistence(opts.dataDir) : undefined;
+  const hooks = opts.usersFile ? authHooks(opts.usersFile, log) : openHooks();
+  const aedesOpts: AedesOptions = {
+    ...hooks,
+    persistence,
+    // Host names are up to 64 characters; MQTT 3.1's 23-character client id limit would refuse them.
+    maxClientsIdLength: 128,
+    // conplyent topics have at most 4 levels; nobody needs 100.
+    maxTopicLevels: 16,
+    connectTimeout: 10_000,
+  };
+  let aedes: Aedes;
+  try {
+    aedes = await Aedes.createBroker(aedesOpts);
+  } catch (e) {
+    await persistence?.destroy().catch(() => {});
+    throw e;
+  }
+  aedes.on('clientError', (client, err) => log?.debug({ client: client?.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (client, err) => log?.debug({ err: err.message }, 'connection error'));
+
+  const guard = new ConnectionGuard(opts.maxConnections, opts.connectRate);
+  const streams = new Set<Duplex>();
+  const accept = (stream: Duplex, socket: Socket, req?: IncomingMessage) => {
+    const admitted = guard.admit(socket.remoteAddress);
+    if (!admitted.ok) {
+      log?.warn({ ip: socket.remoteAddress }, admitted.reason);
+      stream.destroy();
+      socket.destroy();
+      return;
+    }
+    streams.add(stream);
+    stream.once('close', () => {
+      streams.delete(stream);
+      admitted.release();
+    });
+    const client = aedes.handle(stream, req) as ParsingClient;
+    const sizeGuard = new PacketSizeGuard(opts.maxPacketBytes);
+    const parser = client._parser;
+    const parse = parser.parse.bind(parser);
+    parser.parse = (buf: Buffer) => {
+      const verdict = sizeGuard.feed(buf);
+      if (verdict.ok) return parse(buf);
+      log?.warn({ client: client.id, ip: socket.remoteAddress }, verdict.reason);
+      client.emit('error', new Error(verdict.reason));
+      stream.destroy();
+      return 0;
+    };
+  };
+
+  const listeners: Listener[] = [];
+  const closeAll = async () => {
+    await Promise.all(listeners.map((l) => l.close()));
+    // Sockets that never sent CONNECT are not aedes clients: end them too, or close() would wait on them.
+    for (const s of streams) s.destroy();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await persistence?.destroy().catch(() => {});
+  };
+  try {
+    const tcp = await tcpListener(opts.host, opts.port, accept);
+    listeners.push(tcp);
+    const ws = opts.wsPort !== undefined ? await wsListener(opts.host, opts.wsPort, opts.maxPacketBytes, accept) : undefined;
+    if (ws) listeners.push(ws);
+    const tls = opts.tls ? await tlsListener(opts.host, opts.tls, accept) : undefined;
+    if (tls) listeners.push(tls);
+    const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    log?.info({ port: tcp.port, wsPort: ws?.port, tlsPort: tls?.port, auth: Boolean(opts.usersFile), dataDir: opts.dataDir }, 'broker listening');
+    let closing: Promise<void> | undefined;
+    return {
+      aedes,
+      port: tcp.port,
+      wsPort: ws?.port,
+      tlsPort: tls?.port,
+      url: `mqtt://${urlHost}:${tcp.port}`,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,33 @@
+// The test brokers themselves: every kind starts on a loopback port, carries MQTT, and restarts on the same port.
+import mqtt from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+
+async function roundTrip(url: string): Promise<string> {
+  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000 });
+  (client.stream as any)?.setNoDelay?.(true);
+  try {
+    const got = new Promise<string>((resolve) => client.on('message', (_t, p) => resolve(p.toString())));
+    await client.subscribeAsync('conplyent/h1/status', { qos: 1 });
+    await client.publishAsync('conplyent/h1/status', 'hello', { qos: 1 });
+    return await got;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+describe.each(brokerKinds())('test broker %s', (kind) => {
+  let broker: TestBroker | undefined;
+  afterAll(async () => broker?.stop());
+
+  it('listens on a loopback port and carries messages', async () => {
+    broker = await startBrokerKind(kind);
+    expect(broker.url).toBe(`mqtt://127.0.0.1:${broker.port}`);
+    expect(await roundTrip(broker.url)).toBe('hello');
+  });
+
+  it('restarts on the same port', async () => {
+    await broker!.restart();
+    expect(await roundTrip(broker!.url)).toBe('hello');
+  });
+});

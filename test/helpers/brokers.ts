@@ -1,0 +1,212 @@
+// Real brokers for tests: the embedded aedes broker (broker/) and Mosquitto as a child process, each on
+// a free loopback port, with the same handle so suites can run `describe.each(brokerKinds())`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addUser, startBroker, type BrokerOptions, type RunningBroker } from '../../broker/index.js';
+import { mosquittoConf, writeAuthFiles, type MosquittoUser } from './mosquitto.js';
+
+export type BrokerKind = 'aedes' | 'mosquitto';
+export type TestUser = MosquittoUser;
+
+export interface TestBroker {
+  name: BrokerKind;
+  /** mqtt://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port; keeps persisted state when persistence is configured. */
+  restart(): Promise<void>;
+}
+
+export interface AedesTestOptions extends Omit<BrokerOptions, 'host' | 'usersFile'> {
+  users?: TestUser[];
+}
+
+export interface MosquittoTestOptions {
+  users?: TestUser[];
+  /** Turns on `persistence true` with this location. */
+  persistenceDir?: string;
+  port?: number;
+}
+
+export type StartOptions = AedesTestOptions & MosquittoTestOptions;
+
+export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+const HOST = '127.0.0.1';
+const WAIT_MS = 10_000;
+
+export function mosquittoAvailable(): boolean {
+  return existsSync(MOSQUITTO_BIN);
+}
+
+let skipNoticePrinted = false;
+
+/** The broker kinds to test against. Without Mosquitto: aedes only, with one visible line; in CI a failure. */
+export function brokerKinds(): BrokerKind[] {
+  if (mosquittoAvailable()) return ['aedes', 'mosquitto'];
+  if (process.env.CI === 'true') throw new Error(`mosquitto not installed (${MOSQUITTO_BIN} missing): CI must run the Mosquitto suites`);
+  if (!skipNoticePrinted) {
+    skipNoticePrinted = true;
+    console.warn('mosquitto not installed: Mosquitto runs skipped');
+  }
+  return ['aedes'];
+}
+
+export function startBrokerKind(kind: BrokerKind, opts: StartOptions = {}): Promise<TestBroker> {
+  if (kind === 'aedes') return startAedes(opts);
+  if (kind === 'mosquitto') return startMosquitto(opts);
+  throw new TypeError(`unknown broker kind ${String(kind)}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ port, host: HOST });
+    s.setTimeout(500);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The embedded broker from broker/, on 127.0.0.1 (port 0 = free port unless opts.port). */
+export async function startAedes(opts: AedesTestOptions = {}): Promise<TestBroker> {
+  const { users, ...rest } = opts;
+  let usersDir: string | undefined;
+  let usersFile: string | undefined;
+  if (users?.length) {
+    usersDir = mkdtempSync(join(tmpdir(), 'conplyent-users-'));
+    usersFile = join(usersDir, 'users.json');
+    for (const u of users) await addUser(usersFile, u.username, u.role, u.password);
+  }
+  const launch = (port: number) => startBroker({ ...rest, host: HOST, port, usersFile });
+  let broker: RunningBroker | undefined = await launch(opts.port ?? 0);
+  const port = broker.port;
+  const stopBroker = async () => {
+    const b = broker;
+    broker = undefined;
+    await b?.close();
+  };
+  return {
+    name: 'aedes',
+    url: `mqtt://${HOST}:${port}`,
+    port,
+    stop: async () => {
+      await stopBroker();
+      if (usersDir) rmSync(usersDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await stopBroker();
+      // The port was ours a moment ago; retry briefly in case the OS has not released it yet.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          broker = await launch(port);
+          return;
+        } catch (e) {
+          if (attempt >= 20) throw e;
+          await sleep(100);
+        }
+      }
+    },
+  };
+}
+
+/** Mosquitto as a child process with a generated config; users get a password file and the role ACL. */
+export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<TestBroker> {
+  if (!mosquittoAvailable()) throw new Error(`mosquitto not installed (${MOSQUITTO_BIN} missing)`);
+  const dir = mkdtempSync(join(tmpdir(), 'conplyent-mosquitto-'));
+  const auth = opts.users?.length ? writeAuthFiles(dir, opts.users) : undefined;
+  const confFile = join(dir, 'mosquitto.conf');
+  const writeConf = (port: number) =>
+    writeFileSync(
+      confFile,
+      mosquittoConf({
+        port,
+        bindAddress: HOST,
+        ...auth,
+        persistenceDir: opts.persistenceDir,
+        // As root Mosquitto drops to user "mosquitto", which cannot read our 0600 temp files.
+        runAs: process.getuid?.() === 0 ? 'root' : undefined,
+      }),
+    );
+
+  let child: ChildProcess | undefined;
+  let output = '';
+  const launch = async (port: number): Promise<boolean> => {
+    writeConf(port);
+    output = '';
+    const proc = spawn(MOSQUITTO_BIN, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-8192));
+    proc.stdout!.on('data', keep);
+    proc.stderr!.on('data', keep);
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    const deadline = Date.now() + WAIT_MS;
+    while (Date.now() < deadline) {
+      if (exited) return false;
+      if (await accepts(port)) return true;
+      await sleep(25);
+    }
+    await stopChild();
+    throw new Error(`mosquitto did not accept connections on ${port} within ${WAIT_MS} ms:\n${output}`);
+  };
+  const stopChild = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  let port = opts.port ?? (await freePort());
+  // Another process may take the free port between our probe and Mosquitto's bind: try a few.
+  for (let attempt = 0; !(await launch(port)); attempt++) {
+    if (opts.port !== undefined || attempt >= 3) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`mosquitto exited at start on port ${port}:\n${output}`);
+    }
+    port = await freePort();
+  }
+  return {
+    name: 'mosquitto',
+    url: `mqtt://${HOST}:${port}`,
+    port,
+    stop: async () => {
+      await stopChild();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await stopChild();
+      for (let attempt = 0; !(await launch(port)); attempt++) {
+        if (attempt >= 20) throw new Error(`mosquitto did not restart on port ${port}:\n${output}`);
+        await sleep(100);
+      }
+    },
+  };
+}
