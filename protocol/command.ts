@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { JOB_ID_RE } from './names.js';
 import { MAX_TTL_MS } from './limits.js';
 
-/** A JSON value an argument or option may hold. */
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const argValue = z.union([scalar, z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+/** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
+const argValue = z.unknown();
 
 export const CommandSchema = z
   .object({

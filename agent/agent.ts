@@ -1,0 +1,285 @@
+// The agent: one connection, one state directory, one command registry, one outbox. It turns
+// commands into jobs and jobs into events, and keeps its presence honest.
+import { EventEmitter } from 'node:events';
+import { resolve as resolvePath } from 'node:path';
+import type { Logger } from 'pino';
+import { ErrorCodes, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { AgentConnection } from './connection.js';
+import { judge } from './dispatch.js';
+import { Job, type AbortReason } from './job.js';
+import { Outbox } from './outbox.js';
+import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './options.js';
+import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
+import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
+import { StateDir } from './state.js';
+import { registerBuiltins } from './commands/index.js';
+import { defaultPower } from './power.js';
+
+/** Commands whose second run would hurt most: their seen-id record is fsynced. */
+const DURABLE = new Set(['reboot', 'shutdown']);
+
+export class Agent extends EventEmitter {
+  readonly name: string;
+  readonly registry = new CommandRegistry();
+  private readonly o: ResolvedAgentOptions;
+  private readonly log: Logger;
+  private state!: StateDir;
+  private outbox!: Outbox;
+  private conn: AgentConnection | undefined;
+  private presence!: PresenceState;
+  private readonly jobs = new Map<string, Job>();
+  private cwd = process.cwd();
+  private foreground: Promise<void> = Promise.resolve();
+  private sweeper: NodeJS.Timeout | undefined;
+  private firstOnline!: Promise<void>;
+  private markOnline!: () => void;
+  private stopped = false;
+
+  constructor(options: AgentOptions) {
+    super();
+    this.o = resolveAgentOptions(options);
+    this.name = this.o.name;
+    this.log = this.o.logger.child({ host: this.name });
+    registerBuiltins(this.registry);
+  }
+
+  /** Registers a foreground command: it runs in order with the other foreground commands. */
+  registerCommand<A = unknown[], O = Record<string, unknown>>(name: string, handler: Handler<A, O>, options?: CommandOptions<A, O>): this {
+    this.registry.register('foreground', name, handler, options);
+    return this;
+  }
+
+  /** Registers a background command: a job that runs beside everything else, listed by `jobs`, killable. */
+  registerBackgroundCommand<A = unknown[], O = Record<string, unknown>>(name: string, handler: Handler<A, O>, options?: CommandOptions<A, O>): this {
+    this.registry.register('background', name, handler, options);
+    return this;
+  }
+
+  get boot(): number {
+    return this.presence.boot;
+  }
+
+  get connected(): boolean {
+    return this.conn?.connected ?? false;
+  }
+
+  /** Connects and resolves once the agent is online (subscribed, presence published). */
+  async start(): Promise<void> {
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs);
+    this.presence = {
+      host: this.name,
+      boot: this.state.nextBoot(),
+      conn: 1,
+      startedAt: Date.now(),
+      labels: this.o.labels,
+      commands: () => this.registry.list(),
+    };
+    this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir);
+    this.firstOnline = new Promise((r) => (this.markOnline = r));
+    this.reportLostJobs();
+    this.conn = new AgentConnection(this.o, {
+      will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
+      onConnect: (sessionPresent) => void this.onConnect(sessionPresent),
+      onClose: () => {
+        this.presence.conn++; // the next connection is a new incarnation [cp-presence-3]
+        this.outbox.wakeAll();
+      },
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+    });
+    this.sweeper = setInterval(() => {
+      this.outbox.sweep();
+      this.state.prune();
+      for (const [id, job] of this.jobs) if (!job.running && !this.outbox.get(id)) this.jobs.delete(id);
+    }, 30_000);
+    this.sweeper.unref();
+    await this.firstOnline;
+  }
+
+  private async onConnect(sessionPresent: boolean): Promise<void> {
+    try {
+      // [cp-conn-4] a broker without our session (restarted, state lost) has no subscriptions for us.
+      if (!sessionPresent || !this.subscribedOnce) {
+        await this.conn!.subscribe([topics.cmd(this.name), topics.fleetCmd(), topics.status(this.name)]);
+        this.subscribedOnce = true;
+      }
+      await this.publishOnline();
+      this.outbox.pumpAll();
+      this.log.info({ boot: this.presence.boot, conn: this.presence.conn, sessionPresent }, 'online');
+      this.emit('online');
+      this.markOnline();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
+      this.emit('error', err);
+    }
+  }
+  private subscribedOnce = false;
+
+  private publishOnline(): Promise<void> {
+    return this.conn!.publish(topics.status(this.name), JSON.stringify(onlinePresence(this.presence)), true);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      if (topic === topics.status(this.name)) return this.onOwnStatus(payload);
+      this.accept(topic, payload);
+    } catch (err) {
+      // Nothing a sender does may take the agent down; log and keep serving.
+      this.log.error({ err, topic }, 'failed to handle a message');
+    }
+  }
+
+  /**
+   * A Will of an older connection can reach the broker after our "online" (the broker noticed the
+   * old link's death late). The retained status then says offline while we are here: say online again.
+   */
+  private onOwnStatus(payload: Buffer): void {
+    const p = decodePresence(payload);
+    if (!p || p.online || !this.connected) return;
+    const mine = { boot: this.presence.boot, conn: this.presence.conn };
+    if (p.boot === mine.boot && p.conn === mine.conn) return;
+    if (isNewerOrSame(p, mine)) {
+      this.log.error({ other: p }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
+      return;
+    }
+    this.log.info({ stale: { boot: p.boot, conn: p.conn } }, 'stale Last Will overwrote presence; republishing online');
+    void this.publishOnline().catch(() => undefined);
+  }
+
+  private accept(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const v = judge(
+      {
+        host: this.name,
+        labels: this.o.labels,
+        clockSkewMs: this.o.clockSkewMs,
+        lookup: (n) => this.registry.get(n),
+        known: () => this.registry.list().map((c) => c.name),
+        hasSeen: (id) => this.state.hasSeen(id),
+        now: Date.now,
+      },
+      topic,
+      payload,
+    );
+    switch (v.kind) {
+      case 'ignore':
+        return;
+      case 'notice':
+        return this.notice({ type: 'error', error: v.error, message: v.message, topic, excerpt: payload.subarray(0, 200).toString('utf8') });
+      case 'duplicate':
+        // [cp-dedupe-1] a redelivered or retried id never runs twice; its first run's events stand.
+        return this.notice({ type: 'duplicate', job: v.id, message: `job ${v.id} was already received; not run again (use replay to get its events)`, topic });
+      case 'reject': {
+        this.state.markSeen(v.id);
+        const log = this.outbox.open(this.name, v.id);
+        this.outbox.append(log, { type: 'error', code: ErrorCodes[v.error], error: v.error, message: v.message, durationMs: 0, events: 0 });
+        return;
+      }
+      case 'run':
+        return this.startJob(v.id, v.def, v.args, v.opts, v.command);
+    }
+  }
+
+  private startJob(id: string, def: import('./registry.js').CommandDef, args: unknown[], opts: unknown, command: import('../protocol/index.js').Command): void {
+    this.state.markSeen(id, DURABLE.has(def.name));
+    this.state.recordJob({ id, cmd: def.name, args, startedAt: Date.now(), boot: this.presence.boot });
+    const log = this.outbox.open(this.name, id);
+    log.onTerminalAcked = () => this.state.forgetJob(id);
+    const job = new Job(id, def, args, log, this.outbox, this.log.child({ job: id }));
+    this.jobs.set(id, job);
+    this.outbox.append(log, { type: 'accepted', cmd: def.name, args, kind: def.kind, boot: this.presence.boot, ...(command.from ? { from: command.from } : {}) });
+    const run = () =>
+      job.run({
+        host: this.name,
+        opts,
+        cwd: command.cwd ? resolvePath(this.cwd, command.cwd) : this.cwd,
+        timeoutMs: command.timeoutMs,
+        agent: this.services,
+      });
+    if (def.kind === 'background') void run();
+    else this.foreground = this.foreground.then(run, run); // foreground commands keep their order (cd, then ls)
+  }
+
+  private notice(n: Omit<AgentNotice, 'v' | 'host' | 'ts'>): void {
+    if (!this.connected) return;
+    const body: AgentNotice = { v: PROTOCOL_VERSION, host: this.name, ts: Date.now(), ...n };
+    void this.conn!.publish(topics.errors(this.name), JSON.stringify(body)).catch(() => undefined);
+  }
+
+  /** Jobs a previous life left running: each is reported lost once, never run again [cp-evt-8]. */
+  private reportLostJobs(): void {
+    for (const rec of this.state.unfinishedJobs()) {
+      const log = this.outbox.open(this.name, rec.id, 1);
+      log.onTerminalAcked = () => this.state.forgetJob(rec.id);
+      this.outbox.append(log, {
+        type: 'lost',
+        code: ErrorCodes.LOST,
+        message: `the agent stopped (crash, kill or power loss) while ${rec.cmd} ran; it was not run again`,
+        boot: this.presence.boot,
+      });
+    }
+  }
+
+  private readonly services: AgentServices = {
+    getCwd: () => this.cwd,
+    setCwd: (dir) => {
+      this.cwd = dir;
+    },
+    jobs: () => [...this.jobs.values()].map((j) => j.info()),
+    sendInput: async (id, data, end) => {
+      const job = this.liveJob(id);
+      if (!job.stdin) throw new CommandError('NOT_RUNNING', `job ${id} takes no input`);
+      const stdin = job.stdin;
+      await new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(new CommandError('FAILED', err.message)) : resolve())));
+      if (end) stdin.end();
+    },
+    kill: async (id, signal = 'SIGTERM') => {
+      this.liveJob(id).abort({ kind: 'kill', signal });
+    },
+    attachStdin: (id, stdin) => {
+      const job = this.jobs.get(id);
+      if (job) job.stdin = stdin;
+    },
+    replay: async (id, fromSeq) => {
+      const log = this.outbox.get(id);
+      if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
+      const r = await this.outbox.replay(log, fromSeq);
+      return r.replayed;
+    },
+    closeServer: () => {
+      setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
+    },
+    power: (action) => (this.o.power ?? defaultPower)(action, 1),
+    commands: () => this.registry.list(),
+  };
+
+  private liveJob(id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job) throw new CommandError('UNKNOWN_JOB', `no job ${id} on ${this.name}`);
+    if (!job.running) throw new CommandError('NOT_RUNNING', `job ${id} has already ended (exit code ${job.code})`);
+    return job;
+  }
+
+  /** Kills running jobs, publishes their terminal events and offline presence, and disconnects. */
+  async stop(reason: 'shutdown' | 'close_server' = 'shutdown'): Promise<void> {
+    if (this.stopped || !this.conn) return;
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    const reasonObj: AbortReason = { kind: 'close', signal: 'SIGTERM' };
+    for (const job of this.jobs.values()) if (job.running) job.abort(reasonObj);
+    const until = Date.now() + 4_000;
+    while ([...this.jobs.values()].some((j) => j.running) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    for (const job of this.jobs.values()) if (job.running) job.fail('CANCELLED', `the agent stopped (${reason})`);
+    await this.outbox.drain(2_000);
+    if (this.connected) {
+      await Promise.race([
+        this.conn.publish(topics.status(this.name), JSON.stringify(offlinePresence(this.presence, reason)), true),
+        new Promise((r) => setTimeout(r, 2_000)),
+      ]).catch(() => undefined);
+    }
+    await this.conn.end();
+    this.log.info({ reason }, 'agent stopped');
+  }
+}
+
+/** The one error code type handlers may throw, re-exported for plugins. */
+export type { ErrorCode };

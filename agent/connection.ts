@@ -1,0 +1,108 @@
+// The agent's one MQTT connection: dials out only (works behind NAT), fixed client id, persistent
+// session, TCP_NODELAY on every socket, our own reconnect schedule (exponential backoff with full
+// jitter, so a thousand agents do not stampede a restarted broker [cp-conn-2]).
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { ResolvedAgentOptions } from './options.js';
+
+export interface ConnectionHooks {
+  /** Before every connection attempt: the Will of that attempt is taken from here. */
+  will(): { topic: string; payload: Buffer };
+  onConnect(sessionPresent: boolean): void;
+  onClose(): void;
+  onMessage(topic: string, payload: Buffer): void;
+}
+
+/** Full jitter: a uniformly random delay in [0, min(max, base * 2^attempt)]. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)));
+}
+
+export class AgentConnection {
+  readonly client: MqttClient;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly o: ResolvedAgentOptions,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    const w = hooks.will();
+    const opts: IClientOptions = {
+      clientId: o.name, // [cp-conn-1] with auth, the broker requires client id == user name == host
+      clean: false,
+      protocolVersion: 4,
+      keepalive: o.keepaliveSec,
+      reconnectPeriod: 0, // we schedule reconnects ourselves, with jitter
+      resubscribe: false, // we resubscribe ourselves when the broker has no session
+      connectTimeout: 10_000,
+      username: o.username,
+      password: o.password,
+      rejectUnauthorized: !o.insecure,
+      will: { topic: w.topic, payload: w.payload, qos: 1, retain: true },
+      ...(o.ca ? { ca: readFileSync(o.ca) } : {}),
+      ...(o.cert ? { cert: readFileSync(o.cert) } : {}),
+      ...(o.key ? { key: readFileSync(o.key) } : {}),
+    };
+    this.client = mqtt.connect(o.broker, opts);
+    this.client.on('connect', (connack) => {
+      this.attempt = 0;
+      // Nagle would cost 40-90 ms per round trip; every new socket needs it again [cp-conn-3].
+      (this.client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
+      hooks.onConnect(connack.sessionPresent);
+    });
+    this.client.on('message', (topic, payload) => hooks.onMessage(topic, payload));
+    this.client.on('close', () => {
+      hooks.onClose();
+      this.scheduleReconnect();
+    });
+    this.client.on('error', (err) => o.logger.warn({ err: err.message }, 'mqtt connection error'));
+    this.client.on('offline', () => o.logger.info('broker unreachable; will retry'));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping || this.timer || this.client.disconnecting) return;
+    const delay = backoffDelay(this.attempt++, this.o.reconnectMinMs, this.o.reconnectMaxMs);
+    this.o.logger.info({ delay, attempt: this.attempt }, 'reconnecting');
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopping) return;
+      const w = this.hooks.will();
+      // mqtt.js builds each CONNECT from options.will: the new attempt carries the new incarnation.
+      this.client.options.will = { topic: w.topic, payload: w.payload, qos: 1, retain: true };
+      this.client.reconnect();
+    }, delay);
+  }
+
+  publish(topic: string, payload: Buffer | string, retain = false): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  subscribe(filters: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.subscribe(
+        filters.map((f) => f),
+        { qos: 1 },
+        (err, granted) => {
+          if (err) return reject(err);
+          const denied = (granted ?? []).filter((g) => g.qos === 128);
+          if (denied.length) return reject(new Error(`broker refused subscriptions: ${denied.map((d) => d.topic).join(', ')}`));
+          resolve();
+        },
+      );
+    });
+  }
+
+  async end(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+  }
+}

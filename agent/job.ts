@@ -1,0 +1,144 @@
+// One running command: its context, its abort controller, and its single terminal event.
+import { isUtf8 } from 'node:buffer';
+import type { Logger } from 'pino';
+import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../protocol/index.js';
+import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from './registry.js';
+import type { JobLog, Outbox } from './outbox.js';
+
+/** Why a job's signal was aborted. */
+export interface AbortReason {
+  kind: 'kill' | 'timeout' | 'close';
+  signal?: NodeJS.Signals;
+}
+
+/** How long a handler may ignore its abort signal before the job is ended without it. */
+const ABORT_GRACE_MS = 5_000;
+
+export class Job {
+  readonly controller = new AbortController();
+  readonly startedAt = Date.now();
+  endedAt: number | undefined;
+  code: number | null | undefined;
+  stdin: NodeJS.WritableStream | undefined;
+  pid: number | undefined;
+  private outputEvents = 0;
+
+  constructor(
+    readonly id: string,
+    readonly def: CommandDef,
+    readonly args: unknown[],
+    readonly log: JobLog,
+    private readonly outbox: Outbox,
+    private readonly logger: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.endedAt === undefined;
+  }
+
+  info(): JobInfo {
+    return {
+      id: this.id,
+      cmd: this.def.name,
+      args: this.args,
+      kind: this.def.kind,
+      state: this.running ? 'running' : 'done',
+      startedAt: this.startedAt,
+      ...(this.endedAt !== undefined ? { endedAt: this.endedAt } : {}),
+      ...(this.pid !== undefined ? { pid: this.pid } : {}),
+      ...(this.code !== undefined ? { code: this.code } : {}),
+    };
+  }
+
+  abort(reason: AbortReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Output in wire-sized chunks; UTF-8 text stays text, anything else is base64 [cp-evt-3]. */
+  async write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void> {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let off = 0; off < buf.length; off += MAX_CHUNK_BYTES) {
+      if (!this.running) return;
+      const piece = buf.subarray(off, off + MAX_CHUNK_BYTES);
+      const text = isUtf8(piece);
+      this.emit({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
+      await this.outbox.room(this.log);
+    }
+  }
+
+  async update(data: unknown): Promise<void> {
+    const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+    let off = 0;
+    do {
+      if (!this.running) return;
+      this.emit({ type: 'output', stream: 'update', data: text.slice(off, off + MAX_CHUNK_BYTES) });
+      await this.outbox.room(this.log);
+      off += MAX_CHUNK_BYTES;
+    } while (off < text.length);
+  }
+
+  private emit(body: JobEventBody): void {
+    if (body.type === 'output' && this.outbox.append(this.log, body)) this.outputEvents++;
+    else if (body.type !== 'output') this.outbox.append(this.log, body);
+  }
+
+  /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
+  finish(body: Extract<JobEventBody, { type: 'result' | 'error' }>): void {
+    if (!this.running) return;
+    this.endedAt = Date.now();
+    this.code = body.code;
+    const durationMs = this.endedAt - this.startedAt;
+    if (body.type === 'result') this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
+    else this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
+  }
+
+  fail(error: ErrorCode, message: string): void {
+    this.finish({ type: 'error', code: ErrorCodes[error], error, message });
+  }
+
+  /** Runs the handler and turns whatever it does into exactly one terminal event. */
+  async run(ctxBase: { host: string; opts: unknown; cwd: string; timeoutMs?: number; agent: AgentServices }): Promise<void> {
+    const ctx: CommandContext<unknown, unknown> = {
+      job: this.id,
+      host: ctxBase.host,
+      args: this.args,
+      opts: ctxBase.opts,
+      cwd: ctxBase.cwd,
+      signal: this.controller.signal,
+      timeoutMs: ctxBase.timeoutMs,
+      log: this.logger,
+      update: (d) => this.update(d),
+      write: (s, c) => this.write(s, c),
+      agent: ctxBase.agent,
+    };
+    const timer = ctxBase.timeoutMs ? setTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
+    // A handler that ignores its signal must not keep the job "running" forever.
+    const onAbort = () => {
+      const grace = setTimeout(() => {
+        const reason = this.controller.signal.reason as AbortReason;
+        if (reason.kind === 'timeout') this.fail('TIMEOUT', `timed out after ${ctxBase.timeoutMs} ms; the handler did not stop`);
+        else this.fail('CANCELLED', `cancelled (${reason.kind}); the handler did not stop`);
+      }, ABORT_GRACE_MS);
+      grace.unref();
+    };
+    this.controller.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const value = await this.def.handler(ctx);
+      if (value instanceof Outcome) {
+        this.finish({ type: 'result', code: value.code, durationMs: 0, events: 0, ...value.fields });
+      } else if (this.controller.signal.aborted && (this.controller.signal.reason as AbortReason).kind === 'timeout') {
+        this.fail('TIMEOUT', `timed out after ${ctxBase.timeoutMs} ms`);
+      } else {
+        this.finish({ type: 'result', code: 0, durationMs: 0, events: 0, ...(value === undefined ? {} : { value }) });
+      }
+    } catch (err) {
+      if (err instanceof CommandError) this.fail(err.error, err.message);
+      else {
+        this.logger.warn({ err }, 'command handler failed');
+        this.fail('FAILED', (err as Error)?.message ?? String(err));
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+}

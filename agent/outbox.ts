@@ -1,0 +1,267 @@
+// Every event of every job passes through here: numbered, kept in order, published with a per-job
+// window (backpressure for the job's output), spooled while the link is down (memory, then disk,
+// bounded: past the bound one explicit gap event, never a silent hole [cp-evt-7]), and kept for
+// `replay` for a while after it was acknowledged [cp-replay-1].
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_EVENT_BYTES, topics, isTerminal, type JobEvent, type JobEventBody } from '../protocol/index.js';
+
+export interface Transport {
+  connected(): boolean;
+  /** Publishes QoS 1 and resolves on PUBACK (across reconnects: the MQTT client resends). */
+  publish(topic: string, payload: Buffer): Promise<void>;
+}
+
+export interface OutboxLimits {
+  windowSize: number;
+  spoolMemoryBytes: number;
+  spoolDiskBytes: number;
+  replayBytes: number;
+  replayRetentionMs: number;
+}
+
+interface Entry {
+  seq: number;
+  len: number;
+  terminal: boolean;
+  buf?: Buffer;
+  /** Offset in the job's spool file when the bytes live on disk. */
+  off?: number;
+}
+
+/** The ordered event log of one job. */
+export class JobLog {
+  readonly entries: Entry[] = [];
+  nextSeq = 0;
+  /** Next seq to hand to the transport. */
+  sent = 0;
+  /** Highest seq acknowledged + 1 (acks arrive in order per job: one MQTT connection, QoS 1). */
+  acked = 0;
+  inflight = 0;
+  ended = false;
+  endedAt = 0;
+  droppedEvents = 0;
+  droppedBytes = 0;
+  fd: number | undefined;
+  fileSize = 0;
+  waiters: (() => void)[] = [];
+  onTerminalAcked?: () => void;
+
+  constructor(
+    readonly host: string,
+    readonly job: string,
+  ) {}
+
+  get firstSeq(): number {
+    return this.entries.length ? this.entries[0].seq : this.nextSeq;
+  }
+}
+
+export class Outbox {
+  private readonly logs = new Map<string, JobLog>();
+  private memUnsent = 0;
+  private memRetained = 0;
+  private disk = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly limits: OutboxLimits,
+    private readonly spoolDir: string,
+  ) {}
+
+  open(host: string, job: string, firstSeq = 0): JobLog {
+    const log = new JobLog(host, job);
+    log.nextSeq = log.sent = log.acked = firstSeq;
+    this.logs.set(job, log);
+    return log;
+  }
+
+  get(job: string): JobLog | undefined {
+    return this.logs.get(job);
+  }
+
+  all(): JobLog[] {
+    return [...this.logs.values()];
+  }
+
+  /**
+   * Appends an event. Returns false when it was dropped (spool full); the next event that fits is
+   * preceded by a gap event counting what was dropped. Terminal events are never dropped.
+   */
+  append(log: JobLog, body: JobEventBody): boolean {
+    if (log.ended) return false;
+    const terminal = isTerminal(body);
+    if (log.droppedEvents > 0 && (terminal || this.fits(256))) {
+      const gap: JobEventBody = { type: 'gap', droppedEvents: log.droppedEvents, droppedBytes: log.droppedBytes, reason: 'spool bound exceeded while disconnected' };
+      log.droppedEvents = log.droppedBytes = 0;
+      this.place(log, this.encode(log, gap), false);
+    }
+    const buf = this.encode(log, body);
+    if (!terminal && !this.fits(buf.length)) {
+      log.nextSeq--; // the seq was not used
+      log.droppedEvents++;
+      log.droppedBytes += buf.length;
+      return false;
+    }
+    this.place(log, buf, terminal);
+    if (terminal) {
+      log.ended = true;
+      log.endedAt = Date.now();
+    }
+    this.pump(log);
+    return true;
+  }
+
+  private encode(log: JobLog, body: JobEventBody): Buffer {
+    const ev = { v: 1, host: log.host, job: log.job, seq: log.nextSeq++, ts: Date.now(), ...body } as JobEvent;
+    let buf = Buffer.from(JSON.stringify(ev));
+    if (buf.length > MAX_EVENT_BYTES) {
+      // Producers chunk output; only an oversized result value can get here. Never truncate silently [cp-limit-3].
+      const { value: _drop, ...rest } = ev as JobEvent & { value?: unknown };
+      buf = Buffer.from(JSON.stringify({ ...rest, valueOmitted: `value was ${buf.length} bytes, over the ${MAX_EVENT_BYTES}-byte event limit` }));
+    }
+    return buf;
+  }
+
+  private fits(len: number): boolean {
+    return this.memUnsent + len <= this.limits.spoolMemoryBytes || this.disk + len <= this.limits.spoolDiskBytes;
+  }
+
+  private place(log: JobLog, buf: Buffer, terminal: boolean): void {
+    const seq = log.nextSeq - 1;
+    if (terminal || this.memUnsent + buf.length <= this.limits.spoolMemoryBytes) {
+      log.entries.push({ seq, len: buf.length, terminal, buf });
+      this.memUnsent += buf.length;
+      return;
+    }
+    log.fd ??= openSync(join(this.spoolDir, `${log.job}.spool`), 'w+');
+    writeSync(log.fd, buf, 0, buf.length, log.fileSize);
+    log.entries.push({ seq, len: buf.length, terminal, off: log.fileSize });
+    log.fileSize += buf.length;
+    this.disk += buf.length;
+  }
+
+  private read(log: JobLog, e: Entry): Buffer {
+    if (e.buf) return e.buf;
+    const out = Buffer.allocUnsafe(e.len);
+    readSync(log.fd!, out, 0, e.len, e.off!);
+    return out;
+  }
+
+  private entry(log: JobLog, seq: number): Entry | undefined {
+    const i = seq - log.firstSeq;
+    return i >= 0 && i < log.entries.length ? log.entries[i] : undefined;
+  }
+
+  /** Hands events to the transport while connected and the job's window has room. */
+  pump(log: JobLog): void {
+    while (this.transport.connected() && log.inflight < this.limits.windowSize && log.sent < log.nextSeq) {
+      const e = this.entry(log, log.sent);
+      log.sent++;
+      if (!e) continue; // evicted while unsent cannot happen (only acked entries are evicted)
+      log.inflight++;
+      const topic = topics.job(log.host, log.job);
+      this.transport.publish(topic, this.read(log, e)).then(
+        () => this.onAck(log, e),
+        () => this.onAck(log, e), // the client was ended: nothing more can be done for it
+      );
+    }
+  }
+
+  /** Publishes everything waiting, e.g. after a reconnect. */
+  pumpAll(): void {
+    for (const log of this.logs.values()) this.pump(log);
+  }
+
+  private onAck(log: JobLog, e: Entry): void {
+    log.inflight--;
+    log.acked = Math.max(log.acked, e.seq + 1);
+    if (e.buf) {
+      this.memUnsent -= e.len;
+      this.memRetained += e.len;
+    }
+    if (e.terminal) log.onTerminalAcked?.();
+    this.evict();
+    this.pump(log);
+    this.wake(log);
+  }
+
+  /** Resolves when the job may produce more output: window open, or offline (then the spool takes it). */
+  room(log: JobLog): Promise<void> {
+    if (!this.transport.connected() || log.nextSeq - log.acked < this.limits.windowSize) return Promise.resolve();
+    return new Promise((resolve) => log.waiters.push(resolve));
+  }
+
+  private wake(log: JobLog): void {
+    if (log.waiters.length && (!this.transport.connected() || log.nextSeq - log.acked < this.limits.windowSize)) {
+      const ws = log.waiters.splice(0);
+      for (const w of ws) w();
+    }
+  }
+
+  /** On disconnect, producers stop waiting for acks: their output goes to the spool. */
+  wakeAll(): void {
+    for (const log of this.logs.values()) this.wake(log);
+  }
+
+  /** Drops the oldest acknowledged events of any job when the replay store is over its bound. */
+  private evict(): void {
+    if (this.memRetained <= this.limits.replayBytes) return;
+    for (const log of this.logs.values()) {
+      while (log.entries.length && log.entries[0].seq < log.acked && this.memRetained > this.limits.replayBytes) {
+        const e = log.entries.shift()!;
+        if (e.buf) this.memRetained -= e.len;
+        else this.disk -= e.len;
+      }
+      if (this.memRetained <= this.limits.replayBytes) return;
+    }
+  }
+
+  /** Forgets finished jobs older than the retention. */
+  sweep(now = Date.now()): void {
+    for (const [id, log] of this.logs) {
+      if (log.ended && log.acked >= log.nextSeq && now - log.endedAt > this.limits.replayRetentionMs) this.drop(id, log);
+    }
+  }
+
+  private drop(id: string, log: JobLog): void {
+    for (const e of log.entries) {
+      if (e.buf) this.memRetained -= e.len;
+      else this.disk -= e.len;
+    }
+    if (log.fd !== undefined) {
+      closeSync(log.fd);
+      rmSync(join(this.spoolDir, `${id}.spool`), { force: true });
+    }
+    this.logs.delete(id);
+  }
+
+  /**
+   * Republishes the acknowledged events of a job from `fromSeq` on its topic [cp-replay-1]. Events not
+   * yet acknowledged are on their way anyway. Returns what was sent and the oldest seq still kept.
+   */
+  async replay(log: JobLog, fromSeq: number): Promise<{ replayed: number; firstAvailable: number }> {
+    const firstAvailable = log.firstSeq;
+    const upTo = log.acked;
+    let replayed = 0;
+    const topic = topics.job(log.host, log.job);
+    const pending: Promise<void>[] = [];
+    for (let seq = Math.max(fromSeq, firstAvailable); seq < upTo; seq++) {
+      const e = this.entry(log, seq);
+      if (!e) continue;
+      pending.push(this.transport.publish(topic, this.read(log, e)).catch(() => undefined));
+      replayed++;
+      if (pending.length >= this.limits.windowSize) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    return { replayed, firstAvailable };
+  }
+
+  /** Resolves when every event handed out so far is acknowledged, or after `ms`. */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && [...this.logs.values()].some((l) => l.acked < l.nextSeq)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Presence payloads [cp-presence-*]: online with facts on every connect, the Last Will for offline,
+// and the incarnation (boot, conn) that keeps a late Will from lying.
+import os from 'node:os';
+import { PROTOCOL_VERSION, type CommandInfo, type Presence } from '../protocol/index.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface PresenceState {
+  host: string;
+  boot: number;
+  conn: number;
+  startedAt: number;
+  labels: Record<string, string>;
+  commands: () => CommandInfo[];
+}
+
+export function facts(): NonNullable<Presence['facts']> {
+  return {
+    os: os.type(),
+    platform: process.platform,
+    release: os.release(),
+    arch: process.arch,
+    hostname: os.hostname(),
+    agentVersion: AGENT_VERSION,
+    nodeVersion: process.version,
+  };
+}
+
+export function onlinePresence(s: PresenceState): Presence {
+  return {
+    v: PROTOCOL_VERSION,
+    host: s.host,
+    online: true,
+    boot: s.boot,
+    conn: s.conn,
+    since: Date.now(),
+    startedAt: s.startedAt,
+    facts: facts(),
+    labels: s.labels,
+    commands: s.commands(),
+  };
+}
+
+/** The Will carries no `since`: the broker publishes it at a time we cannot know. */
+export function offlinePresence(s: PresenceState, reason: 'will' | 'shutdown' | 'close_server'): Presence {
+  return {
+    v: PROTOCOL_VERSION,
+    host: s.host,
+    online: false,
+    boot: s.boot,
+    conn: s.conn,
+    since: reason === 'will' ? null : Date.now(),
+    startedAt: s.startedAt,
+    reason,
+    labels: s.labels,
+    commands: [],
+  };
+}
