@@ -1,0 +1,172 @@
+// Per-host collection of one job's events: duplicates dropped by seq [cp-evt-1], gaps found, the
+// first terminal event kept [cp-evt-5], and the flat HostResult built at the end. Pure: no I/O,
+// so the dedupe and gap rules are unit-tested without a broker.
+import { ErrorCodes, type ErrorCode, type JobEvent } from '../protocol/index.js';
+
+export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'expired' | 'rejected' | 'lost';
+
+/** What could not be recovered: never hidden, always reported [cp-evt-7]. */
+export interface GapInfo {
+  /** Output events we know existed and never received (agent-reported drops included). */
+  droppedEvents: number;
+  /** Bytes the agent reported dropping (0 when only seqs are known to be missing). */
+  droppedBytes: number;
+  /** Sequence numbers that never arrived, even after a replay (first 100). */
+  missingSeqs: number[];
+}
+
+export interface HostResult {
+  host: string;
+  state: HostState;
+  /** Exit code (exec: the process's own); null when killed by a signal or when there is none. */
+  code: number | null;
+  signal: string | null;
+  durationMs: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** The return value of a foreground command. */
+  value?: unknown;
+  /** Why there is no normal result: an error code name and message, or the controller's reason. */
+  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER'; message: string };
+  gap?: GapInfo;
+  timedOut?: boolean;
+  killed?: boolean;
+}
+
+/** Error codes meaning the command was refused before it ran. */
+const REJECTED: ReadonlySet<string> = new Set(
+  (Object.keys(ErrorCodes) as ErrorCode[]).filter((c) => ErrorCodes[c] === ErrorCodes.BAD_ARGS).concat(['CLOCK_SKEW']),
+);
+
+function stateOf(ev: JobEvent): HostState {
+  if (ev.type === 'lost') return 'lost';
+  if (ev.type === 'result') return ev.code === 0 && !ev.timedOut && !ev.killed ? 'ok' : 'failed';
+  if (ev.type === 'error') {
+    if (ev.error === 'EXPIRED') return 'expired';
+    if (ev.error === 'LOST') return 'lost';
+    return REJECTED.has(ev.error) ? 'rejected' : 'error';
+  }
+  return 'error';
+}
+
+export class HostStream {
+  private readonly seen = new Set<number>();
+  private readonly chunks: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
+  private outputs = 0;
+  private reportedDrops = { events: 0, bytes: 0 };
+  terminal?: JobEvent;
+  /** Accepted event, kept for display (cmd, kind). */
+  accepted?: JobEvent;
+  lastHeard = 0;
+
+  constructor(readonly host: string, private readonly keepOutput = true) {}
+
+  /** Takes an event; false for a duplicate (same seq seen) or a second terminal. */
+  accept(ev: JobEvent, now = Date.now()): boolean {
+    if (this.seen.has(ev.seq)) return false;
+    // Exactly one terminal per job: a later `lost` from a restarted agent, or a replayed terminal
+    // under another seq, must not replace the first [cp-evt-5].
+    if (this.terminal && (ev.type === 'result' || ev.type === 'error' || ev.type === 'lost')) return false;
+    this.seen.add(ev.seq);
+    this.lastHeard = now;
+    switch (ev.type) {
+      case 'accepted':
+        this.accepted = ev;
+        break;
+      case 'output':
+        this.outputs++;
+        if (this.keepOutput && ev.stream !== 'update') {
+          this.chunks[ev.stream].push(Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
+        }
+        break;
+      case 'gap':
+        this.reportedDrops.events += ev.droppedEvents;
+        this.reportedDrops.bytes += ev.droppedBytes;
+        break;
+      default:
+        this.terminal = ev;
+    }
+    return true;
+  }
+
+  /** Highest seq such that every seq up to it has arrived; -1 when seq 0 is missing. */
+  contiguousUpTo(): number {
+    let s = -1;
+    while (this.seen.has(s + 1)) s++;
+    return s;
+  }
+
+  /** Seqs below the terminal (or below the highest seen) that never arrived. */
+  missing(): number[] {
+    const top = this.terminal ? this.terminal.seq : Math.max(-1, ...this.seen);
+    const out: number[] = [];
+    for (let s = 0; s < top; s++) if (!this.seen.has(s)) out.push(s);
+    return out;
+  }
+
+  /** Output events the terminal announced but we neither received nor saw reported as dropped. */
+  private unaccountedOutputs(): number {
+    const t = this.terminal;
+    const announced = t && (t.type === 'result' || t.type === 'error') ? t.events : undefined;
+    if (announced === undefined) return 0;
+    return Math.max(0, announced - this.outputs - this.reportedDrops.events);
+  }
+
+  /** Complete: a terminal arrived and nothing before it is missing. */
+  complete(): boolean {
+    return this.terminal !== undefined && this.missing().length === 0 && this.unaccountedOutputs() === 0;
+  }
+
+  /** First seq a replay should start from. */
+  replayFrom(): number {
+    return this.contiguousUpTo() + 1;
+  }
+
+  private gap(): GapInfo | undefined {
+    const missing = this.missing();
+    const dropped = Math.max(missing.length, this.unaccountedOutputs()) + this.reportedDrops.events;
+    if (dropped === 0 && this.reportedDrops.bytes === 0) return undefined;
+    return { droppedEvents: dropped, droppedBytes: this.reportedDrops.bytes, missingSeqs: missing.slice(0, 100) };
+  }
+
+  /** The result from what arrived. Call once the stream is complete or nothing more can be recovered. */
+  result(): HostResult {
+    const t = this.terminal;
+    const base = {
+      host: this.host,
+      stdout: Buffer.concat(this.chunks.stdout),
+      stderr: Buffer.concat(this.chunks.stderr),
+      ...(this.gap() ? { gap: this.gap() } : {}),
+    };
+    if (!t) return { ...base, ...noAnswer(this.host, this.accepted !== undefined) };
+    if (t.type === 'result') {
+      return {
+        ...base,
+        state: stateOf(t),
+        code: t.code,
+        signal: t.signal ?? null,
+        durationMs: t.durationMs,
+        ...(t.value !== undefined ? { value: t.value } : {}),
+        ...(t.timedOut ? { timedOut: true } : {}),
+        ...(t.killed ? { killed: true } : {}),
+      };
+    }
+    if (t.type === 'error') {
+      return { ...base, state: stateOf(t), code: t.code, signal: null, durationMs: t.durationMs ?? null, error: { code: t.error, message: t.message } };
+    }
+    if (t.type === 'lost') {
+      return { ...base, state: 'lost', code: t.code, signal: null, durationMs: null, error: { code: 'LOST', message: t.message } };
+    }
+    return { ...base, state: 'error', code: null, signal: null, durationMs: null };
+  }
+}
+
+function noAnswer(host: string, accepted: boolean): Pick<HostResult, 'state' | 'code' | 'signal' | 'durationMs' | 'error'> {
+  const message = accepted ? `${host} accepted the job but sent no result in time` : `${host} did not answer in time`;
+  return { state: 'no-answer', code: null, signal: null, durationMs: null, error: { code: 'NO_ANSWER', message } };
+}
+
+/** The synthetic result of a host that presence says is offline (the command stays queued for it). */
+export function offlineResult(host: string, message: string): HostResult {
+  return { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message } };
+}

@@ -1,0 +1,9 @@
+// The controller library: what scripts import (`import { connect } from 'conplyent'`).
+export { connect, Fleet, type RunOptions } from './fleet.js';
+export { JobHandle, type JobItem } from './job.js';
+export type { HostResult, HostState, GapInfo } from './collect.js';
+export type { HostInfo, PresenceChange } from './presence.js';
+export type { ConnectOptions } from './connection.js';
+export { resolveTarget, type Target, type Resolution } from './targets.js';
+export { put, get, PUT_CHUNK_BYTES, type PutResult, type GetResult, type TransferProgress } from './transfer.js';
+export { ControllerError, ControllerErrorCodes, type ControllerErrorCode } from './errors.js';

@@ -1,0 +1,206 @@
+// A job on one or many hosts: routes its events into per-host streams, asks for replays when seqs
+// are missing, and settles exactly one HostResult per expected host (plus hosts that answered
+// without being expected). The fleet owns the MQTT side; this file owns the bookkeeping.
+import { EventEmitter } from 'node:events';
+import type { JobEvent } from '../protocol/index.js';
+import { HostStream, offlineResult, type HostResult } from './collect.js';
+
+export type JobItem =
+  | { kind: 'event'; host: string; event: JobEvent }
+  | { kind: 'final'; host: string; result: HostResult };
+
+/** What a job needs from the fleet around it. */
+export interface JobOwner {
+  /** Sends `replay <job> <fromSeq>` to one host; resolves when that command ended (ok or not). */
+  replay(host: string, job: string, fromSeq: number): Promise<HostResult>;
+  /** Sends a control command (kill, send_input) about this job to one host. */
+  control(host: string, cmd: string, args: unknown[]): Promise<HostResult>;
+  /** Called once when every host has settled: unsubscribe and forget the job. */
+  release(job: JobHandle): void;
+}
+
+export interface JobSetup {
+  id: string;
+  cmd: string;
+  expected: string[];
+  offline: string[];
+  unknown: string[];
+  noMatch: boolean;
+  /** No deadline when undefined: wait for every host for as long as it takes. */
+  waitMs?: number;
+  /** After a replay ends, how long to wait for replayed events still in flight. */
+  replayGraceMs?: number;
+  keepOutput?: boolean;
+  /** attach: a failed initial replay with nothing heard settles the host (the job is unknown there). */
+  attach?: boolean;
+}
+
+export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' }]; final: [JobItem & { kind: 'final' }]; done: [HostResult[]] }> implements AsyncIterable<JobItem> {
+  readonly id: string;
+  readonly cmd: string;
+  /** Hosts an answer is expected from, resolved from presence when the job started. */
+  readonly expected: readonly string[];
+  /** Named hosts presence never saw (they are expected and reported offline). */
+  readonly unknown: readonly string[];
+  /** The target matched no known host: nothing was sent and done() resolves to []. */
+  readonly noMatch: boolean;
+  /** Resolves once the command is published (after the job subscription is acknowledged). */
+  started: Promise<void> = Promise.resolve();
+
+  private readonly streams = new Map<string, HostStream>();
+  private readonly finals = new Map<string, HostResult>();
+  private readonly replaying = new Set<string>();
+  private readonly queue: JobItem[] = [];
+  private recording = false;
+  private wake?: () => void;
+  private timer?: NodeJS.Timeout;
+  private settled = false;
+  private readonly donePromise: Promise<HostResult[]>;
+  private resolveDone!: (r: HostResult[]) => void;
+
+  constructor(private readonly owner: JobOwner, private readonly setup: JobSetup) {
+    super();
+    this.id = setup.id;
+    this.cmd = setup.cmd;
+    this.expected = setup.expected;
+    this.unknown = setup.unknown;
+    this.noMatch = setup.noMatch;
+    this.donePromise = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Called by the fleet after publishing: settles offline hosts and arms the deadline. */
+  begin(): void {
+    for (const h of this.setup.offline) {
+      const why = this.setup.unknown.includes(h) ? 'never seen by this controller' : 'offline';
+      this.settle(h, offlineResult(h, `${h} is ${why}; the command stays queued for it until its TTL`));
+    }
+    if (this.setup.waitMs !== undefined) {
+      this.timer = setTimeout(() => this.expire(), this.setup.waitMs);
+      this.timer.unref?.();
+    }
+    this.maybeDone();
+  }
+
+  /** Feeds one decoded event from `conplyent/<host>/job/<id>`. */
+  onEvent(host: string, ev: JobEvent): void {
+    if (this.settled || this.finals.has(host)) return;
+    let s = this.streams.get(host);
+    if (!s) this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
+    if (!s.accept(ev)) return;
+    this.push({ kind: 'event', host, event: ev });
+    this.check(host, s);
+  }
+
+  private check(host: string, s: HostStream): void {
+    if (s.complete()) return this.settle(host, s.result());
+    // A `lost` comes from a restarted agent whose job died: nothing more will come [cp-evt-8].
+    if (s.terminal?.type === 'lost') return this.settle(host, s.result());
+    if (s.terminal && !this.replaying.has(host)) void this.recover(host, s.replayFrom());
+  }
+
+  /** Asks the host to republish from `from`; settles with a gap when the hole is still there. */
+  private async recover(host: string, from: number, initial = false): Promise<void> {
+    this.replaying.add(host);
+    const r = await this.owner.replay(host, this.id, from);
+    await new Promise((res) => setTimeout(res, this.setup.replayGraceMs ?? 250));
+    this.replaying.delete(host);
+    if (this.settled || this.finals.has(host)) return;
+    const s = this.streams.get(host);
+    if (this.setup.attach && initial && r.state !== 'ok' && (!s || !s.accepted)) {
+      const message = r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`;
+      return this.settle(host, { ...r, host, error: { code: r.error?.code ?? 'UNKNOWN_JOB', message } });
+    }
+    // Unrecoverable: report the hole rather than wait forever [cp-evt-7].
+    if (s?.terminal) this.settle(host, s.result());
+  }
+
+  /** After the controller reconnected: ask every unsettled host for what we may have missed. */
+  resume(): void {
+    if (this.settled) return;
+    const hosts = new Set([...this.expected, ...this.streams.keys()]);
+    for (const h of hosts) {
+      if (this.finals.has(h) || this.replaying.has(h)) continue;
+      void this.recover(h, this.streams.get(h)?.replayFrom() ?? 0);
+    }
+  }
+
+  /** attach: fetch the whole stream of a job someone else started. */
+  replayAll(host: string): void {
+    void this.recover(host, 0, true);
+  }
+
+  private settle(host: string, result: HostResult): void {
+    if (this.finals.has(host)) return;
+    this.finals.set(host, result);
+    this.push({ kind: 'final', host, result });
+    this.maybeDone();
+  }
+
+  private expire(): void {
+    for (const h of new Set([...this.expected, ...this.streams.keys()])) {
+      if (this.finals.has(h)) continue;
+      this.settle(h, (this.streams.get(h) ?? new HostStream(h)).result());
+    }
+  }
+
+  private maybeDone(): void {
+    if (this.settled) return;
+    for (const h of this.expected) if (!this.finals.has(h)) return;
+    for (const h of this.streams.keys()) if (!this.finals.has(h)) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const results = [...this.finals.values()];
+    this.owner.release(this);
+    this.resolveDone(results);
+    this.emit('done', results);
+    this.wake?.();
+  }
+
+  /** One result per expected host, plus hosts that answered without being expected. */
+  done(): Promise<HostResult[]> {
+    return this.donePromise;
+  }
+
+  /** Kills the job on one host or on every host that has not finished. */
+  kill(host?: string): Promise<HostResult[]> {
+    return Promise.all(this.activeHosts(host).map((h) => this.owner.control(h, 'kill', [this.id])));
+  }
+
+  /** Writes text to the job's stdin on one host or on every host that has not finished. */
+  input(text: string, host?: string): Promise<HostResult[]> {
+    return Promise.all(this.activeHosts(host).map((h) => this.owner.control(h, 'send_input', [this.id, text])));
+  }
+
+  private activeHosts(host?: string): string[] {
+    if (host !== undefined) return [host];
+    return [...new Set([...this.expected, ...this.streams.keys()])].filter((h) => !this.finals.has(h));
+  }
+
+  /** Whether every host has settled. */
+  get finished(): boolean {
+    return this.settled;
+  }
+
+  private push(item: JobItem): void {
+    if (item.kind === 'event') this.emit('event', item);
+    else this.emit('final', item);
+    if (this.recording) {
+      this.queue.push(item);
+      this.wake?.();
+    }
+  }
+
+  /**
+   * Events in arrival order, then one `final` item per host. Recording starts when iteration
+   * starts; events only arrive after the job's SUBACK, so iterating right after run() misses nothing.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<JobItem> {
+    this.recording = true;
+    for (;;) {
+      while (this.queue.length > 0) yield this.queue.shift()!;
+      if (this.settled) return;
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
+}

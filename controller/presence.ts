@@ -1,0 +1,66 @@
+// The live presence view: retained statuses in, one HostInfo per host out. Applies the incarnation
+// rule [cp-presence-3] so a late Last Will of an old connection never marks a newer one offline.
+import { EventEmitter } from 'node:events';
+import { isNewerOrSame, type CommandInfo, type Facts, type Presence } from '../protocol/index.js';
+
+export interface HostInfo {
+  name: string;
+  online: boolean;
+  /** Epoch ms since when the current state holds (null when a Last Will did not say). */
+  since: number | null;
+  /** Epoch ms when this controller last received a status of this host. */
+  lastSeen: number;
+  labels: Record<string, string>;
+  facts?: Facts;
+  commands: CommandInfo[];
+  boot: number;
+  conn: number;
+  /** Why it is offline: 'will', 'shutdown', 'close_server'. */
+  reason?: string;
+}
+
+export interface PresenceChange {
+  host: HostInfo;
+  /** The previous view of the host, absent the first time it is seen. */
+  previous?: HostInfo;
+}
+
+export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
+  private readonly byName = new Map<string, HostInfo>();
+
+  /** Applies a status; returns false when it was older than what we have (ignored). */
+  apply(host: string, p: Presence, now = Date.now()): boolean {
+    const previous = this.byName.get(host);
+    if (previous && !isNewerOrSame(p, previous)) return false;
+    // A Last Will is a static payload written at connect time: it may lack labels and facts, so
+    // keep what the online status told us.
+    const info: HostInfo = {
+      name: host,
+      online: p.online,
+      since: p.since ?? (previous && previous.online !== p.online ? now : previous?.since ?? null),
+      lastSeen: now,
+      labels: Object.keys(p.labels).length > 0 || !previous ? p.labels : previous.labels,
+      facts: p.facts ?? previous?.facts,
+      commands: p.commands.length > 0 || !previous ? p.commands : previous.commands,
+      boot: p.boot,
+      conn: p.conn,
+      ...(p.reason ? { reason: p.reason } : {}),
+    };
+    this.byName.set(host, info);
+    this.emit('presence', { host: info, ...(previous ? { previous } : {}) });
+    return true;
+  }
+
+  /** An empty retained payload clears a host (it was decommissioned). */
+  remove(host: string): void {
+    this.byName.delete(host);
+  }
+
+  get(host: string): HostInfo | undefined {
+    return this.byName.get(host);
+  }
+
+  list(): HostInfo[] {
+    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  }
+}

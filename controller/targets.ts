@@ -1,0 +1,68 @@
+// Target resolution: a selector string (or an explicit host list) against presence gives the set of
+// hosts we expect an answer from, and the route: per-host topics for a few named hosts, else ONE
+// publish on the fleet topic [cp-fleet-1].
+import { isHostName, matchesSelector, parseSelector, singleHost, type Selector } from '../protocol/index.js';
+import { ControllerError } from './errors.js';
+import type { HostInfo } from './presence.js';
+
+/** More named hosts than this go out as one fleet-topic publish instead of one publish each. */
+export const MAX_DIRECT_HOSTS = 3;
+/** The envelope's `target` field bound (protocol/command.ts). */
+const MAX_TARGET_CHARS = 1024;
+
+export type Target = string | readonly string[];
+
+export interface Resolution {
+  /** Every host we wait for, sorted. */
+  expected: string[];
+  /** Expected hosts that presence says are offline, or that presence has never seen (named explicitly). */
+  offline: string[];
+  /** Named hosts presence has never seen. */
+  unknown: string[];
+  /** Nothing known matched. */
+  noMatch: boolean;
+  route: Route;
+}
+
+export type Route =
+  | { kind: 'direct'; hosts: string[] }
+  | { kind: 'fleet'; target: string };
+
+function toSelector(target: Target): Selector {
+  try {
+    if (typeof target === 'string') return parseSelector(target);
+    for (const h of target) if (!isHostName(h)) throw new TypeError(`"${h}" is not a valid host name`);
+    return parseSelector(target.join(','));
+  } catch (e) {
+    throw new ControllerError('BAD_OPTION', `bad target: ${(e as Error).message}`);
+  }
+}
+
+const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/**
+ * Resolves a target against the hosts we know. Explicitly named hosts that presence never saw are
+ * still expected (and reported offline) unless nothing at all matched, which is `noMatch`.
+ */
+export function resolveTarget(target: Target, hosts: readonly HostInfo[]): Resolution {
+  const sel = toSelector(target);
+  const matched = hosts.filter((h) => matchesSelector(sel, h.name, h.labels));
+  const known = new Set(hosts.map((h) => h.name));
+  const hasLabels = Object.keys(sel.labels).length > 0;
+  // A named host we never saw has no labels to check; with label terms it cannot be expected.
+  const unknown = hasLabels ? [] : sel.names.filter((n) => !known.has(n));
+  const noMatch = matched.length === 0;
+  const expected = noMatch ? [] : [...new Set([...matched.map((h) => h.name), ...unknown])].sort(byName);
+  const offline = noMatch ? [] : expected.filter((n) => !hosts.find((h) => h.name === n)?.online);
+  return { expected, offline, unknown: noMatch ? [] : unknown, noMatch, route: routeFor(sel, expected) };
+}
+
+/** A handful of named hosts: one publish each, no `target`. Anything else: one fleet publish. */
+export function routeFor(sel: Selector, expected: readonly string[]): Route {
+  const one = singleHost(sel);
+  if (one) return { kind: 'direct', hosts: [one] };
+  const plainList = !sel.all && sel.globs.length === 0 && Object.keys(sel.labels).length === 0;
+  if (plainList && sel.names.length <= MAX_DIRECT_HOSTS) return { kind: 'direct', hosts: [...sel.names] };
+  if (plainList && sel.source.length > MAX_TARGET_CHARS) return { kind: 'direct', hosts: [...expected] };
+  return { kind: 'fleet', target: sel.source };
+}

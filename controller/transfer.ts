@@ -1,0 +1,168 @@
+// File transfer on top of wrfile / rdfile / hash: any size, binary-safe (base64 chunks), checked
+// with sha256 at the end. Chunks go to every host at once (one publish per chunk for large fleets).
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { JobEvent } from '../protocol/index.js';
+import type { HostResult } from './collect.js';
+import { ControllerError } from './errors.js';
+import type { Fleet } from './fleet.js';
+import type { Target } from './targets.js';
+
+/** Raw bytes per wrfile chunk: 128 KiB is ~175 KB of base64, well under the 512 KiB command limit. */
+export const PUT_CHUNK_BYTES = 128 * 1024;
+
+export interface TransferProgress {
+  bytes: number;
+  total: number;
+}
+
+export interface TransferOptions {
+  /** Per-chunk (put) or whole-file (get) timeout in ms; default 60 s. */
+  timeoutMs?: number;
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface PutResult {
+  host: string;
+  ok: boolean;
+  state: HostResult['state'] | 'mismatch';
+  bytes: number;
+  sha256?: string;
+  error?: string;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  try {
+    for await (const chunk of fh.createReadStream()) h.update(chunk as Buffer);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  return h.digest('hex');
+}
+
+/** Agents may answer `hash` with the hex string or an object holding it; accept either. */
+export function sha256Of(value: unknown): string | undefined {
+  if (typeof value === 'string' && /^[0-9a-f]{64}$/i.test(value)) return value.toLowerCase();
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    for (const k of ['sha256', 'hash', 'digest']) if (typeof v[k] === 'string' && /^[0-9a-f]{64}$/i.test(v[k] as string)) return (v[k] as string).toLowerCase();
+  }
+  return undefined;
+}
+
+function why(r: HostResult): string {
+  return r.error?.message ?? (r.code !== null ? `exit code ${r.code}` : r.state);
+}
+
+/**
+ * Copies a local file to `remote` on every selected host. Hosts drop out at their first failed
+ * chunk; the rest are checked with `hash` at the end. Offline hosts are reported, not waited for.
+ */
+export async function put(fleet: Fleet, target: Target, local: string, remote: string, o: TransferOptions = {}): Promise<PutResult[] & { noMatch?: boolean }> {
+  const info = await stat(local).catch((e) => {
+    throw new ControllerError('BAD_OPTION', `cannot read ${local}: ${(e as Error).message}`);
+  });
+  if (!info.isFile()) throw new ControllerError('BAD_OPTION', `${local} is not a regular file`);
+  const res = fleet.resolve(target);
+  const out = new Map<string, PutResult>();
+  for (const h of res.offline) out.set(h, { host: h, ok: false, state: 'offline', bytes: 0, error: `${h} is offline` });
+  let live = res.expected.filter((h) => !out.has(h));
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const fh = await open(local, 'r');
+  try {
+    let offset = 0;
+    const buf = Buffer.alloc(PUT_CHUNK_BYTES);
+    do {
+      const { bytesRead } = await fh.read(buf, 0, PUT_CHUNK_BYTES, offset);
+      if (live.length === 0) break;
+      const opts = { encoding: 'base64', offset, truncate: offset === 0 };
+      const results = await fleet.run(live, 'wrfile', [remote, buf.subarray(0, bytesRead).toString('base64')], { opts, waitMs: timeoutMs, keepOutput: false }).done();
+      for (const r of results) if (r.state !== 'ok') out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: offset, error: why(r) });
+      live = live.filter((h) => !out.has(h));
+      offset += bytesRead;
+      o.onProgress?.({ bytes: offset, total: info.size });
+      if (bytesRead === 0) break;
+    } while (offset < info.size);
+  } finally {
+    await fh.close();
+  }
+  if (live.length > 0) {
+    const want = await sha256File(local);
+    const results = await fleet.run(live, 'hash', [remote], { waitMs: timeoutMs }).done();
+    for (const r of results) {
+      const got = sha256Of(r.value);
+      if (r.state !== 'ok') out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: info.size, error: `hash: ${why(r)}` });
+      else if (got !== want) out.set(r.host, { host: r.host, ok: false, state: 'mismatch', bytes: info.size, sha256: got, error: `checksum mismatch: local ${want}, remote ${got ?? '(none)'}` });
+      else out.set(r.host, { host: r.host, ok: true, state: 'ok', bytes: info.size, sha256: got });
+    }
+  }
+  const list = [...out.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true })) as PutResult[] & { noMatch?: boolean };
+  if (res.noMatch) list.noMatch = true;
+  return list;
+}
+
+export interface GetResult {
+  host: string;
+  ok: boolean;
+  state: HostResult['state'] | 'mismatch';
+  bytes: number;
+  sha256?: string;
+  error?: string;
+}
+
+/**
+ * Copies `remote` from one host to `local`, writing chunks in seq order as they stream in (never
+ * the whole file in memory); the file appears only when its sha256 matches the host's.
+ */
+export async function get(fleet: Fleet, host: string, remote: string, local: string, o: TransferOptions = {}): Promise<GetResult> {
+  const part = `${local}.part-${process.pid}`;
+  const file = createWriteStream(part);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let total = 0;
+  let next = 0;
+  const pending = new Map<number, JobEvent>();
+  const job = fleet.run([host], 'rdfile', [remote], { opts: { encoding: 'base64' }, waitMs: o.timeoutMs ?? 600_000, keepOutput: false });
+  let writing = Promise.resolve();
+  const take = (ev: JobEvent) => {
+    if (ev.type === 'accepted' || ev.type === 'output') {
+      const t = ev.type === 'output' ? undefined : (ev as { size?: number }).size;
+      if (typeof t === 'number') total = t;
+    }
+    if (ev.type !== 'output' || ev.stream !== 'stdout') return;
+    const chunk = Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
+    hash.update(chunk);
+    bytes += chunk.length;
+    const ok = file.write(chunk);
+    if (!ok) writing = writing.then(() => once(file, 'drain').then(() => {}));
+    o.onProgress?.({ bytes, total });
+  };
+  // Replays can fill a hole late: write strictly in seq order so the file is never scrambled.
+  job.on('event', ({ event }) => {
+    pending.set(event.seq, event);
+    while (pending.has(next)) {
+      take(pending.get(next)!);
+      pending.delete(next++);
+    }
+  });
+  const [r] = await job.done();
+  await writing;
+  file.end();
+  await once(file, 'close');
+  const fail = async (state: GetResult['state'], error: string): Promise<GetResult> => {
+    await rm(part, { force: true });
+    return { host, ok: false, state, bytes, error };
+  };
+  if (!r) return fail('offline', `${host} is not known to this controller`);
+  if (r.state !== 'ok') return fail(r.state, why(r));
+  if (pending.size > 0 || r.gap) return fail('error', `output has a gap: ${r.gap?.droppedEvents ?? pending.size} events missing`);
+  const got = hash.digest('hex');
+  const want = sha256Of(r.value);
+  if (want !== got) return fail('mismatch', `checksum mismatch: ${host} says ${want ?? '(none)'}, received ${got}`);
+  await rename(part, local);
+  return { host, ok: true, state: 'ok', bytes, sha256: got };
+}
