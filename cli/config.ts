@@ -73,6 +73,17 @@ export const DEFAULT_BROKER_URL = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
 
+/** Mirrors the agent library's own defaults (agent/options.ts) so --print-config shows what will run. */
+export const AGENT_DEFAULTS = {
+  keepaliveSec: 30,
+  reconnectMinMs: 500,
+  reconnectMaxMs: 30_000,
+  spoolMemoryBytes: 8 * 1024 * 1024,
+  spoolDiskBytes: 256 * 1024 * 1024,
+  replayRetentionMs: 10 * 60 * 1000,
+  clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+} as const;
+
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 /** Adds the flags every broker client shares (agent and controller verbs). Values are resolved by resolveConfig. */
@@ -298,20 +309,7 @@ export async function resolveConfig<P extends Part>(
   await readPassword(layers, raw, sources);
 
   if (part === 'agent') {
-    Object.assign(raw, {
-      name: sanitizeHostName(hostname()),
-      labels: {},
-      stateDir: defaultStateDir(env),
-      keepaliveSec: 30,
-      reconnectMinMs: 1_000,
-      reconnectMaxMs: 30_000,
-      spoolMemoryBytes: 8 * 1024 * 1024,
-      spoolDiskBytes: 64 * 1024 * 1024,
-      // Seen job ids must outlive the longest TTL plus skew, or a redelivered reboot runs twice.
-      replayRetentionMs: MAX_TTL_MS + DEFAULT_CLOCK_SKEW_MS,
-      clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
-      plugins: [],
-    });
+    Object.assign(raw, { name: sanitizeHostName(hostname()), labels: {}, stateDir: defaultStateDir(env), ...AGENT_DEFAULTS, plugins: [] });
     gather(layers, agentFields, raw, sources);
     return validate(agentSchema, raw, sources, part) as ConfigFor<P>;
   }

@@ -1,0 +1,116 @@
+// `conplyent agent`: runs the agent library with the resolved config; `agent install|uninstall` puts
+// it under systemd so a host comes back on its own after a crash or a reboot.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { addConnectionOptions, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { registerInstall } from './agent-install.js';
+
+/** The agent's own flags, shared by `agent`, `agent install` and `broker --with-agent`. */
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option('--name <host>', 'host name on the wire (env CONPLYENT_NAME; default: sanitised hostname)')
+    .addOption(labelOption())
+    .option('--state-dir <dir>', 'state directory (env CONPLYENT_STATE_DIR; default ~/.local/state/conplyent, /var/lib/conplyent as root)')
+    .option('--keepalive <sec>', 'MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default 30)')
+    .option('--reconnect-min-ms <ms>', 'first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default 500)')
+    .option('--reconnect-max-ms <ms>', 'longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default 30000)')
+    .option('--spool-memory-bytes <n>', 'events kept in memory while offline (env CONPLYENT_SPOOL_MEMORY_BYTES)')
+    .option('--spool-disk-bytes <n>', 'events spooled to disk while offline (env CONPLYENT_SPOOL_DISK_BYTES)')
+    .option('--replay-retention-ms <ms>', 'how long finished jobs can be replayed (env CONPLYENT_REPLAY_RETENTION_MS)')
+    .option('--clock-skew-ms <ms>', 'allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default 5000)')
+    .addOption(repeatable('--plugin <module>', 'JS module whose default export (agent) => void adds commands; repeatable (env CONPLYENT_PLUGINS=a,b)'));
+}
+
+/** Loads plugins into a created agent: paths by file URL, bare names through normal package resolution. */
+export async function loadPlugins(agent: unknown, plugins: string[], log: Logger): Promise<void> {
+  for (const plugin of plugins) {
+    const spec = plugin.startsWith('/') || /^[A-Za-z]:[\\/]/.test(plugin) ? pathToFileURL(resolve(plugin)).href : plugin;
+    const mod = (await import(spec)) as { default?: unknown };
+    if (typeof mod.default !== 'function') throw new Error(`plugin ${plugin}: its default export must be a function (agent) => void`);
+    await (mod.default as (a: unknown) => unknown)(agent);
+    log.info({ plugin }, 'plugin loaded');
+  }
+}
+
+/** Starts an agent from a resolved config; resolves to a stop function. */
+export async function startAgentFromConfig(cfg: AgentConfig, log: Logger): Promise<() => Promise<void>> {
+  const { createAgent } = await import('../agent/index.js');
+  const agent = createAgent({
+    broker: cfg.broker,
+    name: cfg.name,
+    labels: cfg.labels,
+    username: cfg.username,
+    password: cfg.password,
+    ca: cfg.ca,
+    cert: cfg.cert,
+    key: cfg.key,
+    insecure: cfg.insecure,
+    stateDir: cfg.stateDir,
+    keepaliveSec: cfg.keepaliveSec,
+    reconnectMinMs: cfg.reconnectMinMs,
+    reconnectMaxMs: cfg.reconnectMaxMs,
+    spoolMemoryBytes: cfg.spoolMemoryBytes,
+    spoolDiskBytes: cfg.spoolDiskBytes,
+    replayRetentionMs: cfg.replayRetentionMs,
+    clockSkewMs: cfg.clockSkewMs,
+    logger: log.child({ part: 'agent', host: cfg.name }),
+  });
+  await loadPlugins(agent, cfg.plugins, log);
+  await agent.start();
+  return () => agent.stop();
+}
+
+/** Resolves after the first SIGINT/SIGTERM has run `stop`; a second signal exits at once. */
+export function stopOnSignal(stop: () => Promise<void>, log: Logger): Promise<void> {
+  return new Promise((done, fail) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ sig }, 'second signal: exiting without a clean stop');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ sig }, 'stopping');
+      stop().then(done, fail);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export function registerAgent(program: Command): void {
+  const cmd = program
+    .command('agent')
+    .description('run the agent: connect out to the broker and serve commands for this host');
+  addAgentOptions(addConnectionOptions(cmd))
+    .option('--dry-run', 'validate the config, print what would run, and exit')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  conplyent agent --broker mqtt://broker.lan:1883 --name web-1 --label role=web
+  CONPLYENT_BROKER=mqtts://broker.lan:8883 CONPLYENT_PASSWORD_FILE=/etc/conplyent/pw conplyent agent --ca /etc/conplyent/ca.pem
+  conplyent agent --config /etc/conplyent/config.json --print-config
+  conplyent agent install --system --broker mqtt://broker.lan:1883 --label role=db`,
+    )
+    .action(async (_opts: unknown, self: Command) => {
+      const cfg = await resolveConfig('agent', self.opts());
+      if (self.opts().printConfig) {
+        process.stdout.write(printConfig(cfg) + '\n');
+        return;
+      }
+      if (self.opts().dryRun) {
+        process.stdout.write(`would start agent "${cfg.name}" connecting to ${cfg.broker}\n${printConfig(cfg)}\n`);
+        return;
+      }
+      const log = createLogger(cfg.logLevel);
+      const stop = await startAgentFromConfig(cfg, log);
+      log.info({ host: cfg.name, broker: cfg.broker }, 'agent started');
+      await stopOnSignal(stop, log);
+      process.exit(0);
+    });
+  registerInstall(cmd);
+}

@@ -1,0 +1,101 @@
+// `conplyent broker`: the embedded broker, optionally with a local agent in the same process (the
+// one-box fleet of `npm start`), and `broker user add|remove|list` for its users file.
+import type { Command } from 'commander';
+import { InsecureBrokerError, isLoopback } from '../broker/options.js';
+import { addAgentOptions, startAgentFromConfig, stopOnSignal } from './agent.js';
+import { printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
+import { createLogger } from './logger.js';
+import { registerUserCommands } from './broker-users.js';
+
+/** The URL a local client uses to reach a broker bound to `host` (a wildcard bind is reached on loopback). */
+export function localUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return `mqtt://127.0.0.1:${port}`;
+  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function checkExposure(cfg: BrokerConfig): void {
+  // Refused here as well as in startBroker so that --dry-run (and the compose test) catch it too.
+  if (!cfg.usersFile && !cfg.allowUnauthenticated && !isLoopback(cfg.host)) throw new InsecureBrokerError(cfg.host);
+}
+
+function banner(url: string, agentName: string | undefined): string {
+  const brokerFlag = url === DEFAULT_BROKER_URL ? '' : ` --broker ${url}`;
+  return [
+    `conplyent broker listening on ${url}` + (agentName ? `, with local agent "${agentName}"` : ''),
+    'Try, in another terminal:',
+    `  conplyent hosts${brokerFlag}`,
+    `  conplyent exec all${brokerFlag} -- uname -a`,
+    'Ctrl-C stops.',
+    '',
+  ].join('\n');
+}
+
+export function registerBroker(program: Command): void {
+  const cmd = program
+    .command('broker')
+    .description('run the embedded MQTT broker (aedes), optionally with a local agent')
+    .option('--host <addr>', 'address to listen on (env CONPLYENT_SERVER_HOST; default 127.0.0.1)')
+    .option('--port <n>', 'MQTT TCP port (env CONPLYENT_SERVER_PORT; default 1883; 0 = any free port)')
+    .option('--ws-port <n>', 'MQTT over WebSocket port (env CONPLYENT_SERVER_WS_PORT)')
+    .option('--tls-port <n>', 'mqtts port (env CONPLYENT_SERVER_TLS_PORT; default 8883 when --tls-cert is set)')
+    .option('--tls-cert <file>', 'TLS certificate chain, PEM (env CONPLYENT_SERVER_TLS_CERT)')
+    .option('--tls-key <file>', 'TLS private key, PEM (env CONPLYENT_SERVER_TLS_KEY)')
+    .option('--tls-ca <file>', 'CA bundle to accept client certificates (env CONPLYENT_SERVER_TLS_CA)')
+    .option('--users <file>', 'users file with roles and hashed passwords (env CONPLYENT_SERVER_USERS)')
+    .option('--allow-unauthenticated', 'allow connections without a password on a non-loopback host')
+    .option('--max-packet-bytes <n>', 'largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default 1048576)')
+    .option('--data-dir <dir>', 'keep sessions, queued commands and retained presence on disk (env CONPLYENT_SERVER_DATA_DIR)')
+    .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')
+    .option('--log-level <level>', 'log level (env CONPLYENT_LOG_LEVEL; default info)')
+    .option('--print-config', 'print the effective config (secrets masked) and exit')
+    .option('--dry-run', 'validate the config, print what would run, and exit')
+    .option('--with-agent', 'also run an agent for this host in the same process (a one-box fleet)')
+    .option('--username <name>', 'with --with-agent and --users: the local agent\'s user name (env CONPLYENT_USERNAME)')
+    .option('--password-file <file>', 'with --with-agent and --users: the local agent\'s password file (env CONPLYENT_PASSWORD_FILE)');
+  addAgentOptions(cmd).addHelpText(
+    'after',
+    `
+Listening on anything but loopback needs --users FILE (see \`conplyent broker user add --help\`)
+or an explicit --allow-unauthenticated.
+
+Examples:
+  conplyent broker --with-agent                      # what \`npm start\` runs: a fleet of one on 127.0.0.1:1883
+  conplyent broker --host 0.0.0.0 --users /etc/conplyent/users.json --data-dir /var/lib/conplyent/broker
+  conplyent broker --tls-port 8883 --tls-cert cert.pem --tls-key key.pem --ws-port 8080 --users users.json`,
+  );
+  cmd.action(async (_o: unknown, self: Command) => {
+    const flags = self.opts();
+    const cfg = await resolveConfig('broker', flags);
+    const agentFlags = { ...flags, broker: localUrl(cfg.host, cfg.port || 1883) };
+    const agentCfg = cfg.withAgent ? await resolveConfig('agent', agentFlags) : undefined;
+    if (flags.printConfig) {
+      process.stdout.write(printConfig(agentCfg ? { ...cfg, agent: agentCfg } : cfg) + '\n');
+      return;
+    }
+    checkExposure(cfg);
+    if (flags.dryRun) {
+      const what = `would start broker on ${cfg.host}:${cfg.port}` + (agentCfg ? ` with local agent "${agentCfg.name}"` : '');
+      process.stdout.write(`${what}\n${printConfig(agentCfg ? { ...cfg, agent: agentCfg } : cfg)}\n`);
+      return;
+    }
+    const log = createLogger(cfg.logLevel);
+    const { startBroker } = await import('../broker/index.js');
+    const broker = await startBroker({ ...cfg, logger: log });
+    const url = localUrl(cfg.host, broker.port);
+    let stopAgent: (() => Promise<void>) | undefined;
+    try {
+      if (agentCfg) stopAgent = await startAgentFromConfig({ ...agentCfg, broker: url }, log);
+    } catch (err) {
+      await broker.close();
+      throw err;
+    }
+    process.stdout.write(banner(url, agentCfg?.name));
+    // Agent first, so its presence goes offline through a broker that is still there.
+    await stopOnSignal(async () => {
+      await stopAgent?.();
+      await broker.close();
+    }, log);
+    process.exit(0);
+  });
+  registerUserCommands(cmd);
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// The `conplyent` command: one binary for the agent, the embedded broker and the controller verbs.
+// Only this layer prints and sets exit codes; the libraries behind it return values and throw.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerAgent } from './agent.js';
+import { registerBroker } from './broker.js';
+import { registerControllerVerbs } from './controller-verbs.js';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** One clear line per failure; the stack only with CONPLYENT_DEBUG=1. */
+function report(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (process.env.CONPLYENT_DEBUG === '1') process.stderr.write(`${e.stack ?? e.message}\n`);
+  else process.stderr.write(`conplyent: ${e.message}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('conplyent')
+    .description('fleet control over MQTT: an agent on every host, one publish reaches the whole fleet')
+    .version(version(), '-V, --version')
+    // Options after a verb belong to that verb (`agent install --name x`, `broker user add n --users f`).
+    .enablePositionalOptions()
+    .addHelpText(
+      'after',
+      `
+Quick start (one box):
+  npm start                                  # = conplyent broker --with-agent
+  conplyent hosts
+  conplyent exec all -- uname -a
+
+Config: flags > env (CONPLYENT_*) > --config FILE (JSON, docs/config.md) > defaults.
+Set CONPLYENT_DEBUG=1 to see stack traces.`,
+    );
+  registerAgent(program);
+  registerBroker(program);
+  await registerControllerVerbs(program);
+  await program.parseAsync(argv);
+}
+
+process.on('unhandledRejection', (err) => {
+  report(err);
+  process.exit(1);
+});
+
+main(process.argv).catch((err: unknown) => {
+  report(err);
+  process.exitCode = 1;
+});
