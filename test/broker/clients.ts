@@ -1,0 +1,80 @@
+// MQTT client helpers for the broker tests: real mqtt.js clients, Nagle off, every wait bounded.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+export const WAIT_MS = 5_000;
+
+/** Connects (no automatic reconnect) or rejects with the broker's refusal. */
+export async function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: WAIT_MS, ...opts });
+  client.on('connect', () => (client.stream as any)?.setNoDelay?.(true));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('connection closed before CONNACK')));
+    });
+  } catch (e) {
+    client.end(true);
+    throw e;
+  }
+  client.on('error', () => {});
+  return client;
+}
+
+/** Resolves with the reason when the connection is refused; rejects if it is accepted. */
+export async function refusal(url: string, opts: IClientOptions = {}): Promise<Error> {
+  try {
+    const c = await connect(url, opts);
+    await c.endAsync();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('connection was accepted but should have been refused');
+}
+
+/** Collects messages by topic; `next(topic)` waits (bounded) for the next one on that topic. */
+export function inbox(client: MqttClient) {
+  const got: { topic: string; payload: string }[] = [];
+  const waiters: (() => void)[] = [];
+  client.on('message', (topic, payload) => {
+    got.push({ topic, payload: payload.toString() });
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (pred: () => boolean, what: string) => {
+    const deadline = Date.now() + WAIT_MS;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(got.map((m) => m.topic))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  };
+  return {
+    got,
+    topics: () => got.map((m) => m.topic),
+    until,
+    /** Waits for a message on `topic` with `payload`. */
+    waitFor: (topic: string, payload?: string) =>
+      until(() => got.some((m) => m.topic === topic && (payload === undefined || m.payload === payload)), `${topic} ${payload ?? ''}`),
+  };
+}
+
+export const closed = (client: MqttClient) =>
+  new Promise<void>((resolve, reject) => {
+    if (!client.connected) return resolve();
+    const t = setTimeout(() => reject(new Error('client was not disconnected')), WAIT_MS);
+    client.once('close', () => (clearTimeout(t), resolve()));
+  });
+
+/** Subscribes and returns the granted QoS per filter (128 = refused) instead of rejecting on a refusal. */
+export async function subscribeGranted(client: MqttClient, filters: string[]): Promise<number[]> {
+  try {
+    const granted = await client.subscribeAsync(filters, { qos: 1 });
+    return filters.map((f) => granted.find((g) => g.topic === f)?.qos ?? -1);
+  } catch (e) {
+    const packet = (e as { packet?: { granted?: number[] } }).packet;
+    if (packet?.granted) return packet.granted;
+    throw e;
+  }
+}
