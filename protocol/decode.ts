@@ -29,7 +29,7 @@ export function formatIssues(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ');
 }
 
-/** Decodes a command payload: JSON object, or plain text when it does not start with `{` [cp-text-1]. */
+/** Decodes a command payload: JSON when it starts with `{` or `[` (only an object is valid), else plain text [cp-text-1]. */
 export function decodeCommand(payload: Buffer): Decoded<Command> {
   if (payload.length > MAX_COMMAND_BYTES) {
     return fail('TOO_LARGE', `payload is ${payload.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
@@ -37,7 +37,7 @@ export function decodeCommand(payload: Buffer): Decoded<Command> {
   if (!isUtf8(payload)) return fail('MALFORMED', 'payload is not UTF-8 text');
   const text = payload.toString('utf8').trim();
   let raw: unknown;
-  if (text.startsWith('{')) {
+  if (text.startsWith('{') || text.startsWith('[')) {
     try {
       raw = JSON.parse(text);
     } catch (e) {

@@ -1,0 +1,44 @@
+// Agents as child processes (test/fixtures/agent-main.mjs over the built dist/), for kill -9 and restart tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../fixtures/agent-main.mjs', import.meta.url));
+
+export interface AgentProc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts an agent process and resolves once it says it is online (bounded). */
+export async function spawnAgent(options: Record<string, unknown>, timeoutMs = 15_000): Promise<AgentProc> {
+  const child = spawn(process.execPath, [MAIN, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`agent did not come online in ${timeoutMs} ms: ${out}`)), timeoutMs);
+    const check = () => {
+      if (out.includes('online\n')) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`agent exited with ${code} before coming online: ${out}`));
+    });
+  });
+  return {
+    child,
+    output: () => out,
+    exited,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    },
+  };
+}
