@@ -6,6 +6,11 @@ export const WAIT_MS = 5_000;
 /** Connects (no automatic reconnect) or rejects with the broker's refusal. */
 export async function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: WAIT_MS, ...opts });
+  // Record from the first packet on: a persistent session's queued messages can arrive right after
+  // CONNACK, before the caller has attached a listener.
+  const got: Message[] = [];
+  recorded.set(client, got);
+  client.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
   client.on('connect', () => (client.stream as any)?.setNoDelay?.(true));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -32,12 +37,17 @@ export async function refusal(url: string, opts: IClientOptions = {}): Promise<E
   throw new Error('connection was accepted but should have been refused');
 }
 
-/** Collects messages by topic; `next(topic)` waits (bounded) for the next one on that topic. */
+interface Message {
+  topic: string;
+  payload: string;
+}
+const recorded = new WeakMap<MqttClient, Message[]>();
+
+/** The messages a client from `connect` received since it connected, and bounded waits for more. */
 export function inbox(client: MqttClient) {
-  const got: { topic: string; payload: string }[] = [];
+  const got = recorded.get(client) ?? [];
   const waiters: (() => void)[] = [];
-  client.on('message', (topic, payload) => {
-    got.push({ topic, payload: payload.toString() });
+  client.on('message', () => {
     for (const w of waiters.splice(0)) w();
   });
   const until = async (pred: () => boolean, what: string) => {

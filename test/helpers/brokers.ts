@@ -23,6 +23,8 @@ export interface TestBroker {
 
 export interface AedesTestOptions extends Omit<BrokerOptions, 'host' | 'usersFile'> {
   users?: TestUser[];
+  /** Same as dataDir: one option name for both kinds. */
+  persistenceDir?: string;
 }
 
 export interface MosquittoTestOptions {
@@ -93,7 +95,8 @@ function accepts(port: number): Promise<boolean> {
 
 /** The embedded broker from broker/, on 127.0.0.1 (port 0 = free port unless opts.port). */
 export async function startAedes(opts: AedesTestOptions = {}): Promise<TestBroker> {
-  const { users, ...rest } = opts;
+  const { users, persistenceDir, ...rest } = opts;
+  if (persistenceDir && !rest.dataDir) rest.dataDir = persistenceDir;
   let usersDir: string | undefined;
   let usersFile: string | undefined;
   if (users?.length) {

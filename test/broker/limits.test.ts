@@ -1,0 +1,93 @@
+// Bad clients must not take the broker down: oversized packets, connection floods, and an insecure
+// listen address refused before anything binds.
+import { createConnection, type Socket } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InsecureBrokerError, startBroker, type RunningBroker } from '../../broker/index.js';
+import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { closed, connect, inbox, WAIT_MS } from './clients.js';
+
+describe.each(brokerKinds())('packet size limit on %s', (kind) => {
+  let broker: TestBroker | undefined;
+  afterAll(async () => broker?.stop());
+
+  it('drops a client sending a 10 MB publish and keeps serving everyone else', async () => {
+    broker = await startBrokerKind(kind);
+    const bystander = await connect(broker.url, { clientId: 'bystander' });
+    const box = inbox(bystander);
+    await bystander.subscribeAsync('conplyent/ok/status', { qos: 1 });
+    const big = await connect(broker.url, { clientId: 'big' });
+    const gone = closed(big);
+    big.publish('conplyent/big/status', Buffer.alloc(10 * 1024 * 1024, 1), { qos: 0 });
+    await gone;
+    const other = await connect(broker.url, { clientId: 'other' });
+    await other.publishAsync('conplyent/ok/status', 'still here', { qos: 1 });
+    await box.waitFor('conplyent/ok/status', 'still here');
+    expect(box.topics()).not.toContain('conplyent/big/status');
+    big.end(true);
+    await other.endAsync();
+    await bystander.endAsync();
+  });
+});
+
+describe('embedded broker guards', () => {
+  const brokers: RunningBroker[] = [];
+  afterAll(async () => {
+    for (const b of brokers) await b.close();
+  });
+
+  it('refuses a non-loopback address without users, explaining how to add them', async () => {
+    const err = await startBroker({ host: '0.0.0.0', port: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsecureBrokerError);
+    expect((err as Error).message).toContain('conplyent broker user add NAME --role agent');
+    expect((err as Error).message).toContain('--allow-unauthenticated');
+  });
+
+  it('names the bad option value', async () => {
+    await expect(startBroker({ port: 70000 })).rejects.toThrow(/port must be an integer port/);
+    await expect(startBroker({ port: 0, maxPacketBytes: -1 })).rejects.toThrow(/maxPacketBytes/);
+  });
+
+  it('closes connections over the per-IP rate and keeps serving connected clients', async () => {
+    const broker = await startBroker({ port: 0, connectRate: { max: 3, windowMs: 60_000, exemptLoopback: false } });
+    brokers.push(broker);
+    const first = await connect(broker.url, { clientId: 'first' });
+    const sockets: Socket[] = [];
+    const ends = Array.from({ length: 6 }, () => {
+      const s = createConnection({ host: '127.0.0.1', port: broker.port });
+      sockets.push(s);
+      return new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 1_000);
+        s.on('error', () => {});
+        s.once('close', () => (clearTimeout(t), resolve(true)));
+      });
+    });
+    const closedByBroker = (await Promise.all(ends)).filter(Boolean).length;
+    for (const s of sockets) s.destroy();
+    // first + 2 more fit in the window of 3; the other 4 are closed at once.
+    expect(closedByBroker).toBe(4);
+    const box = inbox(first);
+    await first.subscribeAsync('conplyent/x/status');
+    await first.publishAsync('conplyent/x/status', 'alive');
+    await box.waitFor('conplyent/x/status', 'alive');
+    await first.endAsync();
+  });
+
+  it('closes connections over maxConnections', async () => {
+    const broker = await startBroker({ port: 0, maxConnections: 1 });
+    brokers.push(broker);
+    const first = await connect(broker.url, { clientId: 'one' });
+    await expect(connect(broker.url, { clientId: 'two', connectTimeout: WAIT_MS })).rejects.toThrow();
+    expect(first.connected).toBe(true);
+    await first.endAsync();
+  });
+
+  it('drops a client that declares a malformed packet length', async () => {
+    const broker = await startBroker({ port: 0 });
+    brokers.push(broker);
+    const s = createConnection({ host: '127.0.0.1', port: broker.port });
+    const gone = new Promise<void>((resolve) => s.once('close', () => resolve()));
+    s.on('error', () => {});
+    s.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]));
+    await gone;
+  });
+});
