@@ -126,7 +126,7 @@ export async function get(fleet: Fleet, host: string, remote: string, local: str
   let total = 0;
   let next = 0;
   const pending = new Map<number, JobEvent>();
-  const job = fleet.run([host], 'rdfile', [remote], { opts: { encoding: 'base64' }, waitMs: o.timeoutMs ?? 600_000, keepOutput: false });
+  const job = fleet.run([host], 'rdfile', [remote], { waitMs: o.timeoutMs ?? 600_000, keepOutput: false });
   let writing = Promise.resolve();
   const take = (ev: JobEvent) => {
     if (ev.type === 'accepted' || ev.type === 'output') {

@@ -1,0 +1,84 @@
+// What every controller verb shares: the connection flags, config resolution, the fleet
+// connection, and turning failures into one line and exit status 2 (never a stack trace).
+import { Option, type Command } from 'commander';
+import { addConnectionOptions, ConfigError, printConfig, resolveConfig, type ControllerConfig } from '../../cli/config.js';
+import { createLogger } from '../../cli/logger.js';
+import { ControllerError } from '../errors.js';
+import { connect, type Fleet } from '../fleet.js';
+import { Exit, type ExitStatus } from './exit-codes.js';
+import { makeOutput, type Output } from './output.js';
+
+export interface VerbContext {
+  cfg: ControllerConfig;
+  out: Output;
+  fleet: Fleet;
+  cmd: Command;
+}
+
+/** Declares a verb with the shared flags and an Examples section in its --help. */
+export function defineVerb(program: Command, usage: string, description: string, examples: string[]): Command {
+  const cmd = program.command(usage).description(description);
+  addConnectionOptions(cmd)
+    .addOption(new Option('--timeout <sec>', 'how long hosts have to finish; the job is killed on a host after it (env CONPLYENT_TIMEOUT; default 30)'))
+    .addOption(new Option('--ttl <sec>', 'a command not started within this many seconds is never run, e.g. one queued for an offline host (env CONPLYENT_TTL; default 300)'))
+    .option('--json', 'NDJSON output, one event per line (env CONPLYENT_JSON=1; docs/controller.md)')
+    .option('--client-id <id>', 'MQTT client id of this controller (env CONPLYENT_CLIENT_ID; default ctl-<random>)');
+  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host.`);
+  return cmd;
+}
+
+/** A usage error found by a verb itself (bad `key=value`, missing file). */
+export class UsageError extends Error {}
+
+function fatal(out: Output, verb: string, err: unknown): ExitStatus {
+  const message = err instanceof Error ? err.message : String(err);
+  const known = err instanceof ConfigError || err instanceof ControllerError || err instanceof UsageError;
+  if (process.env.CONPLYENT_DEBUG === '1' && err instanceof Error) out.stderr.write(`${err.stack}\n`);
+  if (out.json) out.ndjson({ type: 'fatal', message, exit: Exit.USAGE });
+  out.stderr.write(`conplyent ${verb}: ${known ? message : `unexpected error: ${message}`}\n`);
+  return Exit.USAGE;
+}
+
+/** Resolves the config, connects, runs the verb and sets process.exitCode from what it returns. */
+export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promise<ExitStatus>): Promise<void> {
+  const flags = cmd.opts();
+  let out = makeOutput(flags.json === true);
+  let fleet: Fleet | undefined;
+  try {
+    const cfg = await resolveConfig('controller', flags);
+    if (flags.printConfig) {
+      out.stdout.write(printConfig(cfg) + '\n');
+      return;
+    }
+    out = makeOutput(cfg.json);
+    fleet = await connect(cfg.broker, {
+      username: cfg.username,
+      password: cfg.password,
+      ca: cfg.ca,
+      cert: cfg.cert,
+      key: cfg.key,
+      insecure: cfg.insecure,
+      clientId: cfg.clientId,
+      logger: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
+    });
+    process.exitCode = await body({ cfg, out, fleet, cmd });
+  } catch (err) {
+    process.exitCode = fatal(out, cmd.name(), err);
+  } finally {
+    await fleet?.close().catch(() => {});
+  }
+}
+
+/** `key=value` words into an options object; values follow the text-command rule (numbers, booleans, null). */
+export function parsePairs(pairs: readonly string[] | undefined, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${what} "${p}" must be key=value`);
+    const raw = p.slice(eq + 1);
+    out[p.slice(0, eq)] = /^-?(0|[1-9]\d*)(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw === 'null' ? null : raw;
+  }
+  return out;
+}
+
+export const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];

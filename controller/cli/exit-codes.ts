@@ -1,0 +1,31 @@
+// Exit statuses of the controller verbs (docs/controller.md lists them). Only the CLI sets them.
+import type { HostResult } from '../collect.js';
+
+export const Exit = {
+  /** Every expected host succeeded. */
+  OK: 0,
+  /** At least one host failed, errored, refused, expired or lost the job (and all answered). */
+  FAILED: 1,
+  /** Bad usage, bad config, or the broker could not be reached. */
+  USAGE: 2,
+  /** At least one expected host never answered or is offline. Wins over FAILED: the outcome there is unknown. */
+  NO_ANSWER: 3,
+  /** The target matched no known host; nothing was sent. */
+  NO_MATCH: 4,
+} as const;
+export type ExitStatus = (typeof Exit)[keyof typeof Exit];
+
+type StateOnly = Pick<HostResult, 'state'> | { state: string };
+
+export function exitFor(results: readonly StateOnly[], noMatch = false): ExitStatus {
+  if (noMatch) return Exit.NO_MATCH;
+  if (results.some((r) => r.state === 'offline' || r.state === 'no-answer')) return Exit.NO_ANSWER;
+  if (results.some((r) => r.state !== 'ok')) return Exit.FAILED;
+  return Exit.OK;
+}
+
+/** The worse of two statuses, for verbs that run several jobs (shell fed from a pipe). */
+export function worse(a: ExitStatus, b: ExitStatus): ExitStatus {
+  const rank = [Exit.OK, Exit.FAILED, Exit.NO_ANSWER, Exit.NO_MATCH, Exit.USAGE];
+  return rank.indexOf(a) >= rank.indexOf(b) ? a : b;
+}

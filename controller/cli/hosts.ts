@@ -1,0 +1,47 @@
+// `conplyent hosts [target]`: the presence table (name, online, since / last seen, labels, os).
+import type { Command } from 'commander';
+import type { HostInfo } from '../presence.js';
+import { defineVerb, withFleet } from './common.js';
+import { Exit } from './exit-codes.js';
+import { ago, table, type Output } from './output.js';
+
+function row(out: Output, h: HostInfo, now: number): string[] {
+  const s = out.style;
+  const state = h.online ? s.green('online') : s.red('offline');
+  const since = h.since !== null ? `${h.online ? 'up' : 'down'} ${ago(now - h.since)}` : '-';
+  const seen = h.online ? since : `${since}, last seen ${ago(now - h.lastSeen)} ago${h.reason ? ` (${h.reason})` : ''}`;
+  const labels = Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
+  const os = h.facts ? `${h.facts.os} ${h.facts.release} ${h.facts.arch}` : '-';
+  return [s.host(h.name), state, seen, labels, os];
+}
+
+export function registerHosts(program: Command): void {
+  defineVerb(program, 'hosts [target]', 'list the hosts the broker knows: online state, since when, labels, OS', [
+    'conplyent hosts',
+    "conplyent hosts 'web-*'",
+    'conplyent hosts role=db --json | jq -r "select(.online) | .name"',
+  ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
+    await withFleet(cmd, async ({ fleet, out }) => {
+      let list = fleet.hosts();
+      if (target) {
+        const r = fleet.resolve(target);
+        if (r.noMatch) {
+          if (!out.json) out.stderr.write(`no known host matches "${target}"\n`);
+          return Exit.NO_MATCH;
+        }
+        list = list.filter((h) => r.expected.includes(h.name));
+      }
+      if (out.json) {
+        for (const h of list) out.ndjson({ type: 'host', ...h });
+        return Exit.OK;
+      }
+      if (list.length === 0) {
+        out.stderr.write('no hosts yet: start an agent (conplyent agent --broker …)\n');
+        return Exit.OK;
+      }
+      const now = Date.now();
+      out.stdout.write(table([['NAME', 'STATE', 'SINCE', 'LABELS', 'OS'].map((c) => out.style.bold(c)), ...list.map((h) => row(out, h, now))]));
+      return Exit.OK;
+    });
+  });
+}

@@ -1,0 +1,103 @@
+// `conplyent shell <target>`: the original's interactive console. Each line goes to the target as a
+// plain-text command (the agent parses it [cp-text-*]); answers print as they arrive. From a pipe it
+// runs one command per line and exits at EOF with the worst status of all of them.
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { parseTextCommand, type CommandInput } from '../../protocol/index.js';
+import type { JobHandle } from '../job.js';
+import { defineVerb, withFleet, type VerbContext } from './common.js';
+import { Exit, exitFor, worse, type ExitStatus } from './exit-codes.js';
+import { JobRenderer } from './render-job.js';
+
+const PROMPT = 'Enter command: ';
+const HISTORY_LINES = 500;
+
+function historyFile(): string {
+  return process.env.CONPLYENT_HISTORY ?? join(homedir(), '.conplyent_history');
+}
+
+function loadHistory(file: string): string[] {
+  try {
+    // readline wants the newest entry first.
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-HISTORY_LINES).reverse();
+  } catch {
+    return [];
+  }
+}
+
+function saveHistory(file: string, line: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, line + '\n', { mode: 0o600 });
+  } catch {
+    /* history is a convenience; an unwritable home must not break the shell */
+  }
+}
+
+async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
+  const { fleet, out, cfg } = ctx;
+  const interactive = process.stdin.isTTY === true;
+  const first = fleet.resolve(target);
+  if (first.noMatch) {
+    out.stderr.write(`target "${target}" matches no known host (conplyent hosts lists them)\n`);
+    return Exit.NO_MATCH;
+  }
+  if (interactive && !out.json) {
+    out.stderr.write(`conplyent shell: ${first.expected.length} host(s): ${first.expected.join(', ')}. Commands: ls, cd, exec <program> …, rdfile, jobs, kill <job>; 'exit' to leave.\n`);
+  }
+  const hist = historyFile();
+  const rl = createInterface({
+    input: process.stdin,
+    output: interactive ? process.stdout : undefined,
+    terminal: interactive,
+    history: interactive ? loadHistory(hist) : [],
+    historySize: HISTORY_LINES,
+    prompt: PROMPT,
+  });
+  let running: JobHandle | undefined;
+  rl.on('SIGINT', () => {
+    if (running) {
+      out.stderr.write(`\nkilling job ${running.id}\n`);
+      void running.kill().catch(() => {});
+    } else rl.close();
+  });
+  let status: ExitStatus = Exit.OK;
+  if (interactive) rl.prompt();
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === 'exit' || line === 'quit') break;
+    if (line !== '' && !line.startsWith('#')) {
+      if (interactive) saveHistory(hist, line);
+      let parsed: CommandInput | undefined;
+      try {
+        parsed = parseTextCommand(line);
+      } catch (e) {
+        out.stderr.write(`cannot parse: ${(e as Error).message}\n`);
+        status = worse(status, Exit.USAGE);
+      }
+      if (parsed) {
+        running = fleet.runText(target, line, parsed, { timeoutMs: cfg.timeoutMs, ttlMs: cfg.ttlMs });
+        const { results } = await new JobRenderer(out, running).follow({ line });
+        status = worse(status, exitFor(results, running.noMatch));
+        running = undefined;
+      }
+    }
+    if (interactive) rl.prompt();
+  }
+  rl.close();
+  return status;
+}
+
+export function registerShell(program: Command): void {
+  defineVerb(program, 'shell <target>', 'interactive console: each line you type is sent to the target as a text command (Enter command: prompt, history)', [
+    'conplyent shell web-1',
+    "conplyent shell 'web-*'",
+    "printf 'cd /tmp\\nls\\nexec uname -a\\n' | conplyent shell web-1     # one command per line, exits at EOF",
+    'text commands: ls /var, cd /tmp, exec ls -l, wrfile notes.txt "hello world" append=true, jobs, kill <job>',
+  ]).action(async (target: string, _o: unknown, cmd: Command) => {
+    await withFleet(cmd, (ctx) => shell(ctx, target));
+  });
+}
