@@ -1,6 +1,6 @@
 // exec: the one background command that runs a program. Argv form without a shell by default
 // (no quoting surprises, no injection), shell form on request; output streamed live with backpressure.
-import { promises as fs } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { z } from 'zod';
@@ -42,7 +42,9 @@ async function pump(ctx: ExecCtx, stream: Readable | null | undefined, name: 'st
 async function runExec(ctx: ExecCtx): Promise<Outcome> {
   const [program, ...args] = ctx.args;
   // A missing cwd makes spawn report ENOENT as if the program were missing: say what is really wrong.
-  const st = await fs.stat(ctx.cwd).catch(() => undefined);
+  // Synchronous on purpose: stdin is attached before the handler first yields, so a send_input
+  // dispatched right after this exec always finds it.
+  const st = statSync(ctx.cwd, { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new CommandError('PATH', `${ctx.cwd}: working directory does not exist or is not a directory`);
   if (ctx.signal.aborted) throw new CommandError('CANCELLED', 'cancelled before the program started');
 

@@ -60,7 +60,10 @@ export function makeShell(cwd: string) {
       running(job);
       const stdin = state.stdins.get(job);
       if (!stdin) throw new CommandError('NOT_RUNNING', `job ${job} has no stdin`);
-      await new Promise<void>((resolve) => (stdin.write(data) ? resolve() : stdin.once('drain', resolve)));
+      // The write callback, not 'drain': drain never comes once the program has exited.
+      await new Promise<void>((resolve, reject) =>
+        stdin.write(data, (err) => (err ? reject(new CommandError('NOT_RUNNING', `stdin of ${job} is closed: ${err.message}`)) : resolve())),
+      );
       if (end) stdin.end();
     },
     async kill(job, signal) {
