@@ -56,7 +56,7 @@ export async function startAgentFromConfig(cfg: AgentConfig, log: Logger): Promi
     spoolDiskBytes: cfg.spoolDiskBytes,
     replayRetentionMs: cfg.replayRetentionMs,
     clockSkewMs: cfg.clockSkewMs,
-    logger: log.child({ part: 'agent', host: cfg.name }),
+    logger: log.child({ part: 'agent' }),
   });
   await loadPlugins(agent, cfg.plugins, log);
   await agent.start();
