@@ -248,7 +248,7 @@ export class Agent extends EventEmitter {
     closeServer: () => {
       setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
     },
-    power: (action) => (this.o.power ?? defaultPower)(action, 1),
+    power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
   };
 

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { DEFAULT_CLOCK_SKEW_MS, isHostName, parseLabels } from '../protocol/index.js';
 
-export type PowerFn = (action: 'reboot' | 'shutdown', delaySec: number) => Promise<void>;
+import type { PowerFn } from './power.js';
+
+export type { PowerFn };
 
 export interface AgentOptions {
   /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
