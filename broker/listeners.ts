@@ -25,6 +25,8 @@ function listen(server: Server, port: number, host: string, what: string): Promi
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
+      // After listening, an accept error (EMFILE...) must not crash the process; the next accept may work.
+      server.on('error', () => {});
       resolve((server.address() as { port: number }).port);
     });
   });
@@ -61,7 +63,7 @@ export async function tlsListener(host: string, tls: TlsOptions, accept: Accept)
     }
   };
   const server = createTlsServer(
-    { cert: read('cert', tls.cert), key: read('key', tls.key), ...(tls.ca ? { ca: read('ca', tls.ca), requestCert: true, rejectUnauthorized: false } : {}) },
+    { cert: read('cert', tls.cert), key: read('key', tls.key), ...(tls.ca ? { ca: read('ca', tls.ca), requestCert: true, rejectUnauthorized: true } : {}) },
     (socket) => accept(socket, socket),
   );
   // 'connection' hands us the raw TCP socket before the handshake: set Nagle off there.

@@ -10,7 +10,7 @@ export interface TlsOptions {
   cert: string;
   /** Private key file (PEM). */
   key: string;
-  /** CA bundle file (PEM): set it to accept client certificates signed by this CA. */
+  /** CA bundle file (PEM): when set, clients must present a certificate signed by it (mutual TLS). */
   ca?: string;
 }
 

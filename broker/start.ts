@@ -9,6 +9,7 @@ import { tcpListener, tlsListener, wsListener, type Listener } from './listeners
 import { normalizeOptions, type BrokerOptions } from './options.js';
 import { PacketSizeGuard } from './packet-guard.js';
 import { openPersistence, type AedesPersistence } from './persistence.js';
+import { readUsers } from './users-file.js';
 
 /** A broker that is listening; `close()` stops the listeners, disconnects clients and flushes state. */
 export interface RunningBroker {
@@ -20,6 +21,14 @@ export interface RunningBroker {
   /** `mqtt://host:port` of the TCP listener. */
   url: string;
   close(): Promise<void>;
+}
+
+/** Fails at start, not at the first CONNECT, when the users file is missing, broken or empty. */
+async function checkUsersFile(file: string): Promise<void> {
+  const users = await readUsers(file);
+  if (users.size === 0) {
+    throw new Error(`users file ${file} has no users, so nobody could connect: add them with \`conplyent broker user add NAME --role agent|controller|observer\``);
+  }
 }
 
 type ParsingClient = Client & { _parser: { parse(buf: Buffer): unknown } };
@@ -34,6 +43,7 @@ type ParsingClient = Client & { _parser: { parse(buf: Buffer): unknown } };
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const opts = normalizeOptions(options);
   const log = opts.logger?.child({ part: 'broker' });
+  if (opts.usersFile) await checkUsersFile(opts.usersFile);
   const persistence: AedesPersistence | undefined = opts.dataDir ? await openPersistence(opts.dataDir) : undefined;
   const hooks = opts.usersFile ? authHooks(opts.usersFile, log) : openHooks();
   const aedesOpts: AedesOptions = {

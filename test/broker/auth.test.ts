@@ -163,3 +163,28 @@ describe('client-id takeover on the embedded broker', () => {
     await b.endAsync();
   });
 });
+
+describe('Wills restored from persistence on the embedded broker', () => {
+  it('publishes a restored Will only on the status topic of the agent it belongs to (aedes #767)', async () => {
+    const { startBroker, addUser, DENIED_SINK } = await import('../../broker/index.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'conplyent-will-'));
+    await addUser(join(dir, 'users.json'), 'host-a', 'agent', 'pw');
+    const broker = await startBroker({ port: 0, usersFile: join(dir, 'users.json') });
+    try {
+      // After a restart aedes publishes wills of dead brokers with client null (aedes.js _clearWills).
+      const authorize = (packet: Record<string, unknown>) =>
+        new Promise<Record<string, unknown>>((resolve, reject) =>
+          (broker.aedes as any).authorizePublish(null, packet, (err?: Error | null) => (err ? reject(err) : resolve(packet))),
+        );
+      expect((await authorize({ topic: topics.status('host-a'), clientId: 'host-a', payload: Buffer.alloc(0) })).topic).toBe(topics.status('host-a'));
+      expect((await authorize({ topic: topics.status('host-b'), clientId: 'host-a', payload: Buffer.alloc(0), retain: true })).topic).toBe(DENIED_SINK);
+      expect((await authorize({ topic: topics.status('host-a'), clientId: 'stranger', payload: Buffer.alloc(0) })).topic).toBe(DENIED_SINK);
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

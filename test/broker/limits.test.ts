@@ -42,6 +42,10 @@ describe('embedded broker guards', () => {
     expect((err as Error).message).toContain('--allow-unauthenticated');
   });
 
+  it('refuses to start with a users file that is missing or has no users', async () => {
+    await expect(startBroker({ port: 0, usersFile: '/nonexistent/users.json' })).rejects.toThrow(/no users.*conplyent broker user add/);
+  });
+
   it('names the bad option value', async () => {
     await expect(startBroker({ port: 70000 })).rejects.toThrow(/port must be an integer port/);
     await expect(startBroker({ port: 0, maxPacketBytes: -1 })).rejects.toThrow(/maxPacketBytes/);

@@ -57,4 +57,18 @@ describe('embedded broker transports', () => {
     await ws.endAsync();
     await agent.endAsync();
   });
+
+  it('with a CA, requires client certificates signed by it (mutual TLS)', async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const mtls = await startBroker({ port: 0, tls: { port: 0, cert, key, ca: cert } });
+    try {
+      const url = `mqtts://127.0.0.1:${mtls.tlsPort}`;
+      await refusal(url, { clientId: 'no-cert', ca: readFileSync(cert) });
+      const ok = await connect(url, { clientId: 'with-cert', ca: readFileSync(cert), cert: readFileSync(cert), key: readFileSync(key) });
+      await ok.endAsync();
+    } finally {
+      await mtls.close();
+    }
+  });
 });
