@@ -16,12 +16,29 @@ const signalOpt = z
   .transform((s) => s as NodeJS.Signals)
   .optional();
 
+const ARG_PREVIEW = 100;
+const MAX_ARGS_SHOWN = 10;
+
+/**
+ * A job's arguments as `jobs` shows them: an upload chunk's 100 kB of base64 would otherwise put
+ * every recent job over the event size limit. Cut with a visible marker, never silently.
+ */
+function previewArgs(args: unknown[]): unknown[] {
+  const shown = args.slice(0, MAX_ARGS_SHOWN).map((a) => {
+    const text = typeof a === 'string' ? a : JSON.stringify(a) ?? String(a);
+    if (text.length <= ARG_PREVIEW) return a;
+    return `${text.slice(0, ARG_PREVIEW)}…(${text.length} chars)`;
+  });
+  if (args.length > MAX_ARGS_SHOWN) shown.push(`…(${args.length - MAX_ARGS_SHOWN} more arguments)`);
+  return shown;
+}
+
 export function registerJobCommands(registry: CommandRegistry): void {
-  registry.register('foreground', 'jobs', (ctx) => ctx.agent.jobs(), {
+  registry.register('foreground', 'jobs', (ctx) => ctx.agent.jobs().map((j) => ({ ...j, args: previewArgs(j.args) })), {
     args: z.tuple([]),
     opts: noOpts,
     usage: '',
-    summary: 'Lists running and recent jobs of this agent',
+    summary: 'Lists running and recent jobs of this agent (long arguments shortened, marked with their length)',
   });
 
   registry.register(

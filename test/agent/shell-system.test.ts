@@ -1,4 +1,6 @@
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandInfoSchema } from '../../protocol/index.js';
 import { powerCommands } from '../../agent/power.js';
@@ -92,6 +94,16 @@ describe('job commands', () => {
     expect(await sh.run('kill', ['nope'])).toMatchObject({ ok: false, error: 'UNKNOWN_JOB' });
     expect(await sh.run('kill', [job.id])).toMatchObject({ ok: false, error: 'NOT_RUNNING', code: 1 });
     expect(await sh.run('send_input', ['nope', 'x'])).toMatchObject({ ok: false, error: 'UNKNOWN_JOB' });
+  });
+
+  it('jobs shortens long arguments with a visible marker so the listing stays small', async () => {
+    const sh = makeShell(os.tmpdir());
+    const big = 'A'.repeat(100_000);
+    await sh.start('wrfile', [path.join(os.tmpdir(), `cp-jobs-${process.pid}`), big]).done;
+    await fs.rm(path.join(os.tmpdir(), `cp-jobs-${process.pid}`), { force: true });
+    const r = (await sh.run('jobs')) as { value: Array<{ args: string[] }> };
+    expect(r.value[0].args[1]).toMatch(/^A{100}…\(100000 chars\)$/);
+    expect(JSON.stringify(r.value).length).toBeLessThan(1_000);
   });
 
   it('kill refuses a signal name this OS does not have', async () => {
