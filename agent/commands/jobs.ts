@@ -16,6 +16,9 @@ const signalOpt = z
   .transform((s) => s as NodeJS.Signals)
   .optional();
 
+/** How long send_input waits for the program to take its data before answering flushed=false. */
+export const SEND_FLUSH_WAIT_MS = 1_000;
+
 const ARG_PREVIEW = 100;
 const MAX_ARGS_SHOWN = 10;
 
@@ -82,14 +85,23 @@ export function registerJobCommands(registry: CommandRegistry): void {
       if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
       const payload = ctx.opts.newline ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes;
       const end = ctx.opts.end ?? false;
-      await ctx.agent.sendInput(job, payload, end);
-      return { job, bytes: payload.length, ended: end };
+      // A program that does not read its stdin never lets a write flush; waiting for it would hold up
+      // every foreground command after this one (kill included). Wait a bounded time, then say so.
+      const writing = ctx.agent.sendInput(job, payload, end);
+      let timer: NodeJS.Timeout | undefined;
+      const flushed = await Promise.race([
+        writing.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), SEND_FLUSH_WAIT_MS))),
+      ]).finally(() => clearTimeout(timer));
+      if (!flushed) writing.catch((err: unknown) => ctx.log.warn({ err, job }, 'send_input data was never delivered'));
+      return { job, bytes: payload.length, ended: end, flushed };
     },
     {
       args: z.tuple([jobArg, str('data').optional()]).transform(([job, data]) => [job, data ?? ''] as [string, string]),
       opts: z.object({ end: flag, encoding, newline: flag }).strict(),
       usage: '<job> [data] [newline=true] [end=true] [encoding=base64]',
-      summary: "Writes data to a running job's stdin; newline=true appends \\n, end=true closes stdin afterwards",
+      summary:
+        "Writes data to a running job's stdin; newline=true appends \\n, end=true closes stdin afterwards; flushed=false: the program has not read it yet",
     },
   );
 

@@ -143,6 +143,15 @@ describe('the Conplyent Shell over MQTT (aedes)', () => {
     expect(await run({ cmd: 'send_input', args: ['cat-e2e', '%%'], opts: { encoding: 'base64' } })).toMatchObject({ error: 'BAD_ARGS' });
   });
 
+  it('send_input to a program that never reads does not hold up later commands (kill still works)', async () => {
+    wire.send(`conplyent/${HOST}/cmd`, { id: 'deaf-1', cmd: 'exec', args: ['sleep', '30'] });
+    await wire.waitFor((m) => m.topic === `conplyent/${HOST}/job/deaf-1` && m.json.type === 'accepted');
+    expect(await run({ cmd: 'send_input', args: ['deaf-1', 'x'.repeat(400_000)] })).toMatchObject({ code: 0, value: { flushed: false } });
+    expect(await run({ cmd: 'ping' })).toMatchObject({ code: 0 });
+    expect(await run({ cmd: 'kill', args: ['deaf-1'] })).toMatchObject({ code: 0 });
+    await wire.waitFor((m) => m.topic === `conplyent/${HOST}/job/deaf-1` && m.json.type === 'result');
+  });
+
   it('ping, os_info, user_name, replay answer; extra arguments are BAD_ARGS', async () => {
     expect(await run('id=p1 ping')).toMatchObject({ code: 0, value: { pong: true, host: HOST, ts: expect.any(Number) } });
     expect(await run('id=p2 ping extra')).toMatchObject({ error: 'BAD_ARGS' });

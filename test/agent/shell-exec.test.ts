@@ -66,7 +66,7 @@ describe('exec', () => {
 
   it('keeps stdin open for send_input; end=true closes it', async () => {
     const job = exec(['cat']);
-    expect(await sh.run('send_input', [job.id, 'hello'], { newline: true })).toMatchObject({ ok: true, value: { job: job.id, bytes: 6, ended: false } });
+    expect(await sh.run('send_input', [job.id, 'hello'], { newline: true })).toMatchObject({ ok: true, value: { job: job.id, bytes: 6, ended: false, flushed: true } });
     expect(await waitFor(() => job.stdout() === 'hello\n')).toBe(true);
     const b64 = Buffer.from([0, 255, 10]).toString('base64');
     expect(await sh.run('send_input', [job.id, b64], { encoding: 'base64', end: true })).toMatchObject({ ok: true, value: { ended: true } });
@@ -82,6 +82,14 @@ describe('exec', () => {
     const quick = exec([node, '-e', 'setTimeout(() => {}, 50)']);
     await Promise.allSettled(Array.from({ length: 5 }, () => sh.run('send_input', [quick.id, 'x'.repeat(100_000)])));
     expect(await quick.done).toMatchObject({ ok: true, code: 0 });
+  });
+
+  it('send_input to a program that never reads answers flushed=false instead of hanging', async () => {
+    const job = exec(['sleep', '30']);
+    const r = await sh.run('send_input', [job.id, 'x'.repeat(400_000)]);
+    expect(r).toMatchObject({ ok: true, value: { job: job.id, bytes: 400_000, flushed: false } });
+    await sh.run('kill', [job.id]);
+    expect(await job.done).toMatchObject({ killed: true });
   });
 
   it('kill ends the whole process tree: the shell and its background child both die', async () => {
