@@ -49,14 +49,17 @@ export interface BrokerOptions {
   maxConnections?: number;
   /** Per-IP connect-rate guard, or false to disable. Default 100 per 1000 ms, loopback exempt. */
   connectRate?: ConnectRateOptions | false;
+  /** Most QoS 1/2 messages queued for one offline persistent session; newer ones are dropped (logged). Default 10000, like deploy/mosquitto.conf. */
+  maxQueuedMessages?: number;
   /** Directory for persistent state (sessions, queued QoS 1 messages, retained presence). Default: in memory only. */
   dataDir?: string;
   /** pino logger; silent when absent (the library never prints). */
   logger?: Logger;
 }
 
-export type NormalizedOptions = Required<Pick<BrokerOptions, 'host' | 'port' | 'maxPacketBytes' | 'maxConnections'>> &
-  Omit<BrokerOptions, 'host' | 'port' | 'maxPacketBytes' | 'maxConnections' | 'connectRate'> & { connectRate: ConnectRateOptions | false };
+type Defaulted = 'host' | 'port' | 'maxPacketBytes' | 'maxConnections' | 'maxQueuedMessages';
+export type NormalizedOptions = Required<Pick<BrokerOptions, Defaulted>> &
+  Omit<BrokerOptions, Defaulted | 'connectRate'> & { connectRate: ConnectRateOptions | false };
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
 
@@ -104,6 +107,7 @@ export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
     port: port('port', opts.port ?? 1883),
     maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
     maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
+    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
     connectRate: opts.connectRate === false ? false : { max: 100, windowMs: 1000, exemptLoopback: true, ...opts.connectRate },
   };
   if (out.connectRate) {

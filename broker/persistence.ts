@@ -33,3 +33,8 @@ export async function openPersistence(dataDir: string): Promise<AedesPersistence
   const AsyncPersistence = require('aedes-persistence-level/asyncPersistence.js') as new (db: unknown) => AedesPersistence;
   return new AsyncPersistence(db);
 }
+
+/** The in-memory store aedes uses by default, created here so it can be wrapped (broker/queue-bound.ts). */
+export function memoryPersistence(): AedesPersistence {
+  return (require('aedes-persistence') as () => AedesPersistence)();
+}

@@ -8,8 +8,9 @@ import { ConnectionGuard } from './conn-guard.js';
 import { tcpListener, tlsListener, wsListener, type Listener } from './listeners.js';
 import { normalizeOptions, type BrokerOptions } from './options.js';
 import { PacketSizeGuard } from './packet-guard.js';
-import { openPersistence, type AedesPersistence } from './persistence.js';
+import { memoryPersistence, openPersistence, type AedesPersistence } from './persistence.js';
 import { readUsers } from './users-file.js';
+import { boundQueues } from './queue-bound.js';
 
 /** A broker that is listening; `close()` stops the listeners, disconnects clients and flushes state. */
 export interface RunningBroker {
@@ -44,7 +45,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const opts = normalizeOptions(options);
   const log = opts.logger?.child({ part: 'broker' });
   if (opts.usersFile) await checkUsersFile(opts.usersFile);
-  const persistence: AedesPersistence | undefined = opts.dataDir ? await openPersistence(opts.dataDir) : undefined;
+  const store: AedesPersistence = opts.dataDir ? await openPersistence(opts.dataDir) : memoryPersistence();
+  const persistence = boundQueues(store, opts.maxQueuedMessages, log);
   const hooks = opts.usersFile ? authHooks(opts.usersFile, log) : openHooks();
   const aedesOpts: AedesOptions = {
     ...hooks,
@@ -59,7 +61,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     aedes = await Aedes.createBroker(aedesOpts);
   } catch (e) {
-    await persistence?.destroy().catch(() => {});
+    await store.destroy().catch(() => {});
     throw e;
   }
   aedes.on('clientError', (client, err) => log?.debug({ client: client?.id, err: err.message }, 'client error'));
@@ -100,7 +102,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // Sockets that never sent CONNECT are not aedes clients: end them too, or close() would wait on them.
     for (const s of streams) s.destroy();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await persistence?.destroy().catch(() => {});
+    await store.destroy().catch(() => {});
   };
   try {
     const tcp = await tcpListener(opts.host, opts.port, accept);

@@ -85,6 +85,26 @@ describe('embedded broker guards', () => {
     await first.endAsync();
   });
 
+  it('bounds the queue of an offline session and delivers what fits, in order', async () => {
+    const broker = await startBroker({ port: 0, maxQueuedMessages: 3 });
+    brokers.push(broker);
+    const session = { clientId: 'away', clean: false };
+    const away = await connect(broker.url, session);
+    await away.subscribeAsync('conplyent/away/cmd', { qos: 1 });
+    await away.endAsync();
+    const ctl = await connect(broker.url, { clientId: 'ctl' });
+    for (let i = 1; i <= 5; i++) await ctl.publishAsync('conplyent/away/cmd', `m${i}`, { qos: 1 });
+    const back = await connect(broker.url, session);
+    const box = inbox(back);
+    await box.waitFor('conplyent/away/cmd', 'm3');
+    // Sent while the session is online (never dropped), after the queue: once it arrives, m4 and m5 would have too.
+    await ctl.publishAsync('conplyent/away/cmd', 'sentinel', { qos: 1 });
+    await box.waitFor('conplyent/away/cmd', 'sentinel');
+    expect(box.got.map((m) => m.payload)).toEqual(['m1', 'm2', 'm3', 'sentinel']);
+    await back.endAsync();
+    await ctl.endAsync();
+  });
+
   it('drops a client that declares a malformed packet length', async () => {
     const broker = await startBroker({ port: 0 });
     brokers.push(broker);
