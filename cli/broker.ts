@@ -13,6 +13,8 @@ export function localUrl(host: string, port: number): string {
   return `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+const CLOSE_WAIT_MS = 3_000;
+
 function checkExposure(cfg: BrokerConfig): void {
   // Refused here as well as in startBroker so that --dry-run (and the compose test) catch it too.
   if (!cfg.usersFile && !cfg.allowUnauthenticated && !isLoopback(cfg.host)) throw new InsecureBrokerError(cfg.host);
@@ -93,7 +95,9 @@ Examples:
     // Agent first, so its presence goes offline through a broker that is still there.
     await stopOnSignal(async () => {
       await stopAgent?.();
-      await broker.close();
+      // Bounded: connected clients must not keep Ctrl-C from finishing.
+      const closed = await Promise.race([broker.close().then(() => true), new Promise<false>((r) => setTimeout(r, CLOSE_WAIT_MS, false).unref())]);
+      if (!closed) log.warn(`broker did not close within ${CLOSE_WAIT_MS} ms; exiting anyway`);
     }, log);
     process.exit(0);
   });
