@@ -98,10 +98,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
   const listeners: Listener[] = [];
   const closeAll = async () => {
-    await Promise.all(listeners.map((l) => l.close()));
-    // Sockets that never sent CONNECT are not aedes clients: end them too, or close() would wait on them.
-    for (const s of streams) s.destroy();
+    // Stop accepting first; a server's close completes only once its connections are gone.
+    const stopped = Promise.all(listeners.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // Sockets that never sent CONNECT are not aedes clients: end them too.
+    for (const s of streams) s.destroy();
+    await stopped;
     await store.destroy().catch(() => {});
   };
   try {

@@ -1,6 +1,10 @@
 // Users and roles on both brokers: the embedded one (broker/acl.ts) and Mosquitto with deploy's ACL.
 import type { MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser, DENIED_SINK, startBroker } from '../../broker/index.js';
 import { topics } from '../../protocol/index.js';
 import { brokerKinds, startBrokerKind, type TestBroker, type TestUser } from '../helpers/brokers.js';
 import { connect, inbox, refusal, subscribeGranted } from './clients.js';
@@ -166,10 +170,6 @@ describe('client-id takeover on the embedded broker', () => {
 
 describe('Wills restored from persistence on the embedded broker', () => {
   it('publishes a restored Will only on the status topic of the agent it belongs to (aedes #767)', async () => {
-    const { startBroker, addUser, DENIED_SINK } = await import('../../broker/index.js');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'conplyent-will-'));
     await addUser(join(dir, 'users.json'), 'host-a', 'agent', 'pw');
     const broker = await startBroker({ port: 0, usersFile: join(dir, 'users.json') });

@@ -1,7 +1,9 @@
 // The test brokers themselves: every kind starts on a loopback port, carries MQTT, and restarts on the same port.
 import mqtt from 'mqtt';
+import { createConnection } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { closed, connect } from './clients.js';
 
 async function roundTrip(url: string): Promise<string> {
   const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000 });
@@ -29,5 +31,24 @@ describe.each(brokerKinds())('test broker %s', (kind) => {
   it('restarts on the same port', async () => {
     await broker!.restart();
     expect(await roundTrip(broker!.url)).toBe('hello');
+  });
+});
+
+describe.each(brokerKinds())('stopping %s with clients connected', (kind) => {
+  it('disconnects them and returns; a restart accepts them again', async () => {
+    const broker = await startBrokerKind(kind);
+    try {
+      const c = await connect(broker.url, { clientId: 'stays' });
+      // A socket that never sends CONNECT must not keep the broker from stopping either.
+      const idle = createConnection({ host: '127.0.0.1', port: broker.port });
+      idle.on('error', () => {});
+      const gone = closed(c);
+      await broker.restart();
+      await gone;
+      idle.destroy();
+      expect(await roundTrip(broker.url)).toBe('hello');
+    } finally {
+      await broker.stop();
+    }
   });
 });
