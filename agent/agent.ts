@@ -18,6 +18,9 @@ import { defaultPower } from './power.js';
 /** Commands whose second run would hurt most: their seen-id record is fsynced. */
 const DURABLE = new Set(['reboot', 'shutdown']);
 
+/** Input a job has not read yet, per job, before send_input is refused. */
+const STDIN_BUFFER_LIMIT = 4 * 1024 * 1024;
+
 export class Agent extends EventEmitter {
   readonly name: string;
   readonly registry = new CommandRegistry();
@@ -83,6 +86,7 @@ export class Agent extends EventEmitter {
       onClose: () => {
         this.presence.conn++; // the next connection is a new incarnation [cp-presence-3]
         this.outbox.wakeAll();
+        this.emit('offline');
       },
       onMessage: (topic, payload) => this.onMessage(topic, payload),
     });
@@ -228,9 +232,15 @@ export class Agent extends EventEmitter {
     sendInput: async (id, data, end) => {
       const job = this.liveJob(id);
       if (!job.stdin) throw new CommandError('NOT_RUNNING', `job ${id} takes no input`);
-      const stdin = job.stdin;
-      await new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(new CommandError('FAILED', err.message)) : resolve())));
+      const stdin = job.stdin as NodeJS.WritableStream & { writableLength?: number };
+      // What the program has not read yet stays buffered, within a bound; send_input waits only a
+      // bounded time for the flush (agent/commands/jobs.ts), so a deaf program holds nothing up.
+      if ((stdin.writableLength ?? 0) + data.length > STDIN_BUFFER_LIMIT) {
+        throw new CommandError('FAILED', `job ${id} is not reading its input: ${stdin.writableLength} bytes already wait in its stdin buffer (limit ${STDIN_BUFFER_LIMIT})`);
+      }
+      const flushed = new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(new CommandError('FAILED', err.message)) : resolve())));
       if (end) stdin.end();
+      await flushed;
     },
     kill: async (id, signal = 'SIGTERM') => {
       this.liveJob(id).abort({ kind: 'kill', signal });
