@@ -76,6 +76,12 @@ export async function readUsers(file: string): Promise<Map<string, UserEntry>> {
     if (!(ROLES as readonly string[]).includes(e?.role as string) || typeof e?.hash !== 'string') {
       throw new Error(`users file ${file}: user "${name}" needs a role (${ROLES.join('|')}) and a hash`);
     }
+    try {
+      // A hand-edited file must not smuggle in a name with wildcards or separators (Mosquitto CVE-2017-7650).
+      checkUserName(name, e.role as Role);
+    } catch (err) {
+      throw new Error(`users file ${file}: ${(err as Error).message}`);
+    }
     map.set(name, { role: e.role as Role, hash: e.hash });
   }
   return map;

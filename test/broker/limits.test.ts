@@ -60,7 +60,7 @@ describe('embedded broker guards', () => {
       const s = createConnection({ host: '127.0.0.1', port: broker.port });
       sockets.push(s);
       return new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(false), 1_000);
+        const t = setTimeout(() => resolve(false), 500);
         s.on('error', () => {});
         s.once('close', () => (clearTimeout(t), resolve(true)));
       });

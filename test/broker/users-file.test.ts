@@ -57,5 +57,7 @@ describe('users file', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{not json');
     await expect(listUsers(broken)).rejects.toThrow(/broken\.json is not valid JSON/);
+    writeFileSync(broken, JSON.stringify({ users: { 'web/+': { role: 'agent', hash: 'scrypt$x' } } }));
+    await expect(listUsers(broken)).rejects.toThrow(/"web\/\+" must be a valid host name/);
   });
 });
