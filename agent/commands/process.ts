@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
 import { flag, name, str } from './schemas.js';
-import { terminateTree } from './tree-kill.js';
+import { KILL_GRACE_MS, terminateTree } from './tree-kill.js';
 
 /** Why the core aborted a job (ctx.signal.reason). */
 interface AbortReason {
@@ -46,6 +46,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   // dispatched right after this exec always finds it.
   const st = statSync(ctx.cwd, { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new CommandError('PATH', `${ctx.cwd}: working directory does not exist or is not a directory`);
+
   if (ctx.signal.aborted) throw new CommandError('CANCELLED', 'cancelled before the program started');
 
   const child = execa(program, args, {
@@ -69,14 +70,26 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
     ctx.agent.attachStdin(ctx.job, child.stdin);
   }
 
+  let cutOff = false;
+  let cutTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     const reason = ctx.signal.reason as AbortReason | undefined;
     if (child.pid !== undefined) terminateTree(child.pid, reason?.signal ?? 'SIGTERM');
+    // A process that left our group (setsid, a daemon) can hold the pipes open after the tree died:
+    // stop reading once the SIGKILL grace is over, so a killed job always ends.
+    cutTimer = setTimeout(() => {
+      cutOff = true;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, KILL_GRACE_MS + 1_000);
+    cutTimer.unref();
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
 
   let streamError: unknown;
   const pumps = Promise.all([pump(ctx, child.stdout, 'stdout'), pump(ctx, child.stderr, 'stderr')]).catch((err) => {
+    if (cutOff) return;
     // Output can no longer be delivered: stop the program instead of letting it block on a full pipe.
     streamError = err;
     if (child.pid !== undefined) terminateTree(child.pid, 'SIGTERM');
@@ -84,6 +97,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   const result = await child;
   await pumps;
   ctx.signal.removeEventListener('abort', onAbort);
+  clearTimeout(cutTimer);
 
   if (!spawned && result.exitCode === undefined) {
     const code = String(result.code ?? '');

@@ -117,6 +117,16 @@ describe('exec', () => {
     expect(await job.done).toMatchObject({ code: null, signal: 'SIGKILL', killed: true });
   });
 
+  it('a killed job ends even when a process that left the group keeps its output pipe open', async () => {
+    // setsid puts the sleep in its own session: out of reach of the group kill, holding stdout.
+    const job = exec(['sh', '-c', 'setsid sleep 30 & echo $!; sleep 30']);
+    expect(await lines(job)).toBe(true);
+    const escaped = Number(job.stdout().trim());
+    leftovers.push(escaped);
+    job.abort({ kind: 'kill' });
+    expect(await job.done).toMatchObject({ ok: true, code: null, signal: 'SIGTERM', killed: true });
+  });
+
   it('an abort for timeout is reported as timedOut, not killed', async () => {
     const job = exec(['sleep', '100']);
     await waitFor(() => sh.state.stdins.has(job.id));
