@@ -1,8 +1,8 @@
 // The test brokers themselves: every kind starts on a loopback port, carries MQTT, and restarts on the same port.
 import mqtt from 'mqtt';
 import { createConnection } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { brokerKinds, mosquittoAvailable, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { closed, connect } from './clients.js';
 
 async function roundTrip(url: string): Promise<string> {
@@ -50,5 +50,33 @@ describe.each(brokerKinds())('stopping %s with clients connected', (kind) => {
     } finally {
       await broker.stop();
     }
+  });
+});
+
+describe('when Mosquitto is missing', () => {
+  const saved = { bin: process.env.CONPLYENT_MOSQUITTO_BIN, ci: process.env.CI };
+  afterEach(() => {
+    for (const [k, v] of [['CONPLYENT_MOSQUITTO_BIN', saved.bin], ['CI', saved.ci]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    vi.restoreAllMocks();
+  });
+
+  it('runs aedes only and says so in one line', () => {
+    process.env.CONPLYENT_MOSQUITTO_BIN = '/nonexistent/mosquitto';
+    delete process.env.CI;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(mosquittoAvailable()).toBe(false);
+    expect(brokerKinds()).toEqual(['aedes']);
+    expect(brokerKinds()).toEqual(['aedes']);
+    expect(warn.mock.calls.length).toBeLessThanOrEqual(1);
+    for (const call of warn.mock.calls) expect(call[0]).toBe('mosquitto not installed: Mosquitto runs skipped');
+  });
+
+  it('fails loudly in CI', () => {
+    process.env.CONPLYENT_MOSQUITTO_BIN = '/nonexistent/mosquitto';
+    process.env.CI = 'true';
+    expect(() => brokerKinds()).toThrow(/CI must run the Mosquitto suites/);
   });
 });

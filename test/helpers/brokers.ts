@@ -36,12 +36,15 @@ export interface MosquittoTestOptions {
 
 export type StartOptions = AedesTestOptions & MosquittoTestOptions;
 
-export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+/** Where Mosquitto is looked for; CONPLYENT_MOSQUITTO_BIN overrides it (the helper's own tests use that). */
+export function mosquittoBin(): string {
+  return process.env.CONPLYENT_MOSQUITTO_BIN || '/usr/sbin/mosquitto';
+}
 const HOST = '127.0.0.1';
 const WAIT_MS = 10_000;
 
 export function mosquittoAvailable(): boolean {
-  return existsSync(MOSQUITTO_BIN);
+  return existsSync(mosquittoBin());
 }
 
 let skipNoticePrinted = false;
@@ -49,7 +52,7 @@ let skipNoticePrinted = false;
 /** The broker kinds to test against. Without Mosquitto: aedes only, with one visible line; in CI a failure. */
 export function brokerKinds(): BrokerKind[] {
   if (mosquittoAvailable()) return ['aedes', 'mosquitto'];
-  if (process.env.CI === 'true') throw new Error(`mosquitto not installed (${MOSQUITTO_BIN} missing): CI must run the Mosquitto suites`);
+  if (process.env.CI === 'true') throw new Error(`mosquitto not installed (${mosquittoBin()} missing): CI must run the Mosquitto suites (apt-get install mosquitto)`);
   if (!skipNoticePrinted) {
     skipNoticePrinted = true;
     console.warn('mosquitto not installed: Mosquitto runs skipped');
@@ -138,7 +141,7 @@ export async function startAedes(opts: AedesTestOptions = {}): Promise<TestBroke
 
 /** Mosquitto as a child process with a generated config; users get a password file and the role ACL. */
 export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<TestBroker> {
-  if (!mosquittoAvailable()) throw new Error(`mosquitto not installed (${MOSQUITTO_BIN} missing)`);
+  if (!mosquittoAvailable()) throw new Error(`mosquitto not installed (${mosquittoBin()} missing)`);
   const dir = mkdtempSync(join(tmpdir(), 'conplyent-mosquitto-'));
   const auth = opts.users?.length ? writeAuthFiles(dir, opts.users) : undefined;
   const confFile = join(dir, 'mosquitto.conf');
@@ -160,7 +163,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   const launch = async (port: number): Promise<boolean> => {
     writeConf(port);
     output = '';
-    const proc = spawn(MOSQUITTO_BIN, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(mosquittoBin(), ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     const keep = (d: Buffer) => (output = (output + d.toString()).slice(-8192));
     proc.stdout!.on('data', keep);
