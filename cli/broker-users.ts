@@ -69,7 +69,18 @@ function fileOptions(cmd: Command): Command {
 export function registerUserCommands(brokerCmd: Command): void {
   const user = brokerCmd
     .command('user')
-    .description('manage the users file of the embedded broker (hashed passwords and roles)');
+    .description('manage the users file of the embedded broker (hashed passwords and roles)')
+    .addHelpText(
+      'after',
+      `
+Roles: agent (its own topics only; user name = host name), controller (send commands, read all),
+observer (read only).
+
+Examples:
+  conplyent broker user add web-1 --role agent --password-file web-1.pw --users users.json
+  conplyent broker user list --users users.json
+  conplyent broker user remove web-1 --users users.json`,
+    );
 
   fileOptions(user.command('add <name>'))
     .description('add a user, or replace its role and password')

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerBroker } from './broker.js';
-import { registerControllerVerbs } from './controller-verbs.js';
+import { registerControllerVerbs } from '../controller/cli/index.js';
 
 function version(): string {
   try {
@@ -41,7 +41,7 @@ Set CONPLYENT_DEBUG=1 to see stack traces.`,
     );
   registerAgent(program);
   registerBroker(program);
-  await registerControllerVerbs(program);
+  registerControllerVerbs(program);
   await program.parseAsync(argv);
 }
 
