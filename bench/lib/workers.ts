@@ -1,0 +1,92 @@
+// Parent side of bench/worker.ts: fork, start, ask for RSS, stop. Every wait is bounded.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FromWorker, ToWorker, WorkerSpec } from '../worker.js';
+import { within } from './stats.js';
+
+const WORKER = fileURLToPath(new URL('../worker.js', import.meta.url));
+
+export interface WorkerHandle {
+  child: ChildProcess;
+  ready: Extract<FromWorker, { op: 'ready' }>;
+  rss(): Promise<{ rss: number; heapUsed: number }>;
+  stop(): Promise<void>;
+}
+
+function next<T extends FromWorker['op']>(child: ChildProcess, op: T): Promise<Extract<FromWorker, { op: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: FromWorker) => {
+      if (m.op === 'error') {
+        cleanup();
+        reject(new Error(`bench worker failed: ${m.message}`));
+      } else if (m.op === op) {
+        cleanup();
+        resolve(m as Extract<FromWorker, { op: T }>);
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`bench worker exited (${code}) before "${op}"`));
+    };
+    const cleanup = () => {
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+/** Forks a worker and starts it; resolves when it reports ready (within `timeoutMs`). */
+export async function startWorker(spec: WorkerSpec, timeoutMs = 120_000): Promise<WorkerHandle> {
+  const child = fork(WORKER, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const send = (m: ToWorker) => child.send(m);
+  const ready = next(child, 'ready');
+  send({ op: 'start', spec });
+  let r: Extract<FromWorker, { op: 'ready' }>;
+  try {
+    r = await within(ready, timeoutMs, `bench worker (${spec.kind}) to start`);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    child,
+    ready: r,
+    async rss() {
+      const p = next(child, 'rss');
+      send({ op: 'rss' });
+      const m = await within(p, 10_000, 'worker RSS');
+      return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      send({ op: 'stop' });
+      await within(exited, 10_000, 'bench worker to stop').catch(() => child.kill('SIGKILL'));
+    },
+  };
+}
+
+/** Splits `names` over `procs` agent workers and starts them together. */
+export async function startAgents(url: string, names: string[], stateRoot: string, procs: number, keepaliveSec = 600): Promise<WorkerHandle[]> {
+  const groups = split(names, procs);
+  return Promise.all(groups.map((g) => startWorker({ kind: 'agents', url, names: g, stateRoot, keepaliveSec, concurrency: 50 })));
+}
+
+/** N raw echo clients spread over `procs` workers. */
+export async function startEchoes(url: string, count: number, prefix: string, procs: number, subs = 1): Promise<WorkerHandle[]> {
+  const sizes = split(Array.from({ length: count }, (_, i) => i), procs).map((g) => g.length);
+  return Promise.all(sizes.map((n) => startWorker({ kind: 'echo', url, count: n, prefix, keepaliveSec: 600, concurrency: 50, subs })));
+}
+
+export function split<T>(items: readonly T[], parts: number): T[][] {
+  const n = Math.max(1, Math.min(parts, items.length));
+  const out: T[][] = Array.from({ length: n }, () => []);
+  items.forEach((it, i) => out[i % n].push(it));
+  return out;
+}
+
+export async function stopAll(ws: readonly WorkerHandle[]): Promise<void> {
+  await Promise.all(ws.map((w) => w.stop()));
+}

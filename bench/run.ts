@@ -1,0 +1,86 @@
+// `npm run bench [-- scenario…] [--markdown] [--quick]`: runs the scenarios in order, prints each
+// figure beside its baseline as it goes, and writes the table to bench/results/latest.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, machine } from './lib/machine.js';
+import { Report } from './lib/report.js';
+import type { Scenario } from './scenarios/context.js';
+import { roundtrip } from './scenarios/roundtrip.js';
+import { fanout } from './scenarios/fanout.js';
+import { ssh } from './scenarios/ssh.js';
+import { stream } from './scenarios/stream.js';
+import { footprint } from './scenarios/footprint.js';
+import { spawnCost } from './scenarios/spawn.js';
+import { recovery } from './scenarios/recovery.js';
+
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery };
+/** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
+const SCENARIO_LIMIT_MS = 150_000;
+
+const RESULTS = fileURLToPath(new URL('../../bench/results/latest.md', import.meta.url));
+
+async function main(argv: string[]): Promise<number> {
+  const flags = new Set(argv.filter((a) => a.startsWith('--')));
+  const names = argv.filter((a) => !a.startsWith('--'));
+  for (const f of flags) {
+    if (!['--markdown', '--quick', '--help'].includes(f)) return usage(`unknown flag ${f}`);
+  }
+  if (flags.has('--help')) return usage();
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length) return usage(`unknown scenario ${unknown.join(', ')}`);
+  const chosen = names.length ? names : Object.keys(SCENARIOS);
+
+  const m = describe(machine());
+  console.log(`conplyent bench: ${chosen.join(', ')}\nmachine: ${m}\nruns on a shared machine: compare the ratios, not the lone times`);
+  const report = new Report();
+  const tmp = mkdtempSync(join(tmpdir(), 'conplyent-bench-'));
+  const started = Date.now();
+  let failed = 0;
+  try {
+    for (const name of chosen) {
+      const t = Date.now();
+      try {
+        await withLimit(SCENARIOS[name]({ report, tmp, quick: flags.has('--quick') }), SCENARIO_LIMIT_MS, name);
+      } catch (e) {
+        failed++;
+        report.skip(name, `FAILED: ${(e as Error).message}`);
+      }
+      console.log(`  (${name} took ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const md = `${report.markdown(m)}\nLoad at the end: ${machine().load}. Suite time: ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
+  if (flags.has('--markdown')) console.log('\n' + md);
+  mkdirSync(join(RESULTS, '..'), { recursive: true });
+  writeFileSync(RESULTS, md);
+  console.log(`\nmarkdown table written to bench/results/latest.md (suite took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  return failed ? 1 : 0;
+}
+
+function withLimit<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${name} exceeded its ${ms / 1000} s share of the 10-minute budget`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+function usage(err?: string): number {
+  const out = err ? console.error : console.log;
+  if (err) out(`bench: ${err}`);
+  out(`usage: npm run bench [-- <scenario>…] [--markdown] [--quick]\nscenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  return err ? 2 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,1 @@
+import type { Ctx } from './context.js'; export async function footprint(_ctx: Ctx): Promise<void> {}

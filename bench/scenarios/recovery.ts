@@ -1,0 +1,1 @@
+import type { Ctx } from './context.js'; export async function recovery(_ctx: Ctx): Promise<void> {}

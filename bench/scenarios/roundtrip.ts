@@ -1,0 +1,52 @@
+// Round trip: `ping` to one agent and its result back, beside a raw mqtt.js echo on the same broker.
+// Broker, agent, echo client and the measuring side are four processes, as in production.
+import { banner } from '../lib/report.js';
+import { mosquittoAvailable, startBench, type BrokerKind } from '../lib/brokers.js';
+import { EchoSender, WireClient, fleetWith } from '../lib/clients.js';
+import { p50, p99, timeRuns } from '../lib/stats.js';
+import { startAgents, startEchoes, stopAll } from '../lib/workers.js';
+import { ECHO_PAYLOAD, type Ctx } from './context.js';
+import { join } from 'node:path';
+
+export async function roundtrip(ctx: Ctx): Promise<void> {
+  banner('roundtrip');
+  const runs = ctx.quick ? 100 : 500;
+  const warmup = ctx.quick ? 20 : 100;
+  const kinds: BrokerKind[] = ['aedes'];
+  if (mosquittoAvailable()) kinds.push('mosquitto');
+  else ctx.report.skip('roundtrip', 'mosquitto not installed (/usr/sbin/mosquitto missing): Mosquitto runs skipped');
+  for (const kind of kinds) {
+    const broker = await startBench(kind);
+    const workers = [...(await startAgents(broker.url, ['rt-1'], join(ctx.tmp, `rt-${kind}`), 1)), ...(await startEchoes(broker.url, 1, 'bench/rt', 1))];
+    try {
+      const fleet = await fleetWith(broker.url, 1);
+      const wire = await WireClient.open(broker.url, 'rt-1');
+      const echo = await EchoSender.open(broker.url, 'bench/rt');
+      // Interleaved in blocks so drifting machine load hits all three alike.
+      const ctl: number[] = [];
+      const lean: number[] = [];
+      const raw: number[] = [];
+      const block = 50;
+      for (let done = 0; done < runs; done += block) {
+        const w = done === 0 ? warmup : 0;
+        raw.push(...(await timeRuns(block, w, () => echo.round(1, ECHO_PAYLOAD))));
+        ctl.push(...(await timeRuns(block, w, () => fleet.run('rt-1', 'ping').done().then(okOrThrow))));
+        lean.push(...(await timeRuns(block, w, () => wire.run('rt-1', 'ping'))));
+      }
+      const base = { baselineName: 'raw mqtt.js echo (QoS 1)', unit: 'ms', runs: ctl.length };
+      ctx.report.add('roundtrip', { case: `${kind} p50, controller library`, figure: p50(ctl), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctl) <= 1.5 * p50(raw) && p50(ctl) < 2 });
+      ctx.report.add('roundtrip', { case: `${kind} p99, controller library`, figure: p99(ctl), baseline: p99(raw), ...base });
+      ctx.report.add('roundtrip', { case: `${kind} p50, wire client (pre-subscribed)`, figure: p50(lean), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(lean) <= 1.5 * p50(raw) && p50(lean) < 2 });
+      ctx.report.add('roundtrip', { case: `${kind} p99, wire client (pre-subscribed)`, figure: p99(lean), baseline: p99(raw), ...base });
+      await Promise.all([fleet.close(), wire.close(), echo.close()]);
+    } finally {
+      await stopAll(workers);
+      await broker.stop();
+    }
+  }
+}
+
+function okOrThrow(results: { state: string; host: string }[]): void {
+  const bad = results.find((r) => r.state !== 'ok');
+  if (bad || results.length === 0) throw new Error(`ping did not succeed: ${JSON.stringify(results)}`);
+}

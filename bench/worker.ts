@@ -1,0 +1,105 @@
+// A child process of the bench: hosts an aedes broker, a batch of agents, or a batch of raw mqtt.js
+// echo clients, so that broker, agents and the measuring controller never share one event loop
+// (as in production). Driven over the IPC channel: start → ready, rss → rss, stop → exit.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createAgent, type Agent } from '../agent/index.js';
+import { startBroker, type RunningBroker } from '../broker/index.js';
+
+export type WorkerSpec =
+  | { kind: 'broker' }
+  | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number }
+  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number };
+
+export type ToWorker = { op: 'start'; spec: WorkerSpec } | { op: 'rss' } | { op: 'stop' };
+export type FromWorker =
+  | { op: 'ready'; url?: string; startMs: number; spawnedAt: number; startCalledAt: number }
+  | { op: 'rss'; rss: number; heapUsed: number }
+  | { op: 'error'; message: string };
+
+const send = (m: FromWorker) => process.send?.(m);
+const spawnedAt = performance.timeOrigin;
+let stopper: () => Promise<void> = async () => {};
+
+/** Runs `fn` over `items` with at most `n` in flight: a thousand simultaneous CONNECTs would only measure the stampede. */
+async function pool<T>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+function rawClient(url: string, clientId: string, keepaliveSec: number, clean = true): Promise<MqttClient> {
+  const c = mqtt.connect(url, { clientId, protocolVersion: 4, keepalive: keepaliveSec, reconnectPeriod: 1000, clean });
+  c.on('connect', () => (c.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true));
+  c.on('error', () => {});
+  return new Promise((resolve) => c.once('connect', () => resolve(c)));
+}
+
+async function start(spec: WorkerSpec): Promise<string | undefined> {
+  if (spec.kind === 'broker') {
+    // The connect-rate guard exempts loopback already; raise the connection cap above the fleet sizes we test.
+    const b: RunningBroker = await startBroker({ port: 0, maxConnections: 20_000 });
+    stopper = () => b.close();
+    return b.url;
+  }
+  if (spec.kind === 'agents') {
+    const agents: Agent[] = [];
+    await pool(spec.names, spec.concurrency, async (name) => {
+      const stateDir = join(spec.stateRoot, name);
+      mkdirSync(stateDir, { recursive: true });
+      // Long keepalive: at 1000 agents on 2 cores, PINGREQ traffic is noise we do not want to measure.
+      const a = createAgent({ broker: spec.url, name, stateDir, keepaliveSec: spec.keepaliveSec });
+      agents.push(a);
+      await a.start();
+    });
+    stopper = async () => {
+      await Promise.all(agents.map((a) => a.stop().catch(() => {})));
+    };
+    return undefined;
+  }
+  // The raw baseline: each client republishes whatever reaches <prefix>/req to <prefix>/rep/<i>, QoS 1 both ways like the contract.
+  const clients: MqttClient[] = [];
+  const ids = Array.from({ length: spec.count }, (_, i) => i);
+  await pool(ids, spec.concurrency, async (i) => {
+    const c = await rawClient(spec.url, `${spec.prefix.replace(/\//g, '-')}-${process.pid}-${i}`, spec.keepaliveSec);
+    const rep = `${spec.prefix}/rep/${process.pid}-${i}`;
+    c.on('message', (_t, payload) => c.publish(rep, payload, { qos: 1 }));
+    const extra = Array.from({ length: Math.max(0, (spec.subs ?? 1) - 1) }, (_, k) => `${spec.prefix}/extra/${process.pid}-${i}/${k}`);
+    await c.subscribeAsync([`${spec.prefix}/req`, ...extra], { qos: 1 });
+    clients.push(c);
+  });
+  stopper = async () => {
+    await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
+  };
+  return undefined;
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.op === 'start') {
+    const startCalledAt = performance.timeOrigin + performance.now();
+    const t = performance.now();
+    start(m.spec).then(
+      (url) => send({ op: 'ready', url, startMs: performance.now() - t, spawnedAt, startCalledAt }),
+      (e: Error) => send({ op: 'error', message: e.message }),
+    );
+  } else if (m.op === 'rss') {
+    // Measure live memory, not garbage awaiting collection (the bench forks us with --expose-gc).
+    (globalThis as { gc?: () => void }).gc?.();
+    const mu = process.memoryUsage();
+    send({ op: 'rss', rss: mu.rss, heapUsed: mu.heapUsed });
+  } else if (m.op === 'stop') {
+    const hard = setTimeout(() => process.exit(0), 5_000);
+    void stopper().finally(() => {
+      clearTimeout(hard);
+      process.exit(0);
+    });
+  }
+});
+// The parent going away must not leave us running.
+process.on('disconnect', () => process.exit(0));
