@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { ResolvedAgentOptions } from './options.js';
 
+/** How long stop() waits for acknowledgements and for the socket to close. */
+const END_GRACE_MS = 2_000;
+
 export interface ConnectionHooks {
   /** Before every connection attempt: the Will of that attempt is taken from here. */
   will(): { topic: string; payload: Buffer };
@@ -75,7 +78,9 @@ export class AgentConnection {
       const w = this.hooks.will();
       // mqtt.js builds each CONNECT from options.will: the new attempt carries the new incarnation.
       this.client.options.will = { topic: w.topic, payload: w.payload, qos: 1, retain: true };
-      this.client.reconnect();
+      // reconnect() without stores replaces them with empty ones: the QoS 1 publishes awaiting PUBACK
+      // would be dropped with their callbacks never called, and the outbox would wait for them forever.
+      this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
     }, delay);
   }
 
@@ -100,9 +105,26 @@ export class AgentConnection {
     });
   }
 
+  /**
+   * Sends DISCONNECT (no Will) when the link is live and every publish is acknowledged, within a few
+   * seconds; otherwise closes the socket (then the Will is the truth). mqtt.js's own graceful end
+   * waits for unacknowledged publishes without a bound, and never calls back on a closed socket.
+   */
   async end(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
-    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+    const c = this.client;
+    const pending = () => Object.keys(c.outgoing ?? {}).length > 0;
+    if (c.connected && pending()) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, END_GRACE_MS);
+        c.once('outgoingEmpty', () => (clearTimeout(t), resolve()));
+      });
+    }
+    const force = !c.connected || pending();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, END_GRACE_MS);
+      c.end(force, {}, () => (clearTimeout(t), resolve()));
+    });
   }
 }
