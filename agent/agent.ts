@@ -18,6 +18,12 @@ import { defaultPower } from './power.js';
 /** Commands whose second run would hurt most: their seen-id record is fsynced. */
 const DURABLE = new Set(['reboot', 'shutdown']);
 
+/**
+ * Job control answers at once instead of queueing behind foreground commands: a slow or stuck
+ * foreground command must never keep an operator from seeing or killing jobs [cp-dispatch-4].
+ */
+const IMMEDIATE = new Set(['kill', 'is_alive', 'jobs', 'ping', 'send_input', 'replay']);
+
 /** Input a job has not read yet, per job, before send_input is refused. */
 const STDIN_BUFFER_LIMIT = 4 * 1024 * 1024;
 
@@ -199,7 +205,7 @@ export class Agent extends EventEmitter {
         timeoutMs: command.timeoutMs,
         agent: this.services,
       });
-    if (def.kind === 'background') void run();
+    if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
     else this.foreground = this.foreground.then(run, run); // foreground commands keep their order (cd, then ls)
   }
 
@@ -245,9 +251,12 @@ export class Agent extends EventEmitter {
     kill: async (id, signal = 'SIGTERM') => {
       this.liveJob(id).abort({ kind: 'kill', signal });
     },
-    attachStdin: (id, stdin) => {
+    attachStdin: (id, stdin, pid) => {
       const job = this.jobs.get(id);
-      if (job) job.stdin = stdin;
+      if (job) {
+        job.stdin = stdin;
+        job.pid = pid;
+      }
     },
     replay: async (id, fromSeq) => {
       const log = this.outbox.get(id);
