@@ -237,12 +237,13 @@ export class Outbox {
   }
 
   /**
-   * Republishes the acknowledged events of a job from `fromSeq` on its topic [cp-replay-1]. Events not
-   * yet acknowledged are on their way anyway. Returns what was sent and the oldest seq still kept.
+   * Republishes the events of a job already handed to the broker, from `fromSeq`, on its topic
+   * [cp-replay-1]; receivers drop what they already have by seq. Events still in the spool follow in
+   * order anyway. Returns what was sent and the oldest seq still kept.
    */
   async replay(log: JobLog, fromSeq: number): Promise<{ replayed: number; firstAvailable: number }> {
     const firstAvailable = log.firstSeq;
-    const upTo = log.acked;
+    const upTo = log.sent;
     let replayed = 0;
     const topic = topics.job(log.host, log.job);
     const pending: Promise<void>[] = [];

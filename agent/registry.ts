@@ -38,8 +38,8 @@ export interface AgentServices {
   sendInput(job: string, data: Buffer, end: boolean): Promise<void>;
   /** Kills a running job's process tree; throws CommandError UNKNOWN_JOB / NOT_RUNNING. */
   kill(job: string, signal?: NodeJS.Signals): Promise<void>;
-  /** Registers stdin for the calling job so send_input can reach it. */
-  attachStdin(job: string, stdin: NodeJS.WritableStream): void;
+  /** Registers stdin (and the pid, for `jobs`) of the calling job's process so send_input can reach it. */
+  attachStdin(job: string, stdin: NodeJS.WritableStream, pid?: number): void;
   /** Replays stored events of a job from a sequence number; resolves to how many were sent. */
   replay(job: string, fromSeq: number): Promise<number>;
   /** Kills every job, reports offline and stops the agent once this job's result is out. */

@@ -67,7 +67,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   if (child.stdin) {
     // A program that exits without reading its stdin must not turn a later send_input into a crash.
     child.stdin.on('error', (err) => ctx.log.debug({ err }, 'stdin closed'));
-    ctx.agent.attachStdin(ctx.job, child.stdin);
+    ctx.agent.attachStdin(ctx.job, child.stdin, child.pid);
   }
 
   let cutOff = false;
