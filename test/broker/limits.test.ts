@@ -105,6 +105,35 @@ describe('embedded broker guards', () => {
     await ctl.endAsync();
   });
 
+  it('drops clients sending garbage and keeps serving a connected one', async () => {
+    const broker = await startBroker({ port: 0 });
+    brokers.push(broker);
+    const bystander = await connect(broker.url, { clientId: 'bystander' });
+    const box = inbox(bystander);
+    await bystander.subscribeAsync('conplyent/b/status', { qos: 1 });
+    const garbage = [
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+      Buffer.from([0x00, 0x00]), // reserved packet type [MQTT-2.2.1]
+      Buffer.from([0x10, 0x06, 0x00, 0x04, 0x4e, 0x4f, 0x50, 0x45]), // CONNECT with a wrong protocol name
+      Buffer.from([0x30, 0x03, 0x00, 0x05, 0x61]), // PUBLISH before CONNECT, topic length past the packet
+    ];
+    await Promise.all(
+      garbage.map(
+        (bytes) =>
+          new Promise<void>((resolve, reject) => {
+            const s = createConnection({ host: '127.0.0.1', port: broker.port });
+            const t = setTimeout(() => (s.destroy(), reject(new Error(`not dropped: ${bytes.toString('hex')}`))), WAIT_MS);
+            s.on('error', () => {});
+            s.once('close', () => (clearTimeout(t), resolve()));
+            s.write(bytes);
+          }),
+      ),
+    );
+    await bystander.publishAsync('conplyent/b/status', 'fine', { qos: 1 });
+    await box.waitFor('conplyent/b/status', 'fine');
+    await bystander.endAsync();
+  });
+
   it('drops a client that declares a malformed packet length', async () => {
     const broker = await startBroker({ port: 0 });
     brokers.push(broker);
