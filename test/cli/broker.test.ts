@@ -96,9 +96,9 @@ function waitFor(child: ChildProcess, out: () => string, re: RegExp, ms = 15_000
 }
 
 describe('one-box fleet: broker --with-agent', () => {
-  it('starts a broker and a local agent, and Ctrl-C takes the agent offline before closing', async () => {
+  it('starts a broker and a local agent with plugins that the controller verbs can use; Ctrl-C takes the agent offline first', async () => {
     const env = cleanEnv({ CONPLYENT_LOG_LEVEL: 'warn' });
-    const child = spawn(process.execPath, [MAIN, 'broker', '--port', '0', '--with-agent', '--name', 'box-1', '--label', 'role=box', '--state-dir', join(dir, 'state')], { env, cwd: ROOT });
+    const child = spawn(process.execPath, [MAIN, 'broker', '--port', '0', '--with-agent', '--name', 'box-1', '--label', 'role=box', '--state-dir', join(dir, 'state'), '--plugin', './test/cli/fixtures/hello-plugin.mjs'], { env, cwd: ROOT });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -118,6 +118,14 @@ describe('one-box fleet: broker --with-agent', () => {
     await new Promise<void>((res, rej) => client.once('connect', () => client.subscribe(topics.status('box-1'), { qos: 1 }, (e) => (e ? rej(e) : res()))));
     await expect.poll(() => seen.some((p) => p.online), { timeout: 10_000 }).toBe(true);
     expect(seen.find((p) => p.online)!.labels).toEqual({ role: 'box' });
+
+    // What the banner promises, plus the custom command registered by the plugin.
+    const exec = await runCli(['exec', 'all', '--broker', url!, '--', 'echo', 'hi'], { env });
+    expect(exec.stdout).toBe('box-1: hi\n');
+    expect(exec.code).toBe(0);
+    const hello = await runCli(['run', 'all', 'hello', 'bob', '--broker', url!], { env });
+    expect(hello.stdout).toBe('box-1: hello bob\n');
+    expect(hello.code).toBe(0);
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
