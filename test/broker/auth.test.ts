@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, DENIED_SINK, startBroker } from '../../broker/index.js';
+import { addUser, DENIED_SINK, removeUser, startBroker } from '../../broker/index.js';
 import { topics } from '../../protocol/index.js';
 import { brokerKinds, startBrokerKind, type TestBroker, type TestUser } from '../helpers/brokers.js';
 import { connect, inbox, refusal, subscribeGranted } from './clients.js';
@@ -182,6 +182,26 @@ describe('Wills restored from persistence on the embedded broker', () => {
       expect((await authorize({ topic: topics.status('host-a'), clientId: 'host-a', payload: Buffer.alloc(0) })).topic).toBe(topics.status('host-a'));
       expect((await authorize({ topic: topics.status('host-b'), clientId: 'host-a', payload: Buffer.alloc(0), retain: true })).topic).toBe(DENIED_SINK);
       expect((await authorize({ topic: topics.status('host-a'), clientId: 'stranger', payload: Buffer.alloc(0) })).topic).toBe(DENIED_SINK);
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('users file changes on a running embedded broker', () => {
+  it('lets a user added after start connect, and refuses a removed one, without a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conplyent-reload-'));
+    const file = join(dir, 'users.json');
+    await addUser(file, 'ops', 'controller', 'pw');
+    const broker = await startBroker({ port: 0, usersFile: file });
+    try {
+      await refusal(broker.url, { username: 'late-host', password: 'pw2', clientId: 'late-host' });
+      await addUser(file, 'late-host', 'agent', 'pw2');
+      const c = await connect(broker.url, { username: 'late-host', password: 'pw2', clientId: 'late-host' });
+      await c.endAsync();
+      await removeUser(file, 'late-host');
+      await refusal(broker.url, { username: 'late-host', password: 'pw2', clientId: 'late-host' });
     } finally {
       await broker.close();
       rmSync(dir, { recursive: true, force: true });
