@@ -1,0 +1,92 @@
+// Scenarios 2 and 3 of issue 8: commands queued for an offline agent in its persistent session.
+// One survives a broker restart (aedes with a data dir, Mosquitto with persistence) and runs exactly
+// once; one whose TTL passes while the agent is away is answered EXPIRED and never runs.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '../../agent/index.js';
+import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { connectWire, sleep, type Wire } from '../helpers/wire.js';
+import { checkStream, figures, testAgent } from './scenario.js';
+
+/** A small skew allowance so an expired TTL is reached in under a second. */
+const SKEW_MS = 200;
+
+describe.each(brokerKinds())('commands queued for an offline agent on %s', (kind) => {
+  let broker: TestBroker;
+  let wire: Wire | undefined;
+  let dir: string;
+  let agent: Agent | undefined;
+  const start = async (name: string) => {
+    agent = testAgent({ broker: broker.url, name, stateDir: join(dir, name), clockSkewMs: SKEW_MS });
+    await agent.start();
+    return agent;
+  };
+  /** Stops the agent cleanly: its session (subscriptions, queue) stays on the broker. */
+  const stop = async () => {
+    await agent?.stop();
+    agent = undefined;
+  };
+  const exec = (id: string, marker: string, ttlMs: number) => ({
+    id,
+    cmd: 'exec',
+    args: ['sh', '-c', `echo ran >> ${marker}`],
+    sentAt: Date.now(),
+    ttlMs,
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cp-queue-'));
+    // Mosquitto does not create its persistence directory; without it nothing survives a restart.
+    mkdirSync(join(dir, 'broker-data'));
+    broker = await startBrokerKind(kind, { persistenceDir: join(dir, 'broker-data') });
+  });
+  afterEach(async () => {
+    await stop();
+    await wire?.close();
+    wire = undefined;
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a command queued across a broker restart runs exactly once when the agent returns', async () => {
+    const marker = join(dir, 'restart.marker');
+    await start('q-1');
+    await stop();
+    const sender = await connectWire(broker.url);
+    await sender.client.publishAsync('conplyent/q-1/cmd', JSON.stringify(exec('queued-1', marker, 60_000)), { qos: 1 });
+    await sender.close();
+
+    await broker.restart();
+    wire = await connectWire(broker.url);
+    const t0 = Date.now();
+    await start('q-1');
+    await wire.waitFor((m) => m.topic === 'conplyent/q-1/job/queued-1' && m.json.type === 'result', 15_000, 'the queued command result');
+    const ranAfterMs = Date.now() - t0;
+    await sleep(500); // a redelivery would run now, if dedupe failed
+    const runs = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean).length : 0;
+    const s = checkStream(wire.jobEvents('q-1', 'queued-1'));
+    figures(`queued-across-restart/${kind}`, { executions: runs, executionsTwice: Math.max(0, runs - 1), terminals: s.terminals, missingSeqs: s.missingSeqs, ranAfterAgentStartMs: ranAfterMs });
+    expect(runs).toBe(1);
+    expect(s.terminals).toBe(1);
+    expect(s.missingSeqs).toBe(0);
+  });
+
+  it('a queued command whose TTL passed while the agent was away is answered EXPIRED and never runs', async () => {
+    const marker = join(dir, 'expired.marker');
+    await start('q-2');
+    await stop();
+    wire = await connectWire(broker.url);
+    await wire.client.publishAsync('conplyent/q-2/cmd', JSON.stringify(exec('stale-1', marker, 300)), { qos: 1 });
+    await sleep(300 + SKEW_MS + 300);
+    await start('q-2');
+    const ev = await wire.waitFor((m) => m.topic === 'conplyent/q-2/job/stale-1' && ['result', 'error'].includes(m.json.type), 15_000, 'the answer to the stale command');
+    await sleep(300);
+    figures(`expired-in-queue/${kind}`, { expiredExecuted: existsSync(marker) ? 1 : 0, answer: ev.json.error ?? ev.json.type });
+    expect(ev.json).toMatchObject({ type: 'error', error: 'EXPIRED' });
+    expect(existsSync(marker)).toBe(false);
+  });
+});
