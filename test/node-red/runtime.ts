@@ -1,7 +1,7 @@
 // A real Node-RED 4 process for the tests: headless on a free loopback port, its own userDir, a given
 // flow file, optional extra node directories. Driven over HTTP (admin API and http-in endpoints).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ export interface NodeRedOptions {
   flows: unknown[];
   nodesDir?: string[];
   credentialSecret?: string;
+  /** More settings.js entries. */
+  settings?: Record<string, unknown>;
 }
 
 async function readBody(res: Response): Promise<{ status: number; body: any; text: string }> {
@@ -57,6 +59,7 @@ export async function startNodeRed(o: NodeRedOptions): Promise<NodeRed> {
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
     editorTheme: { tours: false },
+    ...o.settings,
   };
   const settingsFile = join(userDir, 'settings.js');
   writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -101,6 +104,8 @@ export async function startNodeRed(o: NodeRedOptions): Promise<NodeRed> {
       readBody(await fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(30_000) })),
     alive: () => !exited,
     stop: async () => {
+      // CONPLYENT_NR_LOG=/tmp/nr.log keeps Node-RED's log of a run for a person to read.
+      if (process.env.CONPLYENT_NR_LOG) appendFileSync(process.env.CONPLYENT_NR_LOG, out);
       if (!exited) {
         proc.kill('SIGTERM');
         const gone = new Promise<void>((r) => proc.once('exit', () => r()));
