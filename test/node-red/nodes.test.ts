@@ -16,7 +16,7 @@ const PACKAGE_DIR = fileURLToPath(new URL('../../integrations/node-red', import.
 const SECRET = 'nr-s3cret-Pa55';
 const HOSTS = ['web-1', 'web-2', 'web-3'];
 
-function testFlows(brokerUrl: string, deadUrl: string): unknown[] {
+function testFlows(brokerUrl: string, deadUrl: string, flakyUrl: string): unknown[] {
   const z = 't1';
   const unpack = `const m = Object.assign({}, msg.payload); msg.payload = 'queued'; return [m, msg];`;
   const debug = (id: string, name: string, y: number) => ({ id, z, type: 'debug', name, active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', x: 700, y, wires: [] });
@@ -31,6 +31,10 @@ function testFlows(brokerUrl: string, deadUrl: string): unknown[] {
     { id: 'in_dead', z, type: 'http in', url: '/run-dead', method: 'post', x: 100, y: 300, wires: [['unpack_dead']] },
     { id: 'unpack_dead', z, type: 'function', func: unpack, outputs: 2, x: 250, y: 300, wires: [['cmd_dead'], ['ok']] },
     { id: 'cmd_dead', z, type: 'conplyent-command', name: 'cmd-dead', broker: 'bk_dead', target: 'web-1', command: 'exec', args: 'uptime', timeout: 5, combined: false, outputs: 2, x: 450, y: 300, wires: [['d_results'], ['d_chunks']] },
+    { id: 'bk_flaky', type: 'conplyent-broker', name: 'flaky', url: flakyUrl },
+    { id: 'in_flaky', z, type: 'http in', url: '/run-flaky', method: 'post', x: 100, y: 350, wires: [['unpack_flaky']] },
+    { id: 'unpack_flaky', z, type: 'function', func: unpack, outputs: 2, x: 250, y: 350, wires: [['cmd_flaky'], ['ok']] },
+    { id: 'cmd_flaky', z, type: 'conplyent-command', name: 'cmd-flaky', broker: 'bk_flaky', target: 'web-1', command: 'exec', args: 'uptime', timeout: 2, combined: false, outputs: 2, x: 450, y: 350, wires: [['d_results'], ['d_chunks']] },
     { id: 'hosts', z, type: 'conplyent-hosts', name: 'hosts', broker: 'bk', target: 'role=web', x: 450, y: 400, wires: [['d_hosts']] },
     { id: 'catch', z, type: 'catch', name: '', scope: null, uncaught: false, x: 450, y: 500, wires: [['d_errors']] },
     { id: 'status', z, type: 'status', name: '', scope: ['cmd', 'cmd_dead'], x: 450, y: 560, wires: [['d_status']] },
@@ -45,6 +49,7 @@ function testFlows(brokerUrl: string, deadUrl: string): unknown[] {
 
 describe('node-red-contrib-conplyent in a real Node-RED', () => {
   let broker: TestBroker;
+  let flaky: TestBroker;
   let red: NodeRed;
   let feed: DebugFeed;
   let dir: string;
@@ -76,10 +81,11 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
       agents.set(name, a);
     }
     const deadUrl = `mqtt://127.0.0.1:${await freePort()}`;
+    flaky = await startAedes();
     red = await startNodeRed({ flows: [], nodesDir: [PACKAGE_DIR], settings: { debugMaxLength: 100_000 } });
     feed = await debugFeed(red.url);
     // Deployed through the admin API, as the editor does: that is where credentials are split off.
-    const deployed = await red.post('/flows', testFlows(broker.url, deadUrl), { 'Node-RED-Deployment-Type': 'full' });
+    const deployed = await red.post('/flows', testFlows(broker.url, deadUrl, flaky.url), { 'Node-RED-Deployment-Type': 'full' });
     expect(deployed.status, deployed.text).toBe(204);
     await feed.waitFor('hosts', (ms) => ms.length >= 3);
   }, 60_000);
@@ -89,6 +95,7 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     await red?.stop();
     for (const a of agents.values()) await a.stop().catch(() => {});
     await broker?.stop();
+    await flaky?.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -173,6 +180,16 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     expect(red.alive()).toBe(true);
     const again = await run({}, '/run-dead');
     expect((await waitTagged('errors', again))[0].error.message).toMatch(/broker unreachable/);
+  });
+
+  it('puts a broker lost after connecting on the error path at once, without waiting forever', async () => {
+    // Connected (an empty fleet: nothing matches), then the broker goes away.
+    const first = await run({}, '/run-flaky');
+    expect((await waitTagged('errors', first))[0].error.message).toMatch(/matches no known host/);
+    await flaky.stop();
+    const tag = await run({}, '/run-flaky');
+    expect((await waitTagged('errors', tag))[0].error.message).toMatch(/broker unreachable: the connection was lost/);
+    expect(red.alive()).toBe(true);
   });
 
   it('offers the commands the targeted hosts announce, with usage hints, to the editor', async () => {

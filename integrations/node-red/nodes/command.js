@@ -5,6 +5,8 @@
 const { plainResult, summarize, notRunError } = require('./lib/results.js');
 
 const DEFAULT_TIMEOUT_S = 60;
+/** Beyond the job timeout: time for the kill, the result and the controller's own grace. */
+const LATE_GRACE_MS = 10_000;
 
 /** msg.args / the args setting: an array as is, a JSON array, or words separated by spaces. */
 function parseArgs(value) {
@@ -70,6 +72,8 @@ module.exports = function (RED) {
       } catch (e) {
         return fail(new Error(`broker unreachable: ${e.message}`), 'broker down');
       }
+      // mqtt.js would queue the command until the broker is back, and nothing would bound the wait.
+      if (!fleet.client.connected) return fail(new Error('broker unreachable: the connection was lost; reconnecting'), 'broker down');
       let job;
       try {
         job = fleet.run(req.target, req.command, req.args, { opts: req.opts, timeoutMs: req.timeoutMs });
@@ -103,8 +107,13 @@ module.exports = function (RED) {
         const out = RED.util.cloneMessage(msg);
         send([Object.assign(out, base, { topic: result.host, payload: plainResult(result) }), null, null]);
       }));
-      const results = await job.done();
+      // The controller bounds each host's wait once the command is out; this bounds getting it out.
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, req.timeoutMs + LATE_GRACE_MS)));
+      const results = await Promise.race([job.done(), late]);
+      clearTimeout(timer);
       if (closed) return done();
+      if (!results) return fail(new Error(`broker unreachable: the command could not be sent within ${req.timeoutMs + LATE_GRACE_MS} ms`), 'broker down');
       const s = summarize(results, job.expected);
       node.status({ fill: s.failed.length + s.notRun.length ? 'red' : 'green', shape: 'dot', text: badge(s, total) });
       const payload = { job: job.id, target: req.target, command: req.command, expected: [...job.expected], ...s, results: results.map(plainResult) };

@@ -29,7 +29,15 @@ module.exports = function (RED) {
       const all = fleet.hosts().filter((h) => selected(h.name));
       node.status({ fill: 'green', shape: 'dot', text: `${all.filter((h) => h.online).length}/${all.length} online` });
     };
-    const onPresence = ({ host, previous }) => {
+    // Runs inside the MQTT client's message handler: a throw there would take Node-RED down.
+    const onPresence = (change) => {
+      try {
+        report(change);
+      } catch (e) {
+        node.error(e);
+      }
+    };
+    const report = ({ host, previous }) => {
       if (!selected(host.name)) return;
       // Only real changes: a host re-announcing the same state is not news.
       if (previous && previous.online === host.online && JSON.stringify(previous.labels) === JSON.stringify(host.labels)) return badge();
