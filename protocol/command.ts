@@ -33,7 +33,7 @@ export const CommandSchema = z
     /** Reserved for command signing; agents ignore it for now [cp-env-9]. */
     sig: z.string().max(4096).optional(),
   })
-  .strict();
+  .strict(); // unknown fields are BAD_ENVELOPE, never silently ignored [cp-env-10]
 
 export type Command = z.output<typeof CommandSchema>;
 export type CommandInput = z.input<typeof CommandSchema>;

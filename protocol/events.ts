@@ -12,6 +12,7 @@ const base = {
   ts: z.number(),
 };
 
+/** First event of every job that runs; a refused command gets a lone `error` instead [cp-evt-2]. */
 export const AcceptedEvent = z.object({
   ...base,
   type: z.literal('accepted'),

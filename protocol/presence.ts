@@ -32,7 +32,7 @@ export const PresenceSchema = z.object({
    */
   boot: z.number().int().nonnegative(),
   conn: z.number().int().nonnegative(),
-  /** Epoch ms since when this state holds; null in a Last Will (the broker sends it, not us). */
+  /** Epoch ms since when this state holds; null in a Last Will (the broker sends it, not us) [cp-presence-5]. */
   since: z.number().nullable(),
   /** When this agent process started, epoch ms. */
   startedAt: z.number(),

@@ -1,12 +1,12 @@
 // Plain-text commands [cp-text-*]: `exec uptime`, `wrfile notes.txt "hello world" append=true`.
-// Rules (topics.md repeats them):
-//  1. Words are separated by white space. "double" and 'single' quotes group; inside double quotes
+// Rules (topics.md repeats them with ids; JSON-or-text is [cp-text-1] in decode.ts):
+//  1. [cp-text-2] Words are separated by white space. "double" and 'single' quotes group; inside double quotes
 //     a backslash escapes the next character; outside quotes a backslash escapes the next character.
-//  2. The first word is the command name.
-//  3. An unquoted word `key=value` whose key is an identifier is an option; envelope keys (id, ttlMs,
+//  2. [cp-text-3] The first word that is not an option is the command name.
+//  3. [cp-text-4] [cp-text-5] An unquoted word `key=value` whose key is an identifier is an option; envelope keys (id, ttlMs,
 //     timeoutMs, cwd, target, from, sentAt, v) go to the envelope, the rest to opts. A bare `--`
 //     ends option parsing: every later word is positional.
-//  4. An unquoted word that is a decimal number becomes a number; `true`/`false`/`null` likewise in
+//  4. [cp-text-6] An unquoted word that is a decimal number becomes a number; `true`/`false`/`null` likewise in
 //     option values. Quoted words are always strings.
 import { ENVELOPE_TEXT_KEYS, type CommandInput } from './command.js';
 

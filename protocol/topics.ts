@@ -33,7 +33,7 @@ export type ParsedTopic =
   | { kind: 'status'; host: string }
   | { kind: 'errors'; host: string };
 
-/** Parses a topic of the contract; undefined for anything else (including invalid names). */
+/** Parses a topic of the contract; undefined for anything else (including invalid names) [cp-topic-6]. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
   const parts = topic.split('/');
   if (parts[0] !== ROOT || parts.length < 3) return undefined;

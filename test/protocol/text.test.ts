@@ -111,7 +111,7 @@ describe('plain-text commands', () => {
     expect(parse('exec echo 1.10 "1.10"').args).toEqual(['echo', 1.1, '1.10']);
   });
 
-  it('[cp-text-4] text and JSON forms of the documented examples decode to the same command', () => {
+  it('[cp-text-4] text and JSON forms of the examples in topics.md decode to the same command', () => {
     const pairs: [string, object][] = [
       ['exec uptime', { cmd: 'exec', args: ['uptime'] }],
       ['id=j1 exec uname -a', { id: 'j1', cmd: 'exec', args: ['uname', '-a'] }],
@@ -120,6 +120,10 @@ describe('plain-text commands', () => {
       ['kill j2 signal=SIGKILL', { cmd: 'kill', args: ['j2'], opts: { signal: 'SIGKILL' } }],
       ['send_input cat-1 hello newline=true', { cmd: 'send_input', args: ['cat-1', 'hello'], opts: { newline: true } }],
       ['ttlMs=30000 sentAt=1700000000000 reboot delaySec=10', { ttlMs: 30000, sentAt: 1700000000000, cmd: 'reboot', opts: { delaySec: 10 } }],
+      [`exec sh -c 'echo "$HOME" > /tmp/h'`, { cmd: 'exec', args: ['sh', '-c', 'echo "$HOME" > /tmp/h'] }],
+      ['exec -- env A=1 B=2', { cmd: 'exec', args: ['env', 'A=1', 'B=2'] }],
+      ['exec echo 42 "42"', { cmd: 'exec', args: ['echo', 42, '42'] }],
+      ['c true t=true q="true"', { cmd: 'c', args: ['true'], opts: { t: true, q: 'true' } }],
     ];
     for (const [text, json] of pairs) {
       const a = decode(text);
