@@ -1,26 +1,29 @@
 // A child process of the bench: hosts an aedes broker, a batch of agents, or a batch of raw mqtt.js
 // echo clients, so that broker, agents and the measuring controller never share one event loop
 // (as in production). Driven over the IPC channel: start → ready, rss → rss, stop → exit.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createAgent, type Agent } from '../agent/index.js';
-import { startBroker, type RunningBroker } from '../broker/index.js';
+import type { Agent, AgentOptions } from '../agent/index.js';
 
 export type WorkerSpec =
   | { kind: 'broker' }
-  | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number }
-  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number };
+  | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number; agentOptions?: Partial<AgentOptions> }
+  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number }
+  | { kind: 'blast'; url: string; topic: string; shell: string; window: number; chunkBytes: number };
 
-export type ToWorker = { op: 'start'; spec: WorkerSpec } | { op: 'rss' } | { op: 'stop' };
+export type ToWorker = { op: 'start'; spec: WorkerSpec } | { op: 'go' } | { op: 'rss' } | { op: 'stop' };
 export type FromWorker =
   | { op: 'ready'; url?: string; startMs: number; spawnedAt: number; startCalledAt: number }
   | { op: 'rss'; rss: number; heapUsed: number }
+  | { op: 'went'; bytes: number }
   | { op: 'error'; message: string };
 
 const send = (m: FromWorker) => process.send?.(m);
 const spawnedAt = performance.timeOrigin;
 let stopper: () => Promise<void> = async () => {};
+let go: () => Promise<number> = async () => 0;
 
 /** Runs `fn` over `items` with at most `n` in flight: a thousand simultaneous CONNECTs would only measure the stampede. */
 async function pool<T>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
@@ -43,24 +46,33 @@ function rawClient(url: string, clientId: string, keepaliveSec: number, clean = 
 
 async function start(spec: WorkerSpec): Promise<string | undefined> {
   if (spec.kind === 'broker') {
+    // Imported on demand: a worker's RSS holds only what its role needs (footprint compares them).
+    const { startBroker } = await import('../broker/index.js');
     // The connect-rate guard exempts loopback already; raise the connection cap above the fleet sizes we test.
-    const b: RunningBroker = await startBroker({ port: 0, maxConnections: 20_000 });
+    const b = await startBroker({ port: 0, maxConnections: 20_000 });
     stopper = () => b.close();
     return b.url;
   }
   if (spec.kind === 'agents') {
+    const { createAgent } = await import('../agent/index.js');
     const agents: Agent[] = [];
     await pool(spec.names, spec.concurrency, async (name) => {
       const stateDir = join(spec.stateRoot, name);
       mkdirSync(stateDir, { recursive: true });
       // Long keepalive: at 1000 agents on 2 cores, PINGREQ traffic is noise we do not want to measure.
-      const a = createAgent({ broker: spec.url, name, stateDir, keepaliveSec: spec.keepaliveSec });
+      const a = createAgent({ ...spec.agentOptions, broker: spec.url, name, stateDir, keepaliveSec: spec.keepaliveSec });
       agents.push(a);
       await a.start();
     });
     stopper = async () => {
       await Promise.all(agents.map((a) => a.stop().catch(() => {})));
     };
+    return undefined;
+  }
+  if (spec.kind === 'blast') {
+    const c = await rawClient(spec.url, `blast-${process.pid}`, 600);
+    go = () => blast(c, spec);
+    stopper = () => c.endAsync();
     return undefined;
   }
   // The raw baseline: each client republishes whatever reaches <prefix>/req to <prefix>/rep/<i>, QoS 1 both ways like the contract.
@@ -80,12 +92,43 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * The raw streaming baseline: the program's stdout published as it comes, in chunks of at most
+ * chunkBytes, QoS 1, at most `window` unacknowledged (the agent's default window), no encoding.
+ */
+async function blast(c: MqttClient, spec: Extract<WorkerSpec, { kind: 'blast' }>): Promise<number> {
+  const child = spawn('sh', ['-c', spec.shell], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let inflight = 0;
+  let bytes = 0;
+  let wake: (() => void) | undefined;
+  const acked = () => {
+    inflight--;
+    wake?.();
+  };
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    for (let off = 0; off < chunk.length; off += spec.chunkBytes) {
+      while (inflight >= spec.window) await new Promise<void>((r) => (wake = r));
+      const piece = chunk.subarray(off, off + spec.chunkBytes);
+      inflight++;
+      bytes += piece.length;
+      c.publish(spec.topic, piece, { qos: 1 }, acked);
+    }
+  }
+  while (inflight > 0) await new Promise<void>((r) => (wake = r));
+  return bytes;
+}
+
 process.on('message', (m: ToWorker) => {
   if (m.op === 'start') {
     const startCalledAt = performance.timeOrigin + performance.now();
     const t = performance.now();
     start(m.spec).then(
       (url) => send({ op: 'ready', url, startMs: performance.now() - t, spawnedAt, startCalledAt }),
+      (e: Error) => send({ op: 'error', message: e.message }),
+    );
+  } else if (m.op === 'go') {
+    go().then(
+      (bytes) => send({ op: 'went', bytes }),
       (e: Error) => send({ op: 'error', message: e.message }),
     );
   } else if (m.op === 'rss') {

@@ -1,6 +1,7 @@
 // Parent side of bench/worker.ts: fork, start, ask for RSS, stop. Every wait is bounded.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { AgentOptions } from '../../agent/index.js';
 import type { FromWorker, ToWorker, WorkerSpec } from '../worker.js';
 import { within } from './stats.js';
 
@@ -10,6 +11,8 @@ export interface WorkerHandle {
   child: ChildProcess;
   ready: Extract<FromWorker, { op: 'ready' }>;
   rss(): Promise<{ rss: number; heapUsed: number }>;
+  /** blast workers: publish now; resolves with the bytes published once all are acknowledged. */
+  go(timeoutMs: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,11 @@ export async function startWorker(spec: WorkerSpec, timeoutMs = 120_000): Promis
       const m = await within(p, 10_000, 'worker RSS');
       return { rss: m.rss, heapUsed: m.heapUsed };
     },
+    async go(timeoutMs: number) {
+      const p = next(child, 'went');
+      send({ op: 'go' });
+      return (await within(p, timeoutMs, 'raw publisher')).bytes;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       send({ op: 'stop' });
@@ -69,9 +77,11 @@ export async function startWorker(spec: WorkerSpec, timeoutMs = 120_000): Promis
 }
 
 /** Splits `names` over `procs` agent workers and starts them together. */
-export async function startAgents(url: string, names: string[], stateRoot: string, procs: number, keepaliveSec = 600): Promise<WorkerHandle[]> {
+export async function startAgents(url: string, names: string[], stateRoot: string, procs: number, agentOptions?: Partial<AgentOptions>): Promise<WorkerHandle[]> {
   const groups = split(names, procs);
-  return Promise.all(groups.map((g) => startWorker({ kind: 'agents', url, names: g, stateRoot, keepaliveSec, concurrency: 50 })));
+  // Long keepalive unless asked otherwise: at 1000 agents on 2 cores PINGREQs are noise.
+  const keepaliveSec = agentOptions?.keepaliveSec ?? 600;
+  return Promise.all(groups.map((g) => startWorker({ kind: 'agents', url, names: g, stateRoot, keepaliveSec, concurrency: 50, agentOptions })));
 }
 
 /** N raw echo clients spread over `procs` workers. */

@@ -1,1 +1,163 @@
-import type { Ctx } from './context.js'; export async function footprint(_ctx: Ctx): Promise<void> {}
+// Footprint: agent memory idle and after 1,000 and 2,000 commands (growth between the two is what a
+// leak looks like), broker memory per connected agent at 1,000 agents, and agent start → online.
+import { join } from 'node:path';
+import { decodePresence, parseTopic, topics } from '../../protocol/index.js';
+import { banner } from '../lib/report.js';
+import { startBench } from '../lib/brokers.js';
+import { fleetWith, rawClient } from '../lib/clients.js';
+import { nowMs, p50, sleep, within } from '../lib/stats.js';
+import { startAgents, startEchoes, startWorker, stopAll, type WorkerHandle } from '../lib/workers.js';
+import type { Fleet } from '../../controller/index.js';
+import type { Ctx } from './context.js';
+
+const MiB = 1024 * 1024;
+
+export async function footprint(ctx: Ctx): Promise<void> {
+  banner('footprint');
+  await agentMemory(ctx);
+  await brokerPerAgent(ctx, ctx.quick ? 200 : 1000);
+  await startToOnline(ctx, ctx.quick ? 3 : 7);
+}
+
+/** Half ping, half `exec true`, ten in flight: every job leaves a job log, a seen id and a state file behind. */
+async function commands(fleet: Fleet, hosts: string[], count: number): Promise<void> {
+  for (let i = 0; i < count; i += 10) {
+    const batch = Array.from({ length: 10 }, (_, k) => hosts.map((h) => ((i + k) % 2 ? fleet.run(h, 'ping') : fleet.run(h, 'exec', ['true'])).done()));
+    await within(Promise.all(batch.flat()), 30_000, 'a batch of 10 commands');
+  }
+}
+
+/** The agent sweeps finished jobs every 30 s from its start: wait for the first sweep at least 1.5 s from now. */
+async function afterNextSweep(w: WorkerHandle): Promise<void> {
+  const a = w.ready.startCalledAt;
+  const next = a + 30_000 * Math.ceil((Date.now() + 1_500 - a) / 30_000);
+  await sleep(next + 500 - Date.now());
+}
+
+async function agentMemory(ctx: Ctx): Promise<void> {
+  const broker = await startBench('aedes');
+  const [agent] = await startAgents(broker.url, ['fp-1'], join(ctx.tmp, 'fp'), 1);
+  // The same agent with a 1 s replay retention: once its sweeper ran, what is left is what leaks.
+  const [short] = await startAgents(broker.url, ['fp-2'], join(ctx.tmp, 'fp'), 1, { replayRetentionMs: 1000 });
+  // Baseline: a node process holding one connected mqtt.js client with three subscriptions, nothing else.
+  const [bare] = await startEchoes(broker.url, 1, 'bench/fp', 1, 3);
+  const fleet = await fleetWith(broker.url, 2);
+  const mib = (b: number) => b / MiB;
+  try {
+    await sleep(500);
+    const idle = await agent.rss();
+    const bareRss = (await bare.rss()).rss;
+    ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
+    const batch = ctx.quick ? 200 : 1000;
+    // Warm the short-retention agent (JIT, lazily built state), then take its swept heap as the reference.
+    await commands(fleet, ['fp-2'], 200);
+    if (!ctx.quick) await afterNextSweep(short);
+    const ref = await short.rss();
+    const after: { rss: number; heapUsed: number }[] = [];
+    for (let round = 0; round < 2; round++) {
+      await commands(fleet, ['fp-1', 'fp-2'], batch);
+      after.push(await agent.rss());
+    }
+    ctx.report.add('footprint', { case: `agent RSS after ${batch} commands`, figure: mib(after[0].rss), unit: 'MiB', baselineName: 'same agent idle', baseline: mib(idle.rss), runs: batch, note: `heap ${mib(after[0].heapUsed).toFixed(1)} MiB` });
+    ctx.report.add('footprint', {
+      case: `agent RSS after ${2 * batch} commands`,
+      figure: mib(after[1].rss),
+      unit: 'MiB',
+      baselineName: `after ${batch}`,
+      baseline: mib(after[0].rss),
+      runs: 2 * batch,
+      note: `heap ${mib(after[1].heapUsed).toFixed(1)} MiB, +${mib(after[1].heapUsed - after[0].heapUsed).toFixed(1)} over the second ${batch}: finished jobs are kept for replay (default 10 min)`,
+    });
+    if (!ctx.quick) {
+      await afterNextSweep(short);
+      const swept = await short.rss();
+      const grew = mib(swept.heapUsed - ref.heapUsed);
+      ctx.report.add('footprint', {
+        case: `agent heap after ${2 * batch} more commands, swept (replay retention 1 s)`,
+        figure: mib(swept.heapUsed),
+        unit: 'MiB',
+        baselineName: 'same agent warmed and swept',
+        baseline: mib(ref.heapUsed),
+        runs: 2 * batch,
+        target: 'no growth beyond noise (< 1 MiB per 2,000)',
+        met: grew < 1,
+        note: `heap grew ${grew.toFixed(2)} MiB; RSS ${mib(swept.rss).toFixed(1)} MiB (warmed ${mib(ref.rss).toFixed(1)})`,
+      });
+    }
+  } finally {
+    await fleet.close();
+    await stopAll([agent, short, bare]);
+    await broker.stop();
+  }
+}
+
+async function brokerPerAgent(ctx: Ctx, n: number): Promise<void> {
+  const measure = async (withAgents: boolean) => {
+    const broker = await startBench('aedes');
+    try {
+      await sleep(300);
+      const before = await broker.rss();
+      const names = Array.from({ length: n }, (_, i) => `mem-${String(i).padStart(4, '0')}`);
+      // Baseline clients get the same three subscriptions an agent makes, but no Will, no retained status, no session.
+      const ws = withAgents ? await startAgents(broker.url, names, join(ctx.tmp, 'mem'), 4) : await startEchoes(broker.url, n, 'bench/mem', 4, 3);
+      await sleep(1000);
+      const after = await broker.rss();
+      await stopAll(ws);
+      return (after - before) / n;
+    } finally {
+      await broker.stop();
+    }
+  };
+  const perAgent = await measure(true);
+  const perRaw = await measure(false);
+  ctx.report.add('footprint', {
+    case: `aedes RSS per connected agent at ${n} agents`,
+    figure: perAgent / 1024,
+    unit: 'KiB',
+    baselineName: 'per raw client (3 subscriptions, clean session)',
+    baseline: perRaw / 1024,
+    runs: 1,
+    note: 'broker RSS after GC, minus the idle broker, divided by N',
+  });
+}
+
+async function startToOnline(ctx: Ctx, starts: number): Promise<void> {
+  const broker = await startBench('aedes');
+  const observer = await rawClient(broker.url);
+  const seen = new Map<string, number>();
+  observer.on('message', (topic, payload) => {
+    const t = parseTopic(topic);
+    const p = decodePresence(payload);
+    if (t?.kind === 'status' && p?.online && !seen.has(t.host)) seen.set(t.host, performance.timeOrigin + performance.now());
+  });
+  await observer.subscribeAsync(topics.allStatus(), { qos: 1 });
+  const fromStart: number[] = [];
+  const fromSpawn: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < starts; i++) {
+      const name = `boot-${i}`;
+      const w = await startWorker({ kind: 'agents', url: broker.url, names: [name], stateRoot: join(ctx.tmp, 'boot'), keepaliveSec: 600, concurrency: 1 });
+      const deadline = Date.now() + 10_000;
+      while (!seen.has(name) && Date.now() < deadline) await sleep(2);
+      const at = seen.get(name);
+      await w.stop();
+      if (at === undefined) throw new Error(`presence of ${name} never seen`);
+      fromStart.push(at - w.ready.startCalledAt);
+      fromSpawn.push(at - w.ready.spawnedAt);
+      // Baseline: connect a plain client and publish a retained status, until the observer has it.
+      const t0 = nowMs();
+      const c = await rawClient(broker.url);
+      const rawName = `rawboot-${i}`;
+      await c.publishAsync(topics.status(rawName), JSON.stringify({ v: 1, host: rawName, online: true, boot: 1, conn: 1, since: Date.now(), startedAt: Date.now() }), { qos: 1, retain: true });
+      while (!seen.has(rawName) && nowMs() - t0 < 10_000) await sleep(1);
+      raw.push(nowMs() - t0);
+      await c.endAsync();
+    }
+    ctx.report.add('footprint', { case: 'agent start() → presence seen, p50', figure: p50(fromStart), unit: 'ms', baselineName: 'mqtt.connect + retained publish seen', baseline: p50(raw), runs: starts, note: 'fresh state dir each start' });
+    ctx.report.add('footprint', { case: 'agent process spawn → presence seen, p50', figure: p50(fromSpawn), unit: 'ms', runs: starts, note: 'includes node start and module loading' });
+  } finally {
+    await observer.endAsync();
+    await broker.stop();
+  }
+}
