@@ -51,7 +51,8 @@ function stateOf(ev: JobEvent): HostState {
 
 export class HostStream {
   private readonly seen = new Set<number>();
-  private readonly chunks: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
+  /** Output by seq: replayed or redelivered events arrive after later ones, the result is in seq order. */
+  private readonly chunks: { stdout: Map<number, Buffer>; stderr: Map<number, Buffer> } = { stdout: new Map(), stderr: new Map() };
   private outputs = 0;
   private reportedDrops = { events: 0, bytes: 0 };
   terminal?: JobEvent;
@@ -76,7 +77,7 @@ export class HostStream {
       case 'output':
         this.outputs++;
         if (this.keepOutput && ev.stream !== 'update') {
-          this.chunks[ev.stream].push(Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
+          this.chunks[ev.stream].set(ev.seq, Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
         }
         break;
       case 'gap':
@@ -134,8 +135,8 @@ export class HostStream {
     const t = this.terminal;
     const base = {
       host: this.host,
-      stdout: Buffer.concat(this.chunks.stdout),
-      stderr: Buffer.concat(this.chunks.stderr),
+      stdout: inSeqOrder(this.chunks.stdout),
+      stderr: inSeqOrder(this.chunks.stderr),
       ...(this.gap() ? { gap: this.gap() } : {}),
     };
     if (!t) return { ...base, ...noAnswer(this.host, this.accepted !== undefined) };
@@ -159,6 +160,10 @@ export class HostStream {
     }
     return { ...base, state: 'error', code: null, signal: null, durationMs: null };
   }
+}
+
+function inSeqOrder(chunks: Map<number, Buffer>): Buffer {
+  return Buffer.concat([...chunks].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
 }
 
 function noAnswer(host: string, accepted: boolean): Pick<HostResult, 'state' | 'code' | 'signal' | 'durationMs' | 'error'> {
