@@ -14,7 +14,17 @@ export interface Output {
   ndjson(obj: unknown): void;
 }
 
+let pipeGuard = false;
+
 export function makeOutput(json: boolean, stdout: Writable = process.stdout, stderr: Writable = process.stderr): Output {
+  if (!pipeGuard && stdout === process.stdout) {
+    pipeGuard = true;
+    // `conplyent … | head` closes the pipe early: stop quietly like other Unix tools.
+    stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   return {
     stdout,
     stderr,
