@@ -1,0 +1,121 @@
+// JobHandle bookkeeping with a stub owner (no broker): which hosts settle how, and when replays are asked for.
+import { describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../protocol/index.js';
+import type { HostResult } from '../../controller/collect.js';
+import { JobHandle, type JobOwner, type JobSetup } from '../../controller/job.js';
+
+const base = { v: 1 as const, job: 'j1', ts: 0 };
+const accepted = (host: string, seq = 0): JobEvent => ({ ...base, host, seq, type: 'accepted', cmd: 'x', args: [], kind: 'foreground', boot: 1 });
+const out = (host: string, seq: number, data: string): JobEvent => ({ ...base, host, seq, type: 'output', stream: 'stdout', data });
+const result = (host: string, seq: number, events: number): JobEvent => ({ ...base, host, seq, type: 'result', code: 0, durationMs: 1, events });
+
+function owner(replayed: (host: string, from: number, job: JobHandle) => void = () => {}) {
+  const calls: { host: string; from: number }[] = [];
+  const o: JobOwner & { calls: typeof calls; job?: JobHandle } = {
+    calls,
+    async replay(host, _job, from) {
+      calls.push({ host, from });
+      replayed(host, from, o.job!);
+      return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) } as HostResult;
+    },
+    async control() {
+      throw new Error('not used');
+    },
+    release() {},
+  };
+  return o;
+}
+
+function job(o: ReturnType<typeof owner>, setup: Partial<JobSetup> = {}): JobHandle {
+  const h = new JobHandle(o, { id: 'j1', cmd: 'x', expected: ['a', 'b'], offline: [], unknown: [], noMatch: false, replayGraceMs: 5, ...setup });
+  o.job = h;
+  return h;
+}
+
+describe('JobHandle', () => {
+  it('settles one result per expected host, offline hosts at once', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a', 'b', 'c'], offline: ['c'] });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 1, 0));
+    h.onEvent('b', accepted('b'));
+    h.onEvent('b', result('b', 1, 0));
+    const r = await h.done();
+    expect(r.map((x) => [x.host, x.state]).sort()).toEqual([['a', 'ok'], ['b', 'ok'], ['c', 'offline']]);
+  });
+
+  it('hosts that never answer are no-answer after waitMs', async () => {
+    const o = owner();
+    const h = job(o, { waitMs: 50 });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 1, 0));
+    const r = await h.done();
+    expect(r.find((x) => x.host === 'b')?.state).toBe('no-answer');
+  });
+
+  it('a seq hole at the terminal asks the host to replay from the hole, and the replay completes the result', async () => {
+    const o = owner((host, from, jh) => {
+      // The agent republishes the stored events from `from` on the job topic.
+      if (host === 'a' && from === 1) {
+        jh.onEvent('a', out('a', 1, 'one\n'));
+        jh.onEvent('a', out('a', 2, 'two\n'));
+        jh.onEvent('a', result('a', 3, 2));
+      }
+    });
+    const h = job(o, { expected: ['a'] });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', out('a', 2, 'two\n'));
+    h.onEvent('a', result('a', 3, 2));
+    const [r] = await h.done();
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }]);
+    expect(r!.state).toBe('ok');
+    expect(r!.gap).toBeUndefined();
+    expect(r!.stdout.toString()).toBe('one\ntwo\n');
+  });
+
+  it('a hole the replay cannot fill ends as a gap in the result', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'] });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 2, 1));
+    const [r] = await h.done();
+    expect(r!.gap?.missingSeqs).toEqual([1]);
+  });
+
+  it('hosts that answer without being expected are included', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'] });
+    h.begin();
+    h.onEvent('new-1', accepted('new-1'));
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 1, 0));
+    h.onEvent('new-1', result('new-1', 1, 0));
+    const r = await h.done();
+    expect(r.map((x) => x.host).sort()).toEqual(['a', 'new-1']);
+  });
+
+  it('iterates events then one final per host', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'] });
+    const items: string[] = [];
+    const reading = (async () => {
+      for await (const it of h) items.push(it.kind === 'event' ? `${it.host}:${it.event.type}` : `${it.host}:final:${it.result.state}`);
+    })();
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 1, 0));
+    await reading;
+    expect(items).toEqual(['a:accepted', 'a:result', 'a:final:ok']);
+  });
+
+  it('noMatch resolves with no results', async () => {
+    const h = job(owner(), { expected: [], noMatch: true });
+    h.begin();
+    expect(await h.done()).toEqual([]);
+  });
+});
