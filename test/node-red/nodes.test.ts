@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { freePort, startAedes, type TestBroker } from '../helpers/brokers.js';
@@ -199,6 +200,23 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     expect(r.body.commands.find((c: { name: string }) => c.name === 'greet')).toMatchObject({ usage: '<name>', summary: 'says hello', hosts: ['web-1'] });
     const none = await red.get('/conplyent/commands?broker=nope');
     expect(none.body).toMatchObject({ commands: [], message: expect.stringMatching(/deploy/) });
+  });
+
+  it('serves editor definitions that register all three nodes, with help panels and examples', async () => {
+    let html = '';
+    for (const set of ['conplyent-broker', 'conplyent-command', 'conplyent-hosts']) {
+      const res = await fetch(`${red.url}/nodes/node-red-contrib-conplyent/${set}`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(10_000) });
+      html += await res.text();
+    }
+    const types: Record<string, any> = {};
+    const RED = { nodes: { registerType: (t: string, def: unknown) => (types[t] = def) }, validators: { number: () => () => true, regex: () => () => true } };
+    for (const m of html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)) runInNewContext(m[1], { RED });
+    expect(Object.keys(types).sort()).toEqual(['conplyent-broker', 'conplyent-command', 'conplyent-hosts']);
+    expect(Object.keys(types['conplyent-broker'].credentials)).toEqual(['username', 'password', 'ca', 'cert', 'key']);
+    expect(types['conplyent-broker'].defaults).not.toHaveProperty('password');
+    expect(types['conplyent-command'].label.call({ target: 'role=web', command: 'exec', args: 'uptime' })).toBe('role=web: exec uptime');
+    for (const t of Object.keys(types)) expect(html).toContain(`data-help-name="${t}"`);
+    expect(html).toMatch(/<h3>Examples?<\/h3>/);
   });
 
   it('keeps user name and password out of the exported flow and out of flows.json', async () => {
