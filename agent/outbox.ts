@@ -91,17 +91,22 @@ export class Outbox {
   append(log: JobLog, body: JobEventBody): boolean {
     if (log.ended) return false;
     const terminal = isTerminal(body);
-    if (log.droppedEvents > 0 && (terminal || this.fits(256))) {
+    if (log.droppedEvents > 0) {
       const gap: JobEventBody = { type: 'gap', droppedEvents: log.droppedEvents, droppedBytes: log.droppedBytes, reason: 'spool bound exceeded while disconnected' };
+      const gapBuf = this.encode(log, gap);
+      const next = this.encode(log, body);
+      log.nextSeq -= 2; // measured only
+      // The gap goes right before the first event kept after the hole, or the receiver cannot tell
+      // where the hole is: an event that fits while its gap does not is dropped too.
+      if (!terminal && !this.fits(gapBuf.length + next.length)) return this.drop1(log, next.length);
       log.droppedEvents = log.droppedBytes = 0;
-      this.place(log, this.encode(log, gap), false);
+      log.nextSeq++;
+      this.place(log, gapBuf, false);
     }
     const buf = this.encode(log, body);
     if (!terminal && !this.fits(buf.length)) {
       log.nextSeq--; // the seq was not used
-      log.droppedEvents++;
-      log.droppedBytes += buf.length;
-      return false;
+      return this.drop1(log, buf.length);
     }
     this.place(log, buf, terminal);
     if (terminal) {
@@ -110,6 +115,12 @@ export class Outbox {
     }
     this.pump(log);
     return true;
+  }
+
+  private drop1(log: JobLog, len: number): false {
+    log.droppedEvents++;
+    log.droppedBytes += len;
+    return false;
   }
 
   private encode(log: JobLog, body: JobEventBody): Buffer {
