@@ -1,14 +1,16 @@
 // integrations/node-red (node-red-contrib-conplyent) in a real Node-RED 4 runtime, against a broker
 // with users and real agents: results per host, live chunks, the combined message, presence as
-// messages, the editor's command list, every kind of bad input on the error path, and credentials
-// that never reach the flow JSON.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// messages, the editor's command list, TLS, every kind of bad input on the error path, and
+// credentials that never reach the flow JSON.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
+import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { freePort, startAedes, type TestBroker } from '../helpers/brokers.js';
 import { debugFeed, type DebugFeed } from './comms.js';
 import { startNodeRed, type NodeRed } from './runtime.js';
@@ -17,7 +19,7 @@ const PACKAGE_DIR = fileURLToPath(new URL('../../integrations/node-red', import.
 const SECRET = 'nr-s3cret-Pa55';
 const HOSTS = ['web-1', 'web-2', 'web-3'];
 
-function testFlows(brokerUrl: string, deadUrl: string, flakyUrl: string): unknown[] {
+function testFlows(brokerUrl: string, deadUrl: string, flakyUrl: string, tls: { url: string; ca: string }): unknown[] {
   const z = 't1';
   const unpack = `const m = Object.assign({}, msg.payload); msg.payload = 'queued'; return [m, msg];`;
   const debug = (id: string, name: string, y: number) => ({ id, z, type: 'debug', name, active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', x: 700, y, wires: [] });
@@ -36,6 +38,10 @@ function testFlows(brokerUrl: string, deadUrl: string, flakyUrl: string): unknow
     { id: 'in_flaky', z, type: 'http in', url: '/run-flaky', method: 'post', x: 100, y: 350, wires: [['unpack_flaky']] },
     { id: 'unpack_flaky', z, type: 'function', func: unpack, outputs: 2, x: 250, y: 350, wires: [['cmd_flaky'], ['ok']] },
     { id: 'cmd_flaky', z, type: 'conplyent-command', name: 'cmd-flaky', broker: 'bk_flaky', target: 'web-1', command: 'exec', args: 'uptime', timeout: 2, combined: false, outputs: 2, x: 450, y: 350, wires: [['d_results'], ['d_chunks']] },
+    { id: 'bk_tls', type: 'conplyent-broker', name: 'tls', url: tls.url, credentials: { ca: tls.ca } },
+    { id: 'in_tls', z, type: 'http in', url: '/run-tls', method: 'post', x: 100, y: 380, wires: [['unpack_tls']] },
+    { id: 'unpack_tls', z, type: 'function', func: unpack, outputs: 2, x: 250, y: 380, wires: [['cmd_tls'], ['ok']] },
+    { id: 'cmd_tls', z, type: 'conplyent-command', name: 'cmd-tls', broker: 'bk_tls', target: 'tls-1', command: 'exec', args: 'echo over-tls', timeout: 5, combined: false, outputs: 2, x: 450, y: 380, wires: [['d_results'], ['d_chunks']] },
     { id: 'hosts', z, type: 'conplyent-hosts', name: 'hosts', broker: 'bk', target: 'role=web', x: 450, y: 400, wires: [['d_hosts']] },
     { id: 'catch', z, type: 'catch', name: '', scope: null, uncaught: false, x: 450, y: 500, wires: [['d_errors']] },
     { id: 'status', z, type: 'status', name: '', scope: ['cmd', 'cmd_dead'], x: 450, y: 560, wires: [['d_status']] },
@@ -51,6 +57,8 @@ function testFlows(brokerUrl: string, deadUrl: string, flakyUrl: string): unknow
 describe('node-red-contrib-conplyent in a real Node-RED', () => {
   let broker: TestBroker;
   let flaky: TestBroker;
+  let tlsBroker: RunningBroker;
+  let tlsAgent: Agent;
   let red: NodeRed;
   let feed: DebugFeed;
   let dir: string;
@@ -71,6 +79,8 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
   };
 
   beforeAll(async () => {
+    // The nodes load the controller as a package consumer would: from the build, not from the sources.
+    if (!existsSync(fileURLToPath(new URL('../../dist/controller/index.js', import.meta.url)))) throw new Error('dist/controller is missing: run `npm run build` first');
     dir = mkdtempSync(join(tmpdir(), 'cp-nr-nodes-'));
     broker = await startAedes({
       users: [...HOSTS.map((h) => ({ username: h, password: `pw-${h}`, role: 'agent' as const })), { username: 'nodered', password: SECRET, role: 'controller' }],
@@ -83,10 +93,15 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     }
     const deadUrl = `mqtt://127.0.0.1:${await freePort()}`;
     flaky = await startAedes();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+    tlsBroker = await startBroker({ port: 0, tls: { port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    tlsAgent = createAgent({ broker: tlsBroker.url, name: 'tls-1', stateDir: join(dir, 'tls-1') });
+    await tlsAgent.start();
+    const tls = { url: `mqtts://127.0.0.1:${tlsBroker.tlsPort}`, ca: readFileSync(join(dir, 'cert.pem'), 'utf8') };
     red = await startNodeRed({ flows: [], nodesDir: [PACKAGE_DIR], settings: { debugMaxLength: 100_000 } });
     feed = await debugFeed(red.url);
     // Deployed through the admin API, as the editor does: that is where credentials are split off.
-    const deployed = await red.post('/flows', testFlows(broker.url, deadUrl, flaky.url), { 'Node-RED-Deployment-Type': 'full' });
+    const deployed = await red.post('/flows', testFlows(broker.url, deadUrl, flaky.url, tls), { 'Node-RED-Deployment-Type': 'full' });
     expect(deployed.status, deployed.text).toBe(204);
     await feed.waitFor('hosts', (ms) => ms.length >= 3);
   }, 60_000);
@@ -97,6 +112,8 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     for (const a of agents.values()) await a.stop().catch(() => {});
     await broker?.stop();
     await flaky?.stop().catch(() => {});
+    await tlsAgent?.stop().catch(() => {});
+    await tlsBroker?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -191,6 +208,14 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     const tag = await run({}, '/run-flaky');
     expect((await waitTagged('errors', tag))[0].error.message).toMatch(/broker unreachable: the connection was lost/);
     expect(red.alive()).toBe(true);
+  });
+
+  it('connects over TLS with the CA kept in the credentials', async () => {
+    const tag = await run({}, '/run-tls');
+    const [res] = await waitTagged('results', tag);
+    expect(res.payload).toMatchObject({ host: 'tls-1', state: 'ok', stdout: 'over-tls\n' });
+    const exported = await red.get('/flows');
+    expect(exported.text).not.toContain('BEGIN CERTIFICATE');
   });
 
   it('offers the commands the targeted hosts announce, with usage hints, to the editor', async () => {
