@@ -22,6 +22,9 @@ module.exports = function (RED) {
       if (!pending) {
         const c = node.credentials || {};
         const opts = {
+          // The controller keeps a persistent session; a stable id per config node reuses it across
+          // redeploys and restarts instead of leaving one orphaned session (and its queue) each time.
+          clientId: `nodered-${node.id}`,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           insecure: node.insecure,
           ...(c.username ? { username: c.username } : {}),
