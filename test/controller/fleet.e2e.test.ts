@@ -1,0 +1,119 @@
+// The controller library against a real broker and real agents: presence, run, attach, and a
+// controller connection that drops mid-job (issue 8, scenario 7).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Fleet, type PresenceChange } from '../../controller/index.js';
+import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { startFleet, type TestFleet } from '../helpers/fleet.js';
+
+const HOSTS = ['lib-1', 'lib-2', 'lib-3'];
+const numbers = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
+
+describe.each(brokerKinds())('controller library on %s', (kind) => {
+  let broker: TestBroker;
+  let agents: TestFleet;
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    broker = await startBrokerKind(kind);
+    agents = await startFleet(broker.url, HOSTS.map((name, i) => ({ name, labels: { tier: i === 0 ? 'front' : 'back' } })));
+    fleet = await connect(broker.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    await agents?.close();
+    await broker?.stop();
+  }, 30_000);
+
+  it('connect resolves with the retained presence of every host: labels, facts, commands', () => {
+    const hosts = fleet.hosts();
+    expect(hosts.map((h) => h.name)).toEqual(HOSTS);
+    const h = fleet.host('lib-1')!;
+    expect(h).toMatchObject({ online: true, labels: { tier: 'front' } });
+    expect(h.facts?.platform).toBe(process.platform);
+    expect(h.commands.map((c) => c.name)).toContain('exec');
+    expect(h.commands.map((c) => c.name)).toContain('count');
+  });
+
+  it('run yields one result per expected host with its output, code and duration', async () => {
+    const job = fleet.run('tier=back', 'exec', ['sh', '-c', 'echo out; echo err >&2; exit 4']);
+    expect(job.expected).toEqual(['lib-2', 'lib-3']);
+    const results = await job.done();
+    expect(results.map((r) => r.host).sort()).toEqual(['lib-2', 'lib-3']);
+    for (const r of results) {
+      expect(r).toMatchObject({ state: 'failed', code: 4 });
+      expect(r.stdout.toString()).toBe('out\n');
+      expect(r.stderr.toString()).toBe('err\n');
+      expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('the job handle is an async iterable of events and one final per host', async () => {
+    const job = fleet.run(['lib-1'], 'count', [3]);
+    const kinds: string[] = [];
+    for await (const item of job) kinds.push(item.kind === 'event' ? item.event.type : `final:${item.result.state}`);
+    expect(kinds).toEqual(['accepted', 'output', 'output', 'output', 'result', 'final:ok']);
+  });
+
+  it('a target that matches nothing resolves done() with [] and says noMatch', async () => {
+    const job = fleet.run('nope-*', 'ping');
+    expect(job.noMatch).toBe(true);
+    expect(await job.done()).toEqual([]);
+  });
+
+  it('a controller whose connection drops mid-job still gets exactly one complete result per host', async () => {
+    const job = fleet.run(HOSTS, 'count', [300, 5]);
+    await job.started;
+    await new Promise((r) => setTimeout(r, 300));
+    // Cut our socket: mqtt.js reconnects with the same client id and persistent session.
+    fleet.client.stream.destroy();
+    const results = await job.done();
+    expect(results.map((r) => r.host).sort()).toEqual(HOSTS);
+    for (const r of results) {
+      expect(r.state).toBe('ok');
+      expect(r.gap).toBeUndefined();
+      expect(r.stdout.toString()).toBe(numbers(300));
+    }
+  }, 30_000);
+
+  it('attach follows a job another controller started, from its first line', async () => {
+    const other = await connect(broker.url);
+    try {
+      const job = other.run('lib-2', 'count', [50, 10]);
+      await job.started;
+      await new Promise((r) => setTimeout(r, 200));
+      const [r] = await fleet.attach('lib-2', job.id).done();
+      expect(r!.state).toBe('ok');
+      expect(r!.stdout.toString()).toBe(numbers(50));
+      await job.done();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('attach to a job the host does not know settles with UNKNOWN_JOB instead of hanging', async () => {
+    const [r] = await fleet.attach('lib-3', 'no-such-job', { waitMs: 10_000 }).done();
+    expect(r!.state).toBe('rejected');
+    expect(r!.error?.code).toBe('UNKNOWN_JOB');
+  });
+
+  it('presence events report a host going offline and coming back', async () => {
+    const seen: string[] = [];
+    const onPresence = (c: PresenceChange) => c.host.name === 'lib-3' && seen.push(c.host.online ? 'online' : 'offline');
+    fleet.on('presence', onPresence);
+    try {
+      await agents.stopAgent('lib-3');
+      const offline = await fleet.run('lib-3', 'ping', [], { ttlMs: 1000 }).done();
+      expect(offline[0]!.state).toBe('offline');
+      await agents.startAgent('lib-3');
+      const deadline = Date.now() + 10_000;
+      while (!fleet.host('lib-3')?.online && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // An agent may refresh its status (facts after start): compare the state changes only.
+      expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['offline', 'online']);
+      const [back] = await fleet.run('lib-3', 'ping', [], { timeoutMs: 5000 }).done();
+      expect(back!.state).toBe('ok');
+    } finally {
+      fleet.off('presence', onPresence);
+    }
+  });
+});
