@@ -21,6 +21,8 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
   let fleet: TestFleet;
   let spy: Wire;
   let work: string;
+  // Broker-independent verbs run once, on aedes; Mosquitto gets the fleet-wide and transfer checks.
+  const aedesOnly = kind === 'aedes' ? it : it.skip;
   const cli = (args: string[], o: { input?: string; timeoutMs?: number } = {}) => runCli(broker.url, args, o);
 
   beforeAll(async () => {
@@ -130,9 +132,6 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
     expect(lines[4]).toMatchObject({ host: 'db-1', state: 'ok', code: 0 });
     expect(lines[5]).toMatchObject({ exit: 0, total: 1, states: { ok: ['db-1'] } });
   });
-
-  // Broker-independent verbs run once, on aedes; Mosquitto gets the fleet-wide and transfer checks.
-  const aedesOnly = kind === 'aedes' ? it : it.skip;
 
   aedesOnly('shell driven through stdin runs one text command per line and exits at EOF', async () => {
     const dir = join(work, 'shell');
