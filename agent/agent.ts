@@ -12,6 +12,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
 import { StateDir } from './state.js';
+import { endOrphanGroup, processStartTime } from './orphans.js';
 import { registerBuiltins } from './commands/index.js';
 import { defaultPower } from './power.js';
 
@@ -94,7 +95,7 @@ export class Agent extends EventEmitter {
         this.outbox.wakeAll();
         this.emit('offline');
       },
-      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
     });
     this.sweeper = setInterval(() => {
       this.outbox.sweep();
@@ -128,9 +129,13 @@ export class Agent extends EventEmitter {
     return this.conn!.publish(topics.status(this.name), JSON.stringify(onlinePresence(this.presence)), true);
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
       if (topic === topics.status(this.name)) return this.onOwnStatus(payload);
+      if (retained) {
+        // [cp-mqtt-2] a retained command would run again on every resubscribe (reboot loops): never run one.
+        return this.notice({ type: 'error', error: 'RETAINED', message: 'commands must not be published with the retain flag; not run (clear it with an empty retained message)', topic, excerpt: payload.subarray(0, 200).toString('utf8') });
+      }
       this.accept(topic, payload);
     } catch (err) {
       // Nothing a sender does may take the agent down; log and keep serving.
@@ -223,7 +228,7 @@ export class Agent extends EventEmitter {
       this.outbox.append(log, {
         type: 'lost',
         code: ErrorCodes.LOST,
-        message: `the agent stopped (crash, kill or power loss) while ${rec.cmd} ran; it was not run again`,
+        message: `the agent stopped (crash, kill or power loss) while ${rec.cmd} ran; it was not run again${endOrphanGroup(rec.pid, rec.pidStartTime)}`,
         boot: this.presence.boot,
       });
     }
@@ -256,13 +261,13 @@ export class Agent extends EventEmitter {
       if (job) {
         job.stdin = stdin;
         job.pid = pid;
+        if (pid !== undefined) this.state.recordJob({ id, cmd: job.def.name, args: job.args, startedAt: job.startedAt, boot: this.presence.boot, pid, pidStartTime: processStartTime(pid) });
       }
     },
     replay: async (id, fromSeq) => {
       const log = this.outbox.get(id);
       if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
-      const r = await this.outbox.replay(log, fromSeq);
-      return r.replayed;
+      return this.outbox.replay(log, fromSeq);
     },
     closeServer: () => {
       setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));

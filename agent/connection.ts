@@ -13,7 +13,7 @@ export interface ConnectionHooks {
   will(): { topic: string; payload: Buffer };
   onConnect(sessionPresent: boolean): void;
   onClose(): void;
-  onMessage(topic: string, payload: Buffer): void;
+  onMessage(topic: string, payload: Buffer, retained: boolean): void;
 }
 
 /** Full jitter: a uniformly random delay in [0, min(max, base * 2^attempt)]. */
@@ -55,7 +55,7 @@ export class AgentConnection {
       (this.client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
       hooks.onConnect(connack.sessionPresent);
     });
-    this.client.on('message', (topic, payload) => hooks.onMessage(topic, payload));
+    this.client.on('message', (topic, payload, packet) => hooks.onMessage(topic, payload, packet.retain));
     this.client.on('close', () => {
       hooks.onClose();
       this.scheduleReconnect();

@@ -11,6 +11,10 @@ export interface AbortReason {
   signal?: NodeJS.Signals;
 }
 
+/** Characters JSON must escape as \u00XX (tab, newline and carriage return stay short). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+
 /** How long a handler may ignore its abort signal before the job is ended without it. */
 const ABORT_GRACE_MS = 5_000;
 
@@ -60,7 +64,8 @@ export class Job {
     for (let off = 0; off < buf.length; off += MAX_CHUNK_BYTES) {
       if (!this.running) return;
       const piece = buf.subarray(off, off + MAX_CHUNK_BYTES);
-      const text = isUtf8(piece);
+      // Control characters grow sixfold as JSON escapes; such a chunk is smaller as base64 [cp-limit-3].
+      const text = isUtf8(piece) && !CONTROL_RE.test(piece.toString('latin1'));
       this.emit({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
       await this.outbox.room(this.log);
     }

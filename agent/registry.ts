@@ -40,8 +40,8 @@ export interface AgentServices {
   kill(job: string, signal?: NodeJS.Signals): Promise<void>;
   /** Registers stdin (and the pid, for `jobs`) of the calling job's process so send_input can reach it. */
   attachStdin(job: string, stdin: NodeJS.WritableStream, pid?: number): void;
-  /** Replays stored events of a job from a sequence number; resolves to how many were sent. */
-  replay(job: string, fromSeq: number): Promise<number>;
+  /** Replays stored events of a job from a sequence number: how many were sent and the oldest seq still kept. */
+  replay(job: string, fromSeq: number): Promise<{ replayed: number; firstAvailable: number }>;
   /** Kills every job, reports offline and stops the agent once this job's result is out. */
   closeServer(): void;
   /** The OS power call (after `delaySec`, default ~1 s); injectable so tests never reboot the machine. */

@@ -12,6 +12,9 @@ export interface JobRecord {
   args: unknown[];
   startedAt: number;
   boot: number;
+  /** The job's process (exec), so a restarted agent can end a group its crash left behind. */
+  pid?: number;
+  pidStartTime?: string;
 }
 
 export class StateDir {

@@ -14,6 +14,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  */
 export const ErrorCodes = {
   MALFORMED: ExitCode.INVALID_PARAMETER, // payload is not valid JSON or text command
+  RETAINED: ExitCode.INVALID_PARAMETER, // a command published with the retain flag: never run
   TOO_LARGE: ExitCode.INVALID_PARAMETER, // payload over MAX_COMMAND_BYTES
   BAD_ENVELOPE: ExitCode.INVALID_PARAMETER, // an envelope field has the wrong type
   UNSUPPORTED_VERSION: ExitCode.INVALID_PARAMETER, // v is not a protocol version this agent speaks

@@ -46,6 +46,8 @@ export const ResultEvent = z.object({
   value: z.unknown().optional(),
   timedOut: z.boolean().optional(),
   killed: z.boolean().optional(),
+  /** Set instead of `value` when the value would exceed the event limit: never truncated silently [cp-limit-3]. */
+  valueOmitted: z.string().optional(),
 });
 
 export const ErrorEvent = z.object({

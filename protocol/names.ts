@@ -12,8 +12,11 @@ export const JOB_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 export const LABEL_KEY_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 export const LABEL_VALUE_RE = /^[A-Za-z0-9_.-]{0,64}$/;
 
+/** `all` selects the whole fleet in a target, so no host may be called that [cp-name-1]. */
+export const RESERVED_HOST_NAMES: ReadonlySet<string> = new Set(['all']);
+
 export function isHostName(s: unknown): s is string {
-  return typeof s === 'string' && HOST_NAME_RE.test(s);
+  return typeof s === 'string' && HOST_NAME_RE.test(s) && !RESERVED_HOST_NAMES.has(s);
 }
 
 export function isJobId(s: unknown): s is string {
@@ -27,7 +30,8 @@ export function sanitizeHostName(raw: string): string {
     .replace(/[^a-z0-9_.-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, MAX_NAME_LENGTH);
-  return cleaned.length > 0 ? cleaned : 'host';
+  if (cleaned.length === 0) return 'host';
+  return RESERVED_HOST_NAMES.has(cleaned) ? `${cleaned}-host` : cleaned;
 }
 
 /** Parses `key=value` pairs into a label map; throws a TypeError naming the bad pair. */

@@ -58,7 +58,8 @@ const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function scalar(text: string, quoted: boolean, literals: boolean): string | number | boolean | null {
   if (quoted) return text;
-  if (NUMBER_RE.test(text)) return Number(text);
+  // Only words that survive the round trip become numbers: `1.10` and 20-digit ids stay strings.
+  if (NUMBER_RE.test(text) && String(Number(text)) === text) return Number(text);
   if (literals) {
     if (text === 'true') return true;
     if (text === 'false') return false;

@@ -110,7 +110,7 @@ export function registerJobCommands(registry: CommandRegistry): void {
     'replay',
     async (ctx) => {
       const [job, from] = ctx.args;
-      return { job, from, replayed: await ctx.agent.replay(job, from) };
+      return { job, from, ...(await ctx.agent.replay(job, from)) };
     },
     {
       args: z.tuple([jobArg, count('fromSeq').optional()]).transform(([job, from]) => [job, from ?? 0] as [string, number]),

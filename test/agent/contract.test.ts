@@ -148,6 +148,26 @@ describe.each(brokerKinds())('agent contract on %s', (kind) => {
     expect(result(await wire.run('web-1', { cmd: 'ping' }))).toMatchObject({ code: 0 });
   });
 
+  it('[cp-mqtt-2] a command delivered with the retain flag is never run, also on resubscribe', async () => {
+    const marker = join(dir, 'retained-marker');
+    wire.client.publish('conplyent/db-1/cmd', JSON.stringify({ id: 'ret-1', cmd: 'exec', args: ['touch', marker] }), { qos: 1, retain: true });
+    // The live delivery to db-1 is not retained (MQTT forwards retain=0 to existing subscribers) so it runs once;
+    // a new subscription (a restarted agent) receives the retained copy, which must be refused.
+    await wire.waitFor((m) => m.topic === 'conplyent/db-1/job/ret-1' && m.json.type === 'result');
+    rmSync(marker, { force: true });
+    const again = createAgent({ broker: broker.url, name: 'db-2', stateDir: join(dir, 'db-2') });
+    agents.push(again);
+    wire.client.publish('conplyent/db-2/cmd', JSON.stringify({ cmd: 'exec', args: ['touch', marker] }), { qos: 1, retain: true });
+    await sleep(200);
+    await again.start();
+    const n = await wire.waitFor((m) => m.topic === 'conplyent/db-2/errors' && m.json.error === 'RETAINED', 5_000, 'the RETAINED notice');
+    expect(n.json.message).toContain('retain');
+    await sleep(200);
+    expect(existsSync(marker)).toBe(false);
+    wire.client.publish('conplyent/db-1/cmd', '', { qos: 1, retain: true });
+    wire.client.publish('conplyent/db-2/cmd', '', { qos: 1, retain: true });
+  });
+
   it('[cp-dedupe-1] a repeated job id is never executed twice', async () => {
     const marker = join(dir, 'dedupe-marker');
     const cmd = { id: 'once-1', cmd: 'exec', args: ['sh', '-c', `echo x >> ${marker}`] };

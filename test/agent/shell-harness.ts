@@ -73,7 +73,7 @@ export function makeShell(cwd: string) {
     async replay(job, fromSeq) {
       if (!state.jobs.has(job)) throw new CommandError('UNKNOWN_JOB', `no job ${job}`);
       state.replays.push([job, fromSeq]);
-      return 7;
+      return { replayed: 7, firstAvailable: 0 };
     },
     closeServer: () => void state.closed++,
     async power(action, delaySec) {

@@ -120,7 +120,7 @@ describe('job commands', () => {
     const sh = makeShell(os.tmpdir());
     const job = sh.start('ping');
     await job.done;
-    expect(await sh.runText(`replay ${job.id} 3`)).toEqual({ ok: true, code: 0, value: { job: job.id, from: 3, replayed: 7 } });
+    expect(await sh.runText(`replay ${job.id} 3`)).toEqual({ ok: true, code: 0, value: { job: job.id, from: 3, replayed: 7, firstAvailable: 0 } });
     expect(await sh.run('replay', [job.id])).toMatchObject({ value: { from: 0 } });
     expect(sh.state.replays).toEqual([[job.id, 3], [job.id, 0]]);
     expect(await sh.run('replay', [job.id, 'x'])).toMatchObject({ ok: false, error: 'BAD_ARGS' });

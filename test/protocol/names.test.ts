@@ -76,3 +76,11 @@ describe('names', () => {
     }
   });
 });
+
+describe('reserved host names', () => {
+  it('[cp-name-1] no host may be called all (the selector term for the whole fleet); a sanitised OS name avoids it', () => {
+    expect(isHostName('all')).toBe(false);
+    expect(sanitizeHostName('ALL')).toBe('all-host');
+    expect(isHostName(sanitizeHostName('all'))).toBe(true);
+  });
+});

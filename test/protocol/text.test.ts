@@ -107,8 +107,8 @@ describe('plain-text commands', () => {
     });
   });
 
-  it('[cp-text-6] quote a number whose spelling matters: unquoted 1.10 arrives as 1.1', () => {
-    expect(parse('exec echo 1.10 "1.10"').args).toEqual(['echo', 1.1, '1.10']);
+  it('[cp-text-6] a word becomes a number only when it prints back the same: 1.10 and 20-digit ids stay strings', () => {
+    expect(parse('exec echo 1.10 "1.10" 12345678901234567890 -0 42 -7 2.5').args).toEqual(['echo', '1.10', '1.10', '12345678901234567890', '-0', 42, -7, 2.5]);
   });
 
   it('[cp-text-4] text and JSON forms of the examples in topics.md decode to the same command', () => {
