@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { createNatLab, natUnavailable, type NatLab } from '../helpers/netns.js';
-import { connectWire, result, type Wire } from '../helpers/wire.js';
+import { connectWire, result, sleep, type Wire } from '../helpers/wire.js';
 
 const MAIN = fileURLToPath(new URL('../fixtures/agent-main.mjs', import.meta.url));
 const KEEPALIVE_SEC = 2;
@@ -71,18 +71,20 @@ describe.skipIf(Boolean(unavailable))('an agent behind a real NAT', () => {
       'the agent online again on a new connection',
     );
     const recoveredMs = Date.now() - expiredAt;
-    const flows = lab!.agentFlows(port);
-    // The broker sees the router's outer address, never the agent's: the connection went through the NAT.
-    const clients = (broker!.aedes as unknown as { clients: Record<string, { conn: { remoteAddress?: string } }> }).clients;
-    const seenFrom = clients['nat-1']?.conn.remoteAddress?.replace('::ffff:', '');
 
     const evs = await wire!.run('nat-1', { cmd: 'exec', args: ['echo', 'through the NAT'] }, 10_000);
+    // The connection that carried it: a new flow, which the broker sees from the router's outer
+    // address, never the agent's (it went through the NAT).
+    const clients = (broker!.aedes as unknown as { clients: Record<string, { conn: { remoteAddress?: string } }> }).clients;
+    const seenFrom = () => clients['nat-1']?.conn.remoteAddress?.replace('::ffff:', '');
+    let flows: number[] = [];
+    for (let i = 0; i < 100 && (flows = lab!.agentFlows(port)).length === 0; i++) await sleep(50);
     const out = evs.filter((e) => e.type === 'output').map((e) => e.data).join('');
     console.log(
       `[nat] mapping expired: conntrack said "${deleted.split('\n')[0]}"; old flow :${oldFlow} -> new flows :${flows.join(',')}; ` +
-        `online again after ${recoveredMs} ms (keepalive ${KEEPALIVE_SEC * 1000} ms); incarnation ${before.conn} -> ${back.json.conn}; broker sees the agent at ${seenFrom}`,
+        `online again after ${recoveredMs} ms (keepalive ${KEEPALIVE_SEC * 1000} ms); incarnation ${before.conn} -> ${back.json.conn}; broker sees the agent at ${seenFrom()}`,
     );
-    expect(seenFrom).toBe(lab!.natAddr);
+    expect(seenFrom()).toBe(lab!.natAddr);
     expect(back.json.boot).toBe(before.boot);
     expect(flows).not.toContain(oldFlow);
     expect(result(evs)).toMatchObject({ type: 'result', code: 0 });
