@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { addConnectionOptions, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
+import type { Agent } from '../agent/index.js';
+import { addConnectionOptions, ConfigError, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { registerInstall } from './agent-install.js';
 
@@ -35,8 +36,8 @@ export async function loadPlugins(agent: unknown, plugins: string[], log: Logger
   }
 }
 
-/** Starts an agent from a resolved config; resolves to a stop function. */
-export async function startAgentFromConfig(cfg: AgentConfig, log: Logger): Promise<() => Promise<void>> {
+/** Creates an agent from a resolved config and loads its plugins; the caller starts it. */
+export async function createAgentFromConfig(cfg: AgentConfig, log: Logger): Promise<Agent> {
   const { createAgent } = await import('../agent/index.js');
   const agent = createAgent({
     broker: cfg.broker,
@@ -58,27 +59,53 @@ export async function startAgentFromConfig(cfg: AgentConfig, log: Logger): Promi
     clockSkewMs: cfg.clockSkewMs,
     logger: log.child({ part: 'agent' }),
   });
+  // The agent logs these itself and retries on the next connection; without a listener an
+  // EventEmitter 'error' would crash the process.
+  agent.on('error', () => undefined);
   await loadPlugins(agent, cfg.plugins, log);
-  await agent.start();
-  return () => agent.stop();
+  return agent;
 }
 
-/** Resolves after the first SIGINT/SIGTERM has run `stop`; a second signal exits at once. */
-export function stopOnSignal(stop: () => Promise<void>, log: Logger): Promise<void> {
+/**
+ * Runs `stop` once, on the first SIGINT/SIGTERM or when `closed` resolves (the agent ran
+ * close_server), and resolves after it. A second signal exits at once.
+ */
+export function untilStopped(stop: () => Promise<void>, log: Logger, closed?: Promise<unknown>): Promise<void> {
   return new Promise((done, fail) => {
     let stopping = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
+    const run = (why: string): void => {
       if (stopping) {
-        log.warn({ sig }, 'second signal: exiting without a clean stop');
+        log.warn({ why }, 'second signal: exiting without a clean stop');
         process.exit(130);
       }
       stopping = true;
-      log.info({ sig }, 'stopping');
+      log.info({ why }, 'stopping');
       stop().then(done, fail);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', () => run('SIGINT'));
+    process.on('SIGTERM', () => run('SIGTERM'));
+    void closed?.then(() => run('close_server'));
   });
+}
+
+/** Starts the agent, stays up until a signal or close_server, and stops it (then `after`). */
+export async function runAgent(agent: Agent, log: Logger, after: () => Promise<void> = async () => {}): Promise<void> {
+  const closed = new Promise<void>((r) => agent.once('closed', () => r()));
+  // Signals are handled from the start: an agent still waiting for its broker must stop on Ctrl-C too.
+  const stopped = untilStopped(async () => {
+    await agent.stop();
+    await after();
+  }, log, closed);
+  const started = agent.start().then(
+    () => log.info({ host: agent.name }, 'agent online'),
+    (err: NodeJS.ErrnoException) => {
+      // The state directory is the usual culprit (permissions, a file in the way): say which setting to fix.
+      if (err.code && err.path) throw new ConfigError(`state directory: ${err.message}`);
+      throw err;
+    },
+  );
+  await Promise.race([stopped, started]);
+  await stopped;
 }
 
 export function registerAgent(program: Command): void {
@@ -107,9 +134,9 @@ Examples:
         return;
       }
       const log = createLogger(cfg.logLevel);
-      const stop = await startAgentFromConfig(cfg, log);
-      log.info({ host: cfg.name, broker: cfg.broker }, 'agent started');
-      await stopOnSignal(stop, log);
+      const agent = await createAgentFromConfig(cfg, log);
+      log.info({ host: cfg.name, broker: cfg.broker }, 'agent starting');
+      await runAgent(agent, log);
       process.exit(0);
     });
   registerInstall(cmd);

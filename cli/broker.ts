@@ -2,7 +2,7 @@
 // one-box fleet of `npm start`), and `broker user add|remove|list` for its users file.
 import type { Command } from 'commander';
 import { InsecureBrokerError, isLoopback } from '../broker/options.js';
-import { addAgentOptions, startAgentFromConfig, stopOnSignal } from './agent.js';
+import { addAgentOptions, createAgentFromConfig, runAgent, untilStopped } from './agent.js';
 import { printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
 import { createLogger } from './logger.js';
 import { registerUserCommands } from './broker-users.js';
@@ -84,21 +84,26 @@ Examples:
     const { startBroker } = await import('../broker/index.js');
     const broker = await startBroker({ ...cfg, logger: log });
     const url = localUrl(cfg.host, broker.port);
-    let stopAgent: (() => Promise<void>) | undefined;
-    try {
-      if (agentCfg) stopAgent = await startAgentFromConfig({ ...agentCfg, broker: url }, log);
-    } catch (err) {
-      await broker.close();
-      throw err;
-    }
-    process.stdout.write(banner(url, agentCfg?.name));
-    // Agent first, so its presence goes offline through a broker that is still there.
-    await stopOnSignal(async () => {
-      await stopAgent?.();
+    const closeBroker = async (): Promise<void> => {
       // Bounded: connected clients must not keep Ctrl-C from finishing.
       const closed = await Promise.race([broker.close().then(() => true), new Promise<false>((r) => setTimeout(r, CLOSE_WAIT_MS, false).unref())]);
       if (!closed) log.warn(`broker did not close within ${CLOSE_WAIT_MS} ms; exiting anyway`);
-    }, log);
+    };
+    if (!agentCfg) {
+      process.stdout.write(banner(url, undefined));
+      await untilStopped(closeBroker, log);
+      process.exit(0);
+    }
+    let agent;
+    try {
+      agent = await createAgentFromConfig({ ...agentCfg, broker: url }, log);
+    } catch (err) {
+      await closeBroker();
+      throw err;
+    }
+    agent.once('online', () => process.stdout.write(banner(url, agentCfg.name)));
+    // Agent first, so its presence goes offline through a broker that is still there.
+    await runAgent(agent, log, closeBroker);
     process.exit(0);
   });
   registerUserCommands(cmd);

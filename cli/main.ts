@@ -52,5 +52,6 @@ process.on('unhandledRejection', (err) => {
 
 main(process.argv).catch((err: unknown) => {
   report(err);
-  process.exitCode = 1;
+  // exit, not exitCode: a half-started agent or broker would otherwise keep the process alive.
+  process.exit(1);
 });
