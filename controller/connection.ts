@@ -22,6 +22,11 @@ export interface ConnectOptions {
   logger?: Logger;
   /** How long connect() waits for the first CONNACK; default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Keep the broker session after close() (default false): set it, with a fixed clientId, for a
+   * controller that restarts and wants the events queued while it was away.
+   */
+  keepSession?: boolean;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */
   presenceSettleMs?: number;
 }
@@ -96,4 +101,16 @@ export function openClient(url: string, o: ConnectOptions): Promise<MqttClient> 
     client.once('error', fail);
     client.once('close', closed);
   });
+}
+
+/** Connects once with clean=true under `clientId`, which makes the broker drop that id's session. Best effort, bounded. */
+export async function discardSession(url: string, o: ConnectOptions, clientId: string): Promise<void> {
+  const client = mqtt.connect(url, { ...clientOptions(url, { ...o, clientId }), clean: true, reconnectPeriod: 0, connectTimeout: 2000 });
+  client.on('error', () => {});
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 2000);
+    client.once('connect', () => (clearTimeout(t), resolve()));
+    client.once('close', () => (clearTimeout(t), resolve()));
+  });
+  await client.endAsync(true).catch(() => {});
 }

@@ -19,7 +19,7 @@ import {
   type CommandInput,
 } from '../protocol/index.js';
 import type { HostResult } from './collect.js';
-import { openClient, type ConnectOptions } from './connection.js';
+import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
@@ -52,7 +52,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private closed = false;
   private lastStatusAt = 0;
 
-  private constructor(readonly client: MqttClient, private readonly opts: ConnectOptions, private readonly log?: Logger) {
+  private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, private readonly log?: Logger) {
     super();
     this.presence.on('presence', (c) => this.emit('presence', c));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -68,7 +68,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   static async open(url: string, options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
     const client = await openClient(url, { ...options, logger: log });
-    const fleet = new Fleet(client, options, log);
+    const fleet = new Fleet(client, url, options, log);
     await fleet.waitForHosts();
     return fleet;
   }
@@ -189,7 +189,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const wasConnected = this.client.connected;
     await this.client.endAsync();
+    // A persistent session outlives us on the broker and would queue every status and event for a
+    // client that never returns; one clean connect with our id discards it [MQTT-3.1.2-6].
+    if (wasConnected && !this.opts.keepSession) await discardSession(this.url, this.opts, this.clientId);
   }
 
   // --- JobOwner -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The controller library against a real broker and real agents: presence, run, attach, and a
 // controller connection that drops mid-job (issue 8, scenario 7).
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Fleet, type PresenceChange } from '../../controller/index.js';
 import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
@@ -95,6 +96,27 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     const [r] = await fleet.attach('lib-3', 'no-such-job', { waitMs: 10_000 }).done();
     expect(r!.state).toBe('rejected');
     expect(r!.error?.code).toBe('UNKNOWN_JOB');
+  });
+
+  it('close() leaves no session behind on the broker to queue messages for a controller that is gone', async () => {
+    const short = await connect(broker.url);
+    const id = short.clientId;
+    await short.close();
+    const probe = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: false, clientId: id, reconnectPeriod: 0 });
+    try {
+      // sessionPresent false: the broker kept nothing for this id.
+      expect((probe as any).connackPacket?.sessionPresent).toBe(false);
+    } finally {
+      await probe.endAsync();
+      await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: true, clientId: id, reconnectPeriod: 0 }).then((c) => c.endAsync());
+    }
+    // keepSession keeps it, for a controller with a fixed id that wants what was queued meanwhile.
+    const kept = await connect(broker.url, { clientId: `ctl-kept-${kind}`, keepSession: true });
+    await kept.close();
+    const probe2 = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: false, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 });
+    expect((probe2 as any).connackPacket?.sessionPresent).toBe(true);
+    await probe2.endAsync();
+    await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: true, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 }).then((c) => c.endAsync());
   });
 
   it('presence events report a host going offline and coming back', async () => {
