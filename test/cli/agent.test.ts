@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addUser, startBroker, type RunningBroker } from '../../broker/index.js';
 import { decodePresence, topics, type Presence } from '../../protocol/index.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './run-cli.js';
+import { cleanEnv, ensureBuilt, MAIN, ROOT, runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cp-agent-cli-'));
 let broker: RunningBroker;
@@ -18,6 +18,7 @@ beforeAll(async () => {
   const users = join(dir, 'users.json');
   await addUser(users, 'solo', 'agent', 'solo-pw');
   await addUser(users, 'watcher', 'observer', 'watch-pw');
+  await addUser(users, 'ops', 'controller', 'ops-pw');
   writeFileSync(join(dir, 'solo.pw'), 'solo-pw\n');
   broker = await startBroker({ port: 0, usersFile: users });
 });
@@ -52,4 +53,23 @@ it('runs with credentials from a password file and stops cleanly on SIGTERM', as
     client.end(true);
   }
   expect(out).not.toMatch(/"level":50/); // no errors logged
+});
+
+it('exits 0 when a controller sends close_server', async () => {
+  const env = cleanEnv({ CONPLYENT_BROKER: broker.url, CONPLYENT_PASSWORD_FILE: join(dir, 'solo.pw'), CONPLYENT_LOG_LEVEL: 'warn' });
+  const child = spawn(process.execPath, [MAIN, 'agent', '--name', 'solo', '--username', 'solo', '--state-dir', join(dir, 'state2')], { env, cwd: ROOT });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    const ctl = cleanEnv({ CONPLYENT_BROKER: broker.url, CONPLYENT_USERNAME: 'ops', CONPLYENT_PASSWORD: 'ops-pw' });
+    // Sent while the agent may still be connecting: QoS 1 and its session deliver it either way.
+    await expect.poll(async () => (await runCli(['hosts', 'solo', '--json'], { env: ctl })).stdout, { timeout: 10_000, interval: 200 }).toContain('"online":true');
+    await runCli(['run', 'solo', 'close_server'], { env: ctl });
+    expect(await exited).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  expect(out).not.toMatch(/"level":50/);
 });
