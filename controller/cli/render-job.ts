@@ -97,13 +97,14 @@ export class JobRenderer {
       const color = r.state === 'offline' || r.state === 'no-answer' ? s.yellow : s.red;
       this.write('stderr', `${s.host(host)}: ${color(describeResult(r))}\n`);
     }
+    this.drawProgress(true);
   }
 
-  private drawProgress(): void {
+  private drawProgress(force = false): void {
     const n = Math.max(this.job.expected.length, this.finals.size);
     if (n < 2) return;
     const failed = [...this.finals.values()].filter((r) => r.state !== 'ok').length;
-    this.progress.draw(`${this.finals.size}/${n} done, ${failed} failed, ${n - this.finals.size} waiting`);
+    this.progress.draw(`${this.finals.size}/${n} done, ${failed} failed, ${n - this.finals.size} waiting`, force);
   }
 
   private summary(results: HostResult[], exit: ExitStatus): void {
