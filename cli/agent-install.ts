@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { addAgentOptions } from './agent.js';
-import { addConnectionOptions, ConfigError, resolveConfig } from './config.js';
+import { addConnectionOptions, ConfigError, printConfig, resolveConfig } from './config.js';
 import { agentArgs, buildUnit, noSystemdHint, quoteExecArg, unitPaths, UNIT_NAME, type Scope } from './systemd.js';
 
 const run = promisify(execFile);
@@ -62,6 +62,10 @@ Examples:
       const opts = self.opts();
       const scope = scopeOf(opts);
       const cfg = await resolveConfig('agent', opts);
+      if (opts.printConfig) {
+        process.stdout.write(printConfig(cfg) + '\n');
+        return;
+      }
       const paths = unitPaths(scope);
       // A password that came from env has no file to reference: write one only the service user can read.
       const envFile = cfg.password !== undefined && !cfg.passwordFile ? paths.envFile : undefined;

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { InsecureBrokerError, isLoopback } from '../broker/options.js';
 import { addAgentOptions, createAgentFromConfig, runAgent, untilStopped } from './agent.js';
-import { printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
+import { ConfigError, printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
 import { createLogger } from './logger.js';
 import { registerUserCommands } from './broker-users.js';
 
@@ -75,6 +75,11 @@ Examples:
       return;
     }
     checkExposure(cfg);
+    if (agentCfg && cfg.usersFile && !agentCfg.username) {
+      throw new ConfigError(
+        `flag --with-agent: with a users file the local agent must log in too: add a user named like the host (conplyent broker user add ${agentCfg.name} --role agent) and pass --username ${agentCfg.name} --password-file FILE`,
+      );
+    }
     if (flags.dryRun) {
       const what = `would start broker on ${cfg.host}:${cfg.port}` + (agentCfg ? ` with local agent "${agentCfg.name}"` : '');
       process.stdout.write(`${what}\n${printConfig(agentCfg ? { ...cfg, agent: agentCfg } : cfg)}\n`);

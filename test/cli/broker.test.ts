@@ -69,10 +69,13 @@ describe('broker exposure', () => {
     }
   });
 
-  it('accepts it with a users file or an explicit --allow-unauthenticated', async () => {
+  it('accepts it with a users file (the local agent then logs in too) or an explicit --allow-unauthenticated', async () => {
     const withUsers = await runCli(['broker', '--host', '0.0.0.0', '--users', users, '--dry-run'], { env: cleanEnv() });
     expect(withUsers.code).toBe(0);
     expect(withUsers.stdout).toMatch(/^would start broker on 0.0.0.0:1883\n/);
+    const noLogin = await runCli(['broker', '--users', users, '--with-agent', '--name', 'box-1', '--dry-run'], { env: cleanEnv() });
+    expect(noLogin.code).toBe(1);
+    expect(noLogin.stderr).toContain('--username box-1 --password-file FILE');
     const open = await runCli(['broker', '--dry-run'], { env: cleanEnv({ CONPLYENT_SERVER_HOST: '0.0.0.0', CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED: '1' }) });
     expect(open.code).toBe(0);
   });
