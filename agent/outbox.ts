@@ -61,7 +61,10 @@ export class Outbox {
   private readonly logs = new Map<string, JobLog>();
   private memUnsent = 0;
   private memRetained = 0;
+  /** Spooled (unacknowledged) bytes on disk: what the spool bound limits. */
   private disk = 0;
+  /** Acknowledged bytes still on disk for replay; bounded separately so one outage cannot starve the next. */
+  private diskRetained = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -190,6 +193,9 @@ export class Outbox {
     if (e.buf) {
       this.memUnsent -= e.len;
       this.memRetained += e.len;
+    } else {
+      this.disk -= e.len;
+      this.diskRetained += e.len;
     }
     if (e.terminal) log.onTerminalAcked?.();
     this.evict();
@@ -217,14 +223,15 @@ export class Outbox {
 
   /** Drops the oldest acknowledged events of any job when the replay store is over its bound. */
   private evict(): void {
-    if (this.memRetained <= this.limits.replayBytes) return;
+    const over = () => this.memRetained > this.limits.replayBytes || this.diskRetained > this.limits.spoolDiskBytes;
+    if (!over()) return;
     for (const log of this.logs.values()) {
-      while (log.entries.length && log.entries[0].seq < log.acked && this.memRetained > this.limits.replayBytes) {
+      while (log.entries.length && log.entries[0].seq < log.acked && over()) {
         const e = log.entries.shift()!;
         if (e.buf) this.memRetained -= e.len;
-        else this.disk -= e.len;
+        else this.diskRetained -= e.len;
       }
-      if (this.memRetained <= this.limits.replayBytes) return;
+      if (!over()) return;
     }
   }
 
@@ -236,9 +243,10 @@ export class Outbox {
   }
 
   private drop(id: string, log: JobLog): void {
+    // Only fully acknowledged jobs are dropped, so every entry counts as retained.
     for (const e of log.entries) {
       if (e.buf) this.memRetained -= e.len;
-      else this.disk -= e.len;
+      else this.diskRetained -= e.len;
     }
     if (log.fd !== undefined) {
       closeSync(log.fd);
