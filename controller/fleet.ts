@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import {
   AgentNoticeSchema,
   CommandSchema,
-  MAX_COMMAND_BYTES,
   decodeEvent,
   decodePresence,
   formatIssues,
@@ -22,6 +21,7 @@ import type { HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
+import { jsonPayload, publishCommand, textPayload } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
 
@@ -125,7 +125,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     };
-    return this.start(target, envelope, options, (route) => this.publishJson(route, envelope));
+    return this.start(target, envelope, options, (route) => publishCommand(this.client, route, jsonPayload(envelope, route)));
   }
 
   /**
@@ -135,15 +135,18 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
     const id = parsed.id ?? options.id ?? nanoid();
     const envelope: CommandInput = { ...parsed, id };
-    const extra = (route: Route) => {
-      // Envelope words go first: the first word that is not key=value is the command name.
-      const words = [`id=${id}`, `sentAt=${Date.now()}`, `from=${this.clientId}`];
-      if (parsed.ttlMs === undefined && options.ttlMs !== undefined) words.push(`ttlMs=${options.ttlMs}`);
-      if (parsed.timeoutMs === undefined && options.timeoutMs !== undefined) words.push(`timeoutMs=${options.timeoutMs}`);
-      if (route.kind === 'fleet') words.push(`target=${route.target}`);
-      return this.publishRaw(route, () => `${words.join(' ')} ${line}`);
-    };
-    return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, extra);
+    const send = (route: Route) =>
+      publishCommand(
+        this.client,
+        route,
+        textPayload(line, route, {
+          id,
+          from: this.clientId,
+          ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
+          timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
+        }),
+      );
+    return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, send);
   }
 
   /**
@@ -251,19 +254,6 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       handle.begin();
     });
     return handle;
-  }
-
-  private publishJson(route: Route, envelope: CommandInput): Promise<void> {
-    return this.publishRaw(route, () => JSON.stringify({ ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) }));
-  }
-
-  /** Commands are QoS 1 and never retained: a retained command would re-run on every reconnect (LESSONS). */
-  private async publishRaw(route: Route, payload: () => string): Promise<void> {
-    const body = payload();
-    // A payload over the agent's limit would be refused anyway; over the broker's it wedges the connection (mqtt.js #768).
-    if (Buffer.byteLength(body) > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${Buffer.byteLength(body)} bytes; the limit is ${MAX_COMMAND_BYTES}`);
-    const topicsOut = route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
-    await Promise.all(topicsOut.map((t) => this.client.publishAsync(t, body, { qos: 1, retain: false })));
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -64,5 +64,6 @@ export function routeFor(sel: Selector, expected: readonly string[]): Route {
   const plainList = !sel.all && sel.globs.length === 0 && Object.keys(sel.labels).length === 0;
   if (plainList && sel.names.length <= MAX_DIRECT_HOSTS) return { kind: 'direct', hosts: [...sel.names] };
   if (plainList && sel.source.length > MAX_TARGET_CHARS) return { kind: 'direct', hosts: [...expected] };
-  return { kind: 'fleet', target: sel.source };
+  // Canonical form (no spaces) so it survives as one word in a text command too.
+  return { kind: 'fleet', target: sel.source.split(',').map((t) => t.trim()).filter(Boolean).join(',') };
 }

@@ -1,0 +1,33 @@
+// Command payloads on the wire: JSON envelopes or text lines, sent QoS 1 and never retained to each
+// host's topic or once to the fleet topic. Sizes are checked before anything leaves.
+import type { MqttClient } from 'mqtt';
+import { MAX_COMMAND_BYTES, topics, type CommandInput } from '../protocol/index.js';
+import { ControllerError } from './errors.js';
+import type { Route } from './targets.js';
+
+/** The JSON envelope with `sentAt` stamped now and `target` for the fleet topic [cp-fleet-1]. */
+export function jsonPayload(envelope: CommandInput, route: Route): string {
+  return JSON.stringify({ ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) });
+}
+
+/**
+ * A text command line with our envelope words in front: the first word that is not key=value is
+ * the command name [cp-text-3], so prefixed words can never be taken for arguments.
+ */
+export function textPayload(line: string, route: Route, envelope: Record<string, string | number | undefined>): string {
+  const words = Object.entries({ ...envelope, sentAt: Date.now() })
+    // A value that would need quoting (a client id with spaces) is left out rather than mangled.
+    .filter(([, v]) => v !== undefined && /^[^\s"'\\]+$/.test(String(v)))
+    .map(([k, v]) => `${k}=${v}`);
+  if (route.kind === 'fleet') words.push(`target=${route.target}`);
+  return `${words.join(' ')} ${line}`;
+}
+
+/** Commands are QoS 1 and never retained: a retained command would re-run on every reconnect (LESSONS). */
+export async function publishCommand(client: MqttClient, route: Route, body: string): Promise<void> {
+  const size = Buffer.byteLength(body);
+  // Over the agent's limit it would be refused anyway; over the broker's it wedges the connection (mqtt.js #768).
+  if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+  const out = route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
+  await Promise.all(out.map((t) => client.publishAsync(t, body, { qos: 1, retain: false })));
+}
