@@ -186,6 +186,19 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
     }
   });
 
+  aedesOnly('transfer failures are per host and exit 1: an unwritable remote path, a missing remote file', async () => {
+    const local = join(work, 'small.txt');
+    writeFileSync(local, 'small\n');
+    const put = await cli(['put', 'misc-5,misc-6', local, join(work, 'no-such-dir', 'x.txt')]);
+    expect(put.code).toBe(1);
+    expect(put.stderr).toMatch(/misc-5: ERROR .*no such file or directory/);
+    expect(put.stderr).toMatch(/misc-6: ERROR/);
+    const get = await cli(['get', 'misc-5', join(work, 'missing.bin'), join(work, 'got.bin')]);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toMatch(/misc-5: ERROR/);
+    expect(() => readFileSync(join(work, 'got.bin'))).toThrow();
+  });
+
   it('put sends a 20 MB binary file to three hosts and get brings it back byte-identical', async () => {
     const local = join(work, 'big.bin');
     const data = randomBytes(20 * 1024 * 1024);

@@ -119,6 +119,25 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: true, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 }).then((c) => c.endAsync());
   });
 
+  it('a late Last Will of an older connection does not mark the host offline [cp-presence-3]', async () => {
+    const h = fleet.host('lib-1')!;
+    const wire = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const status = (online: boolean, conn: number) =>
+      JSON.stringify({ v: 1, host: 'lib-1', online, boot: h.boot, conn, since: online ? h.since : null, startedAt: 1, labels: h.labels, facts: h.facts, commands: h.commands, ...(online ? {} : { reason: 'will' }) });
+    try {
+      expect(h.conn).toBeGreaterThan(0);
+      await wire.publishAsync('conplyent/lib-1/status', status(false, h.conn - 1), { qos: 1, retain: true });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fleet.host('lib-1')?.online).toBe(true);
+      const [r] = await fleet.run('lib-1', 'ping', [], { timeoutMs: 5000 }).done();
+      expect(r!.state).toBe('ok');
+    } finally {
+      // Put the agent's own status back for later connections.
+      await wire.publishAsync('conplyent/lib-1/status', status(true, h.conn), { qos: 1, retain: true });
+      await wire.endAsync();
+    }
+  });
+
   it('presence events report a host going offline and coming back', async () => {
     const seen: string[] = [];
     const onPresence = (c: PresenceChange) => c.host.name === 'lib-3' && seen.push(c.host.online ? 'online' : 'offline');
