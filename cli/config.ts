@@ -5,10 +5,11 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TTL_MS, HOST_NAME_RE, MAX_TTL_MS, sanitizeHostName } from '../protocol/index.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TTL_MS, sanitizeHostName } from '../protocol/index.js';
 import { ConfigError, formatIssue } from './config-error.js';
 import { loadConfigFile } from './config-file.js';
 import { pick, type FieldSpec, type Layers } from './config-layers.js';
+import { agentFields, agentSchema, brokerFields, brokerSchema, connectionFields, controllerFields, controllerSchema } from './config-fields.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -113,53 +114,6 @@ export function repeatable(flags: string, description: string): Option {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-const connectionFields: Record<string, FieldSpec> = {
-  broker: { flag: '--broker', env: 'CONPLYENT_BROKER', file: 'broker', kind: 'string' },
-  username: { flag: '--username', env: 'CONPLYENT_USERNAME', file: 'username', kind: 'string' },
-  ca: { flag: '--ca', env: 'CONPLYENT_CA', file: 'tls.ca', kind: 'path' },
-  cert: { flag: '--cert', env: 'CONPLYENT_CERT', file: 'tls.cert', kind: 'path' },
-  key: { flag: '--key', env: 'CONPLYENT_KEY', file: 'tls.key', kind: 'path' },
-  insecure: { flag: '--insecure', env: 'CONPLYENT_INSECURE', file: 'tls.insecure', kind: 'bool' },
-  logLevel: { flag: '--log-level', env: 'CONPLYENT_LOG_LEVEL', file: 'logLevel', kind: 'string' },
-};
-
-const agentFields: Record<string, FieldSpec> = {
-  name: { flag: '--name', env: 'CONPLYENT_NAME', file: 'agent.name', kind: 'string' },
-  labels: { flag: '--label', env: 'CONPLYENT_LABELS', file: 'agent.labels', kind: 'labels' },
-  stateDir: { flag: '--state-dir', env: 'CONPLYENT_STATE_DIR', file: 'agent.stateDir', kind: 'path' },
-  keepaliveSec: { flag: '--keepalive', env: 'CONPLYENT_KEEPALIVE', file: 'agent.keepaliveSec', kind: 'number' },
-  reconnectMinMs: { flag: '--reconnect-min-ms', env: 'CONPLYENT_RECONNECT_MIN_MS', file: 'agent.reconnectMinMs', kind: 'number' },
-  reconnectMaxMs: { flag: '--reconnect-max-ms', env: 'CONPLYENT_RECONNECT_MAX_MS', file: 'agent.reconnectMaxMs', kind: 'number' },
-  spoolMemoryBytes: { flag: '--spool-memory-bytes', env: 'CONPLYENT_SPOOL_MEMORY_BYTES', file: 'agent.spoolMemoryBytes', kind: 'number' },
-  spoolDiskBytes: { flag: '--spool-disk-bytes', env: 'CONPLYENT_SPOOL_DISK_BYTES', file: 'agent.spoolDiskBytes', kind: 'number' },
-  replayRetentionMs: { flag: '--replay-retention-ms', env: 'CONPLYENT_REPLAY_RETENTION_MS', file: 'agent.replayRetentionMs', kind: 'number' },
-  clockSkewMs: { flag: '--clock-skew-ms', env: 'CONPLYENT_CLOCK_SKEW_MS', file: 'agent.clockSkewMs', kind: 'number' },
-  plugins: { flag: '--plugin', env: 'CONPLYENT_PLUGINS', file: 'agent.plugins', kind: 'modules' },
-};
-
-const controllerFields: Record<string, FieldSpec> = {
-  timeoutMs: { flag: '--timeout', env: 'CONPLYENT_TIMEOUT', file: 'controller.timeoutMs', kind: 'number', scale: 1000 },
-  ttlMs: { flag: '--ttl', env: 'CONPLYENT_TTL', file: 'controller.ttlMs', kind: 'number', scale: 1000 },
-  json: { flag: '--json', env: 'CONPLYENT_JSON', file: 'controller.json', kind: 'bool' },
-  clientId: { flag: '--client-id', env: 'CONPLYENT_CLIENT_ID', file: 'controller.clientId', kind: 'string' },
-};
-
-const brokerFields: Record<string, FieldSpec> = {
-  host: { flag: '--host', env: 'CONPLYENT_SERVER_HOST', file: 'server.host', kind: 'string' },
-  port: { flag: '--port', env: 'CONPLYENT_SERVER_PORT', file: 'server.port', kind: 'number' },
-  wsPort: { flag: '--ws-port', env: 'CONPLYENT_SERVER_WS_PORT', file: 'server.wsPort', kind: 'number' },
-  tlsPort: { flag: '--tls-port', env: 'CONPLYENT_SERVER_TLS_PORT', file: 'server.tls.port', kind: 'number' },
-  tlsCert: { flag: '--tls-cert', env: 'CONPLYENT_SERVER_TLS_CERT', file: 'server.tls.cert', kind: 'path' },
-  tlsKey: { flag: '--tls-key', env: 'CONPLYENT_SERVER_TLS_KEY', file: 'server.tls.key', kind: 'path' },
-  tlsCa: { flag: '--tls-ca', env: 'CONPLYENT_SERVER_TLS_CA', file: 'server.tls.ca', kind: 'path' },
-  usersFile: { flag: '--users', env: 'CONPLYENT_SERVER_USERS', file: 'server.usersFile', kind: 'path' },
-  allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED', file: 'server.allowUnauthenticated', kind: 'bool' },
-  maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
-  dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
-  withAgent: { flag: '--with-agent', kind: 'bool' },
-  logLevel: connectionFields.logLevel!,
-};
-
 /** Reads every field of a table; returns values and where each came from. */
 function gather(layers: Layers, fields: Record<string, FieldSpec>, out: Record<string, unknown>, sources: Map<string, string>): void {
   for (const [key, spec] of Object.entries(fields)) {
@@ -169,67 +123,6 @@ function gather(layers: Layers, fields: Record<string, FieldSpec>, out: Record<s
     sources.set(key, got.source);
   }
 }
-
-const port = z.number().int().min(0).max(65535);
-const nonNeg = z.number().int().nonnegative();
-const brokerUrl = z.string().refine((s) => {
-  try {
-    return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(new URL(s).protocol);
-  } catch {
-    return false;
-  }
-}, 'expected a URL such as mqtt://host:1883 (mqtt, mqtts, ws or wss)');
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-const connectionSchema = z.object({
-  broker: brokerUrl,
-  username: z.string().min(1).optional(),
-  password: z.string().optional(),
-  passwordFile: z.string().optional(),
-  ca: z.string().optional(),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  insecure: z.boolean(),
-  logLevel,
-  configFile: z.string().optional(),
-});
-
-const agentSchema = connectionSchema
-  .extend({
-    name: z.string().regex(HOST_NAME_RE, `expected a host name matching ${HOST_NAME_RE}`),
-    labels: z.record(z.string(), z.string()),
-    stateDir: z.string().min(1),
-    keepaliveSec: z.number().int().min(1).max(65535),
-    reconnectMinMs: nonNeg,
-    reconnectMaxMs: nonNeg,
-    spoolMemoryBytes: nonNeg,
-    spoolDiskBytes: nonNeg,
-    replayRetentionMs: nonNeg,
-    clockSkewMs: nonNeg,
-    plugins: z.array(z.string().min(1)),
-  })
-  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
-
-const controllerSchema = connectionSchema.extend({
-  timeoutMs: nonNeg,
-  ttlMs: z.number().int().min(1).max(MAX_TTL_MS),
-  json: z.boolean(),
-  clientId: z.string().min(1).optional(),
-});
-
-const brokerSchema = z.object({
-  host: z.string().min(1),
-  port,
-  wsPort: port.optional(),
-  tls: z.object({ port, cert: z.string(), key: z.string(), ca: z.string().optional() }).optional(),
-  usersFile: z.string().optional(),
-  allowUnauthenticated: z.boolean(),
-  maxPacketBytes: z.number().int().positive(),
-  dataDir: z.string().optional(),
-  withAgent: z.boolean(),
-  logLevel,
-  configFile: z.string().optional(),
-});
 
 /** The state directory an agent uses when none is given: per user, or system-wide for root. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
