@@ -17,7 +17,7 @@ import { recovery } from './scenarios/recovery.js';
 
 const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
-const SCENARIO_LIMIT_MS = 150_000;
+const SCENARIO_LIMIT_MS = 200_000;
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/latest.md', import.meta.url));
 
@@ -41,11 +41,20 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (const name of chosen) {
       const t = Date.now();
+      const ctx = { report, tmp, quick: flags.has('--quick') };
       try {
-        await withLimit(SCENARIOS[name]({ report, tmp, quick: flags.has('--quick') }), SCENARIO_LIMIT_MS, name);
-      } catch (e) {
-        failed++;
-        report.skip(name, `FAILED: ${(e as Error).message}`);
+        await withLimit(SCENARIOS[name](ctx), SCENARIO_LIMIT_MS, name);
+      } catch (first) {
+        // One retry: on a shared machine a worker can catch dist/ mid-rebuild or a port mid-reuse. Said, never hidden.
+        const rowsBefore = report.rows.length;
+        console.log(`  ${name} failed (${(first as Error).message}); retrying once`);
+        try {
+          await withLimit(SCENARIOS[name](ctx), SCENARIO_LIMIT_MS, name);
+          for (const r of report.rows.slice(rowsBefore)) r.note = `${r.note ? `${r.note}; ` : ''}second attempt (first failed: ${(first as Error).message.slice(0, 80)})`;
+        } catch (e) {
+          failed++;
+          report.skip(name, `FAILED: ${(e as Error).message}`);
+        }
       }
       console.log(`  (${name} took ${((Date.now() - t) / 1000).toFixed(1)} s)`);
     }

@@ -24,6 +24,9 @@ const send = (m: FromWorker) => process.send?.(m);
 const spawnedAt = performance.timeOrigin;
 let stopper: () => Promise<void> = async () => {};
 let go: () => Promise<number> = async () => 0;
+/** When the role's work began, after its modules were imported (epoch ms, comparable across processes). */
+let startAt = 0;
+const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Runs `fn` over `items` with at most `n` in flight: a thousand simultaneous CONNECTs would only measure the stampede. */
 async function pool<T>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
@@ -55,6 +58,7 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
   }
   if (spec.kind === 'agents') {
     const { createAgent } = await import('../agent/index.js');
+    startAt = epochNow();
     const agents: Agent[] = [];
     await pool(spec.names, spec.concurrency, async (name) => {
       const stateDir = join(spec.stateRoot, name);
@@ -120,10 +124,10 @@ async function blast(c: MqttClient, spec: Extract<WorkerSpec, { kind: 'blast' }>
 
 process.on('message', (m: ToWorker) => {
   if (m.op === 'start') {
-    const startCalledAt = performance.timeOrigin + performance.now();
+    startAt = epochNow();
     const t = performance.now();
     start(m.spec).then(
-      (url) => send({ op: 'ready', url, startMs: performance.now() - t, spawnedAt, startCalledAt }),
+      (url) => send({ op: 'ready', url, startMs: performance.now() - t, spawnedAt, startCalledAt: startAt }),
       (e: Error) => send({ op: 'error', message: e.message }),
     );
   } else if (m.op === 'go') {

@@ -6,7 +6,7 @@ import { banner } from '../lib/report.js';
 import { startBench } from '../lib/brokers.js';
 import { fleetWith, rawClient } from '../lib/clients.js';
 import { nowMs, p50, sleep, within } from '../lib/stats.js';
-import { startAgents, startEchoes, startWorker, stopAll, type WorkerHandle } from '../lib/workers.js';
+import { startAgents, startEchoes, startWorker, stopAll } from '../lib/workers.js';
 import type { Fleet } from '../../controller/index.js';
 import type { Ctx } from './context.js';
 
@@ -19,19 +19,37 @@ export async function footprint(ctx: Ctx): Promise<void> {
   await startToOnline(ctx, ctx.quick ? 3 : 7);
 }
 
-/** Half ping, half `exec true`, ten in flight: every job leaves a job log, a seen id and a state file behind. */
-async function commands(fleet: Fleet, hosts: string[], count: number): Promise<void> {
+/**
+ * Half ping, half `exec true`, ten in flight: every job leaves a job log, a seen id and a state file
+ * behind. Returns the id of the last job.
+ */
+async function commands(fleet: Fleet, hosts: string[], count: number): Promise<string> {
+  let last = '';
   for (let i = 0; i < count; i += 10) {
-    const batch = Array.from({ length: 10 }, (_, k) => hosts.map((h) => ((i + k) % 2 ? fleet.run(h, 'ping') : fleet.run(h, 'exec', ['true'])).done()));
+    const batch = Array.from({ length: 10 }, (_, k) =>
+      hosts.map((h) => {
+        const job = (i + k) % 2 ? fleet.run(h, 'ping') : fleet.run(h, 'exec', ['true']);
+        last = job.id;
+        return job.done();
+      }),
+    );
     await within(Promise.all(batch.flat()), 30_000, 'a batch of 10 commands');
   }
+  return last;
 }
 
-/** The agent sweeps finished jobs every 30 s from its start: wait for the first sweep at least 1.5 s from now. */
-async function afterNextSweep(w: WorkerHandle): Promise<void> {
-  const a = w.ready.startCalledAt;
-  const next = a + 30_000 * Math.ceil((Date.now() + 1_500 - a) / 30_000);
-  await sleep(next + 500 - Date.now());
+/**
+ * Waits until the agent's 30 s sweeper has dropped finished jobs: seen from outside as `replay` of
+ * the last job answering UNKNOWN_JOB. Timers drift on a loaded machine, so we ask rather than predict.
+ */
+async function swept(fleet: Fleet, host: string, jobId: string): Promise<void> {
+  const deadline = Date.now() + 40_000;
+  while (Date.now() < deadline) {
+    const [r] = await fleet.run(host, 'replay', [jobId, 0], { waitMs: 10_000, keepOutput: false }).done();
+    if (r?.error?.code === 'UNKNOWN_JOB') return;
+    await sleep(1_000);
+  }
+  throw new Error(`${host} still keeps job ${jobId} 40 s after it ended`);
 }
 
 async function agentMemory(ctx: Ctx): Promise<void> {
@@ -50,12 +68,13 @@ async function agentMemory(ctx: Ctx): Promise<void> {
     ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
     const batch = ctx.quick ? 200 : 1000;
     // Warm the short-retention agent (JIT, lazily built state), then take its swept heap as the reference.
-    await commands(fleet, ['fp-2'], 200);
-    if (!ctx.quick) await afterNextSweep(short);
+    const warmId = await commands(fleet, ['fp-2'], 200);
+    if (!ctx.quick) await swept(fleet, 'fp-2', warmId);
     const ref = await short.rss();
     const after: { rss: number; heapUsed: number }[] = [];
+    let lastId = '';
     for (let round = 0; round < 2; round++) {
-      await commands(fleet, ['fp-1', 'fp-2'], batch);
+      lastId = await commands(fleet, ['fp-1', 'fp-2'], batch);
       after.push(await agent.rss());
     }
     ctx.report.add('footprint', { case: `agent RSS after ${batch} commands`, figure: mib(after[0].rss), unit: 'MiB', baselineName: 'same agent idle', baseline: mib(idle.rss), runs: batch, note: `heap ${mib(after[0].heapUsed).toFixed(1)} MiB` });
@@ -69,19 +88,19 @@ async function agentMemory(ctx: Ctx): Promise<void> {
       note: `heap ${mib(after[1].heapUsed).toFixed(1)} MiB, +${mib(after[1].heapUsed - after[0].heapUsed).toFixed(1)} over the second ${batch}: finished jobs are kept for replay (default 10 min)`,
     });
     if (!ctx.quick) {
-      await afterNextSweep(short);
-      const swept = await short.rss();
-      const grew = mib(swept.heapUsed - ref.heapUsed);
+      await swept(fleet, 'fp-2', lastId);
+      const sweptMem = await short.rss();
+      const grew = mib(sweptMem.heapUsed - ref.heapUsed);
       ctx.report.add('footprint', {
         case: `agent heap after ${2 * batch} more commands, swept (replay retention 1 s)`,
-        figure: mib(swept.heapUsed),
+        figure: mib(sweptMem.heapUsed),
         unit: 'MiB',
         baselineName: 'same agent warmed and swept',
         baseline: mib(ref.heapUsed),
         runs: 2 * batch,
         target: 'no growth beyond noise (< 1 MiB per 2,000)',
         met: grew < 1,
-        note: `heap grew ${grew.toFixed(2)} MiB; RSS ${mib(swept.rss).toFixed(1)} MiB (warmed ${mib(ref.rss).toFixed(1)})`,
+        note: `heap grew ${grew.toFixed(2)} MiB; RSS ${mib(sweptMem.rss).toFixed(1)} MiB (warmed ${mib(ref.rss).toFixed(1)})`,
       });
     }
   } finally {
@@ -154,7 +173,7 @@ async function startToOnline(ctx: Ctx, starts: number): Promise<void> {
       raw.push(nowMs() - t0);
       await c.endAsync();
     }
-    ctx.report.add('footprint', { case: 'agent start() → presence seen, p50', figure: p50(fromStart), unit: 'ms', baselineName: 'mqtt.connect + retained publish seen', baseline: p50(raw), runs: starts, note: 'fresh state dir each start' });
+    ctx.report.add('footprint', { case: 'createAgent() + start() → presence seen, p50', figure: p50(fromStart), unit: 'ms', baselineName: 'mqtt.connect + retained publish seen', baseline: p50(raw), runs: starts, note: 'fresh state dir each start' });
     ctx.report.add('footprint', { case: 'agent process spawn → presence seen, p50', figure: p50(fromSpawn), unit: 'ms', runs: starts, note: 'includes node start and module loading' });
   } finally {
     await observer.endAsync();
