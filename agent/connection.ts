@@ -60,7 +60,11 @@ export class AgentConnection {
       hooks.onClose();
       this.scheduleReconnect();
     });
-    this.client.on('error', (err) => o.logger.warn({ err: err.message }, 'mqtt connection error'));
+    this.client.on('error', (err) => {
+      // Closing the socket on stop makes mqtt.js report writes it still had queued: expected, not a warning.
+      if (this.stopping) o.logger.debug({ err: err.message }, 'mqtt error while stopping');
+      else o.logger.warn({ err: err.message }, 'mqtt connection error');
+    });
     this.client.on('offline', () => o.logger.info('broker unreachable; will retry'));
   }
 
