@@ -5,6 +5,9 @@ import { EventEmitter } from 'node:events';
 import type { JobEvent } from '../protocol/index.js';
 import { HostStream, offlineResult, type HostResult } from './collect.js';
 
+/** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
+const HOLE_WAIT_MS = 500;
+
 export type JobItem =
   | { kind: 'event'; host: string; event: JobEvent }
   | { kind: 'final'; host: string; result: HostResult };
@@ -50,6 +53,8 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
   private readonly streams = new Map<string, HostStream>();
   private readonly finals = new Map<string, HostResult>();
   private readonly replaying = new Set<string>();
+  /** Per host: the next seq to hand out, and events that arrived ahead of it. */
+  private readonly order = new Map<string, { next: number; held: Map<number, JobEvent>; timer?: NodeJS.Timeout }>();
   private readonly queue: JobItem[] = [];
   private recording = false;
   private wake?: () => void;
@@ -87,8 +92,39 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     let s = this.streams.get(host);
     if (!s) this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
     if (!s.accept(ev)) return;
-    this.push({ kind: 'event', host, event: ev });
+    this.deliver(host, ev);
     this.check(host, s);
+  }
+
+  /**
+   * Hands events out in seq order per host: a live event that overtakes a replayed one (attach, a
+   * reconnect) waits for it. A hole that stays open asks for a replay rather than stall the stream.
+   */
+  private deliver(host: string, ev: JobEvent): void {
+    let o = this.order.get(host);
+    if (!o) this.order.set(host, (o = { next: 0, held: new Map() }));
+    o.held.set(ev.seq, ev);
+    while (o.held.has(o.next)) {
+      this.push({ kind: 'event', host, event: o.held.get(o.next)! });
+      o.held.delete(o.next++);
+    }
+    if (o.held.size > 0 && !o.timer) {
+      const from = o.next;
+      o.timer = setTimeout(() => {
+        o!.timer = undefined;
+        if (o!.next === from && o!.held.size > 0 && !this.replaying.has(host) && !this.finals.has(host)) void this.recover(host, from);
+      }, HOLE_WAIT_MS);
+      o.timer.unref?.();
+    }
+  }
+
+  /** At settle time whatever is still held goes out in seq order, holes and all (the result reports the gap). */
+  private flushHeld(host: string): void {
+    const o = this.order.get(host);
+    if (!o) return;
+    clearTimeout(o.timer);
+    for (const seq of [...o.held.keys()].sort((a, b) => a - b)) this.push({ kind: 'event', host, event: o.held.get(seq)! });
+    o.held.clear();
   }
 
   private check(host: string, s: HostStream): void {
@@ -131,6 +167,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
 
   private settle(host: string, result: HostResult): void {
     if (this.finals.has(host)) return;
+    this.flushHeld(host);
     this.finals.set(host, result);
     this.push({ kind: 'final', host, result });
     this.maybeDone();

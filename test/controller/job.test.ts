@@ -113,6 +113,36 @@ describe('JobHandle', () => {
     expect(items).toEqual(['a:accepted', 'a:result', 'a:final:ok']);
   });
 
+  it('hands events out in seq order per host: a live event that overtakes a replayed one waits for it', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'] });
+    const seqs: number[] = [];
+    h.on('event', ({ event }) => seqs.push(event.seq));
+    h.begin();
+    h.onEvent('a', out('a', 2, 'two\n'));
+    h.onEvent('a', out('a', 3, 'three\n'));
+    expect(seqs).toEqual([]);
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', out('a', 1, 'one\n'));
+    h.onEvent('a', result('a', 4, 3));
+    const [r] = await h.done();
+    expect(seqs).toEqual([0, 1, 2, 3, 4]);
+    expect(r!.stdout.toString()).toBe('one\ntwo\nthree\n');
+  });
+
+  it('a hole that stays open mid-stream asks the host to replay from it', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'], waitMs: 2000 });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', out('a', 2, 'two\n'));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }]);
+    h.onEvent('a', out('a', 1, 'one\n'));
+    h.onEvent('a', result('a', 3, 2));
+    expect((await h.done())[0]!.state).toBe('ok');
+  });
+
   it('noMatch resolves with no results', async () => {
     const h = job(owner(), { expected: [], noMatch: true });
     h.begin();
