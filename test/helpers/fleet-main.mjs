@@ -1,5 +1,5 @@
 // Many agents in one process (over the built dist/), for controller tests that need a fleet.
-// argv[2]: {broker, stateRoot, agents: [{name, labels}]}. stdin lines: `stop NAME`, `start NAME`.
+// argv[2]: {broker, stateRoot, agents: [{name, labels, password?}]} (with a password the user name is the host name). stdin lines: `stop NAME`, `start NAME`.
 // stdout lines: `ready`, `stopped NAME`, `started NAME`.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ const agents = new Map();
 function make(a) {
   const stateDir = join(cfg.stateRoot, a.name);
   mkdirSync(stateDir, { recursive: true });
-  const agent = createAgent({ broker: cfg.broker, name: a.name, labels: a.labels ?? {}, stateDir, power: async () => {} });
+  const auth = a.password ? { username: a.name, password: a.password } : {};
+  const agent = createAgent({ broker: cfg.broker, name: a.name, labels: a.labels ?? {}, stateDir, power: async () => {}, ...auth });
   // A streaming command for attach and replay tests: `count N [delayMs]` prints 1..N.
   agent.registerBackgroundCommand('count', async (ctx) => {
     const n = Number(ctx.args[0] ?? 10);

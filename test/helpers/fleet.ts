@@ -12,6 +12,8 @@ export const CLI_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.m
 export interface AgentSpec {
   name: string;
   labels?: Record<string, string>;
+  /** Connect as user <name> with this password (brokers with users). */
+  password?: string;
 }
 
 export interface TestFleet {
