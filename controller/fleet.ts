@@ -21,7 +21,7 @@ import type { HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { jsonPayload, publishCommand, textPayload } from './publish.js';
+import { checkSize, jsonPayload, publishCommand, textPayload } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
 
@@ -125,7 +125,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     };
-    return this.start(target, envelope, options, (route) => publishCommand(this.client, route, jsonPayload(envelope, route)));
+    return this.start(target, envelope, options, (route) => jsonPayload(envelope, route));
   }
 
   /**
@@ -135,18 +135,14 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
     const id = parsed.id ?? options.id ?? nanoid();
     const envelope: CommandInput = { ...parsed, id };
-    const send = (route: Route) =>
-      publishCommand(
-        this.client,
-        route,
-        textPayload(line, route, {
-          id,
-          from: this.clientId,
-          ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
-          timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
-        }),
-      );
-    return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, send);
+    const build = (route: Route) =>
+      textPayload(line, route, {
+        id,
+        from: this.clientId,
+        ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
+        timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
+      });
+    return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, build);
   }
 
   /**
@@ -230,7 +226,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return r ?? { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message: `${host} is not known to this controller` } };
   }
 
-  private start(target: Target, envelope: CommandInput, options: RunOptions, publish: (route: Route) => Promise<void>): JobHandle {
+  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => string): JobHandle {
     if (this.closed) throw new ControllerError('CLOSED', 'the fleet connection is closed');
     const checked = CommandSchema.safeParse(envelope);
     if (!checked.success) throw new ControllerError('BAD_OPTION', `invalid command: ${formatIssues(checked.error)}`);
@@ -243,11 +239,13 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       handle.begin();
       return handle;
     }
+    // Built (and size-checked) now, so a command that can never be sent throws here, not later.
+    const body = checkSize(build(res.route));
     this.jobs.set(id, handle);
     // Subscribe before publishing: an agent can answer faster than a late SUBACK.
     handle.started = this.client
       .subscribeAsync(topics.jobAllHosts(id), { qos: 1 })
-      .then(() => publish(res.route))
+      .then(() => publishCommand(this.client, res.route, body))
       .then(() => handle.begin());
     handle.started.catch((e) => {
       this.log?.warn({ job: id, err: String(e) }, 'publish failed');

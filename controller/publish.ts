@@ -23,11 +23,15 @@ export function textPayload(line: string, route: Route, envelope: Record<string,
   return `${words.join(' ')} ${line}`;
 }
 
+/** Over the agent's limit a command would be refused anyway; over the broker's it wedges the connection (mqtt.js #768). */
+export function checkSize(body: string): string {
+  const size = Buffer.byteLength(body);
+  if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+  return body;
+}
+
 /** Commands are QoS 1 and never retained: a retained command would re-run on every reconnect (LESSONS). */
 export async function publishCommand(client: MqttClient, route: Route, body: string): Promise<void> {
-  const size = Buffer.byteLength(body);
-  // Over the agent's limit it would be refused anyway; over the broker's it wedges the connection (mqtt.js #768).
-  if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
   const out = route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
   await Promise.all(out.map((t) => client.publishAsync(t, body, { qos: 1, retain: false })));
 }

@@ -56,6 +56,11 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     expect(kinds).toEqual(['accepted', 'output', 'output', 'output', 'result', 'final:ok']);
   });
 
+  it('a command over the size limit or with a bad target throws at once, before anything is sent', () => {
+    expect(() => fleet.run('lib-1', 'wrfile', ['x', 'a'.repeat(600 * 1024)])).toThrow(/limit is 524288/);
+    expect(() => fleet.run('lib/1', 'ping')).toThrow(/bad target/);
+  });
+
   it('a target that matches nothing resolves done() with [] and says noMatch', async () => {
     const job = fleet.run('nope-*', 'ping');
     expect(job.noMatch).toBe(true);
