@@ -199,6 +199,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
 
   /** @internal */
   replay(host: string, job: string, fromSeq: number): Promise<HostResult> {
+    this.log?.debug({ host, job, fromSeq }, 'asking for a replay');
     const h = this.run([host], 'replay', [job, fromSeq], { waitMs: CONTROL_WAIT_MS, keepOutput: false });
     this.internal.add(h);
     return this.single(h);

@@ -7,6 +7,8 @@ import { HostStream, offlineResult, type HostResult } from './collect.js';
 
 /** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
 const HOLE_WAIT_MS = 500;
+/** Most events held back behind one hole before the stream moves on without it. */
+const MAX_HELD_EVENTS = 1024;
 
 export type JobItem =
   | { kind: 'event'; host: string; event: JobEvent }
@@ -104,6 +106,8 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     let o = this.order.get(host);
     if (!o) this.order.set(host, (o = { next: 0, held: new Map() }));
     o.held.set(ev.seq, ev);
+    // A hole no replay fills must not hold a long stream back without bound: skip it (the result reports the gap).
+    if (o.held.size > MAX_HELD_EVENTS) o.next = Math.min(...o.held.keys());
     while (o.held.has(o.next)) {
       this.push({ kind: 'event', host, event: o.held.get(o.next)! });
       o.held.delete(o.next++);

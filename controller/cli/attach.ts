@@ -10,7 +10,7 @@ export function registerAttach(program: Command): void {
     'conplyent jobs web-1 && conplyent attach web-1 <job id from the list> --json',
   ]).action(async (host: string, job: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
-      const handle = fleet.attach(host, job, { waitMs: cfg.timeoutMs });
+      const handle = fleet.attach(host, job, { waitMs: cfg.timeoutMs, keepOutput: false });
       const { exit } = await new JobRenderer(out, handle).follow({ attach: true, host });
       return exit;
     });

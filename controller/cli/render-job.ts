@@ -16,13 +16,21 @@ export interface RenderOptions {
   alwaysSummary?: boolean;
 }
 
+const MAX_PARTIAL_CHARS = 64 * 1024;
+
 /** Splits chunks into lines per host and stream; a partial line waits for its newline or the end. */
 class LineBuffer {
   private readonly partial = new Map<string, string>();
   constructor(private readonly emit: (key: string, line: string) => void) {}
   push(key: string, text: string): void {
     const lines = ((this.partial.get(key) ?? '') + text).split('\n');
-    this.partial.set(key, lines.pop()!);
+    let rest = lines.pop()!;
+    // Output without newlines must not pile up: past the bound it is printed as a line of its own.
+    if (rest.length > MAX_PARTIAL_CHARS) {
+      lines.push(rest);
+      rest = '';
+    }
+    this.partial.set(key, rest);
     for (const l of lines) this.emit(key, l);
   }
   flush(prefix: string): void {

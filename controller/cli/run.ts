@@ -15,7 +15,8 @@ export async function runAndRender(
   render: RenderOptions = {},
   cwd?: string,
 ): Promise<ExitStatus> {
-  const job = ctx.fleet.run(target, command, args, { opts, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, ...(cwd ? { cwd } : {}) });
+  // Output is printed as it streams; keeping it for the results too would grow without bound (salt #27323).
+  const job = ctx.fleet.run(target, command, args, { opts, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, keepOutput: false, ...(cwd ? { cwd } : {}) });
   const stop = interruptNotice(ctx, job.id, job.expected);
   try {
     const { exit } = await new JobRenderer(ctx.out, job, render).follow({ target, args });

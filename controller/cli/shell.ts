@@ -79,7 +79,7 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
         status = worse(status, Exit.USAGE);
       }
       if (parsed) {
-        running = fleet.runText(target, line, parsed, { timeoutMs: cfg.timeoutMs, ttlMs: cfg.ttlMs });
+        running = fleet.runText(target, line, parsed, { timeoutMs: cfg.timeoutMs, ttlMs: cfg.ttlMs, keepOutput: false });
         const { results } = await new JobRenderer(out, running).follow({ line });
         status = worse(status, exitFor(results, running.noMatch));
         running = undefined;
