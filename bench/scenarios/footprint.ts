@@ -67,8 +67,9 @@ async function agentMemory(ctx: Ctx): Promise<void> {
     const bareRss = (await bare.rss()).rss;
     ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
     const batch = ctx.quick ? 200 : 1000;
-    // Warm the short-retention agent (JIT, lazily built state), then take its swept heap as the reference.
-    const warmId = await commands(fleet, ['fp-2'], 200);
+    // Warm the short-retention agent (JIT, maps grown to size: a soak showed the first ~2,000 commands
+    // still settling), then take its swept heap as the reference.
+    const warmId = await commands(fleet, ['fp-2'], ctx.quick ? 200 : 1500);
     if (!ctx.quick) await swept(fleet, 'fp-2', warmId);
     const ref = await short.rss();
     const after: { rss: number; heapUsed: number }[] = [];

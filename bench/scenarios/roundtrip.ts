@@ -34,9 +34,10 @@ export async function roundtrip(ctx: Ctx): Promise<void> {
         lean.push(...(await timeRuns(block, w, () => wire.run('rt-1', 'ping'))));
       }
       const base = { baselineName: 'raw mqtt.js echo (QoS 1)', unit: 'ms', runs: ctl.length };
-      ctx.report.add('roundtrip', { case: `${kind} p50, controller library`, figure: p50(ctl), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctl) <= 1.5 * p50(raw) && p50(ctl) < 2 });
+      const under2 = (v: number) => `p50 < 2 ms: ${v < 2 ? 'met' : 'missed'}`;
+      ctx.report.add('roundtrip', { case: `${kind} p50, controller library`, figure: p50(ctl), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctl) <= 1.5 * p50(raw) && p50(ctl) < 2, note: under2(p50(ctl)) });
       ctx.report.add('roundtrip', { case: `${kind} p99, controller library`, figure: p99(ctl), baseline: p99(raw), ...base });
-      ctx.report.add('roundtrip', { case: `${kind} p50, wire client (pre-subscribed)`, figure: p50(lean), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(lean) <= 1.5 * p50(raw) && p50(lean) < 2 });
+      ctx.report.add('roundtrip', { case: `${kind} p50, wire client (pre-subscribed)`, figure: p50(lean), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(lean) <= 1.5 * p50(raw) && p50(lean) < 2, note: under2(p50(lean)) });
       ctx.report.add('roundtrip', { case: `${kind} p99, wire client (pre-subscribed)`, figure: p99(lean), baseline: p99(raw), ...base });
       await Promise.all([fleet.close(), wire.close(), echo.close()]);
     } finally {

@@ -32,29 +32,36 @@ export async function stream(ctx: Ctx): Promise<void> {
     let rawBytes = 0;
     sub.on('message', (_t, p) => (rawBytes += p.length));
     await sub.subscribeAsync('bench/stream', { qos: 1 });
-    for (const k of kinds) {
-      const limitMs = 60_000;
-      // conplyent: exec through the controller, output counted as it arrives (not kept: 200 MB × 3).
+    const limitMs = 60_000;
+    const viaConplyent = async (shell: string) => {
+      // Output counted as it arrives, not kept (200 MB × 3 kinds × 2 runs).
       let got = 0;
       const t0 = nowMs();
-      const job = fleet.run('stream-1', 'exec', [k.shell], { opts: { shell: true }, keepOutput: false, waitMs: limitMs });
+      const job = fleet.run('stream-1', 'exec', [shell], { opts: { shell: true }, keepOutput: false, waitMs: limitMs });
       job.on('event', (item) => {
         const ev = item.event;
         if (ev.type === 'output' && ev.stream === 'stdout') got += Buffer.byteLength(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
       });
-      const [res] = await within(job.done(), limitMs + 5_000, `200 MB of ${k.name}`);
-      const cMs = nowMs() - t0;
-      if (res?.state !== 'ok' || got !== size) throw new Error(`conplyent stream of ${k.name}: ${res?.state}, ${got}/${size} bytes${res?.error ? `: ${res.error.message}` : ''}`);
-      const cRate = size / MB / (cMs / 1000);
-
-      // raw mqtt.js: same program, same chunk size, QoS 1, no JSON.
-      const raw = await rawRate(broker.url, k.shell, size, () => rawBytes, (v) => (rawBytes = v));
-      const rows = { unit: 'MB/s', runs: 1 };
-      const sshRate = sshd ? await sshThroughput(sshd, k.shell, size) : undefined;
-      if (sshRate !== undefined) {
-        ctx.report.add('stream', { case: `200 MB ${k.name}, vs ssh`, figure: cRate, baselineName: 'ssh 127.0.0.1', baseline: sshRate, ...rows, target: '≥ 0.8× ssh', met: cRate >= 0.8 * sshRate, note: `${(cMs / 1000).toFixed(1)} s` });
+      const [res] = await within(job.done(), limitMs + 5_000, `${size} bytes through conplyent`);
+      if (res?.state !== 'ok' || got !== size) throw new Error(`conplyent stream: ${res?.state}, ${got}/${size} bytes${res?.error ? `: ${res.error.message}` : ''}`);
+      return size / MB / ((nowMs() - t0) / 1000);
+    };
+    for (const k of kinds) {
+      // Best of two, interleaved: on a shared machine the slower run mostly measures the neighbours.
+      const c: number[] = [];
+      const r: number[] = [];
+      const h: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        c.push(await viaConplyent(k.shell));
+        r.push(await rawRate(broker.url, k.shell, size, () => rawBytes, (v) => (rawBytes = v)));
+        if (sshd) h.push(await sshThroughput(sshd, k.shell, size));
       }
-      ctx.report.add('stream', { case: `200 MB ${k.name}, vs raw MQTT`, figure: cRate, baselineName: 'raw mqtt.js 64 KiB QoS 1', baseline: raw, ...rows });
+      const best = (xs: number[]) => Math.max(...xs);
+      const rows = { unit: 'MB/s', runs: c.length, note: `best of ${c.length}` };
+      if (sshd) {
+        ctx.report.add('stream', { case: `${size / MB} MB ${k.name}, vs ssh`, figure: best(c), baselineName: 'ssh 127.0.0.1', baseline: best(h), ...rows, target: '≥ 0.8× ssh', met: best(c) >= 0.8 * best(h) });
+      }
+      ctx.report.add('stream', { case: `${size / MB} MB ${k.name}, vs raw MQTT`, figure: best(c), baselineName: 'raw mqtt.js 64 KiB QoS 1', baseline: best(r), ...rows });
     }
   } finally {
     await Promise.all([fleet.close(), sub.endAsync()]);
