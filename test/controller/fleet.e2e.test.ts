@@ -149,7 +149,9 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     fleet.on('presence', onPresence);
     try {
       await agents.stopAgent('lib-3');
-      const offline = await fleet.run('lib-3', 'ping', [], { ttlMs: 1000 }).done();
+      const until = Date.now() + 10_000;
+      while (fleet.host('lib-3')?.online && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const offline = await fleet.run('lib-3', 'ping', [], { ttlMs: 1000, waitMs: 5000 }).done();
       expect(offline[0]!.state).toBe('offline');
       await agents.startAgent('lib-3');
       const deadline = Date.now() + 10_000;
