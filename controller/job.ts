@@ -10,9 +10,19 @@ const HOLE_WAIT_MS = 500;
 /** Most events held back behind one hole before the stream moves on without it. */
 const MAX_HELD_EVENTS = 1024;
 
+/** The synthetic last event of each host: its settled state (also for hosts that never sent one). */
+export interface FinalEvent {
+  type: 'final';
+  host: string;
+  job: string;
+  state: HostResult['state'];
+  result: HostResult;
+}
+
+/** Every item has `host` and `event` (`event.type` tells them apart); finals carry `result` too. */
 export type JobItem =
   | { kind: 'event'; host: string; event: JobEvent }
-  | { kind: 'final'; host: string; result: HostResult };
+  | { kind: 'final'; host: string; event: FinalEvent; result: HostResult };
 
 /** What a job needs from the fleet around it. */
 export interface JobOwner {
@@ -173,7 +183,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     if (this.finals.has(host)) return;
     this.flushHeld(host);
     this.finals.set(host, result);
-    this.push({ kind: 'final', host, result });
+    this.push({ kind: 'final', host, event: { type: 'final', host, job: this.id, state: result.state, result }, result });
     this.maybeDone();
   }
 

@@ -52,8 +52,14 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
   it('the job handle is an async iterable of events and one final per host', async () => {
     const job = fleet.run(['lib-1'], 'count', [3]);
     const kinds: string[] = [];
-    for await (const item of job) kinds.push(item.kind === 'event' ? item.event.type : `final:${item.result.state}`);
+    let text = '';
+    for await (const { host, event } of job) {
+      expect(host).toBe('lib-1');
+      kinds.push(event.type === 'final' ? `final:${event.state}` : event.type);
+      if (event.type === 'output') text += Buffer.from(event.data, event.enc ?? 'utf8').toString();
+    }
     expect(kinds).toEqual(['accepted', 'output', 'output', 'output', 'result', 'final:ok']);
+    expect(text).toBe(numbers(3));
   });
 
   it('a command over the size limit or with a bad target throws at once, before anything is sent', () => {
