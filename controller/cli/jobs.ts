@@ -14,11 +14,13 @@ interface JobRow {
   code?: number | null;
 }
 
-function formatJobs(value: unknown): string | undefined {
+function formatJobs(value: unknown, self: string): string | undefined {
   if (!Array.isArray(value)) return undefined;
-  if (value.length === 0) return '(no jobs)';
+  // The `jobs` command itself is always running while it answers: leave it out.
+  const jobs = (value as JobRow[]).filter((j) => j.id !== self);
+  if (jobs.length === 0) return '(no jobs)';
   const now = Date.now();
-  const rows = (value as JobRow[]).map((j) => [
+  const rows = jobs.map((j) => [
     j.id,
     j.state,
     j.startedAt ? `${ago(now - j.startedAt)} ago` : '-',
@@ -35,6 +37,6 @@ export function registerJobs(program: Command): void {
     'conplyent jobs web-1',
     'conplyent jobs role=web --json | jq \'select(.type=="final") | .value[] | select(.state=="running")\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, target ?? 'all', 'jobs', [], {}, { formatValue: (_h, v) => formatJobs(v) }));
+    await withFleet(cmd, (ctx) => runAndRender(ctx, target ?? 'all', 'jobs', [], {}, { formatValue: (_h, v, _r, self) => formatJobs(v, self) }));
   });
 }

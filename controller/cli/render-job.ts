@@ -11,7 +11,7 @@ export interface RenderOptions {
   /** Print the result value of foreground commands (default true). */
   values?: boolean;
   /** Custom value printer (ping prints round trips, jobs a table). */
-  formatValue?: (host: string, value: unknown, result: HostResult) => string | undefined;
+  formatValue?: (host: string, value: unknown, result: HostResult, job: string) => string | undefined;
   /** Always print the summary, even for one host that succeeded. */
   alwaysSummary?: boolean;
 }
@@ -97,7 +97,7 @@ export class JobRenderer {
     this.lines.flush(`${host}\0`);
     const s = this.out.style;
     if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
-      const text = this.o.formatValue ? this.o.formatValue(host, r.value, r) : formatValue(r.value);
+      const text = this.o.formatValue ? this.o.formatValue(host, r.value, r, this.job.id) : formatValue(r.value);
       if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.write('stdout', `${s.host(host)}: ${line}\n`);
     }
     if (r.gap) this.write('stderr', `${s.host(host)}: ${s.yellow(`GAP ${r.gap.droppedEvents} events missing from the output`)}\n`);

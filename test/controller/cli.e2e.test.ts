@@ -177,6 +177,9 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
       const sleeper = ctl.run('misc-4', 'exec', ['sleep', '30']);
       await sleeper.started;
       await new Promise((r) => setTimeout(r, 300));
+      const jobs = await cli(['jobs', 'misc-4']);
+      expect(jobs.code).toBe(0);
+      expect(jobs.stdout).toMatch(new RegExp(`^misc-4: ${sleeper.id}\\s+running\\s.*exec sleep 30$`, 'm'));
       const kill = await cli(['kill', 'misc-4', sleeper.id]);
       expect(kill.code).toBe(0);
       const [killed] = await sleeper.done();
