@@ -66,7 +66,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
   private readonly finals = new Map<string, HostResult>();
   private readonly replaying = new Set<string>();
   /** Per host: the next seq to hand out, and events that arrived ahead of it. */
-  private readonly order = new Map<string, { next: number; held: Map<number, JobEvent>; timer?: NodeJS.Timeout }>();
+  private readonly order = new Map<string, { next: number; held: Map<number, JobEvent>; timer?: NodeJS.Timeout; triedFrom?: number }>();
   private readonly queue: JobItem[] = [];
   private recording = false;
   private wake?: () => void;
@@ -116,20 +116,33 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     let o = this.order.get(host);
     if (!o) this.order.set(host, (o = { next: 0, held: new Map() }));
     o.held.set(ev.seq, ev);
-    // A hole no replay fills must not hold a long stream back without bound: skip it (the result reports the gap).
+    // A hole must not hold a long stream back without bound: skip it (the result reports the gap).
     if (o.held.size > MAX_HELD_EVENTS) o.next = Math.min(...o.held.keys());
+    this.drain(host);
+  }
+
+  private drain(host: string): void {
+    const o = this.order.get(host);
+    if (!o) return;
     while (o.held.has(o.next)) {
       this.push({ kind: 'event', host, event: o.held.get(o.next)! });
       o.held.delete(o.next++);
     }
-    if (o.held.size > 0 && !o.timer) {
-      const from = o.next;
-      o.timer = setTimeout(() => {
-        o!.timer = undefined;
-        if (o!.next === from && o!.held.size > 0 && !this.replaying.has(host) && !this.finals.has(host)) void this.recover(host, from);
-      }, HOLE_WAIT_MS);
-      o.timer.unref?.();
-    }
+    if (o.held.size === 0 || o.timer) return;
+    const from = o.next;
+    o.timer = setTimeout(() => {
+      o.timer = undefined;
+      if (o.next !== from || o.held.size === 0 || this.finals.has(host)) return;
+      if (this.replaying.has(host)) return this.drain(host);
+      if (o.triedFrom === from) {
+        // One replay could not fill it: the events are gone; move on (the result reports the gap).
+        o.next = Math.min(...o.held.keys());
+        return this.drain(host);
+      }
+      o.triedFrom = from;
+      void this.recover(host, from);
+    }, HOLE_WAIT_MS);
+    o.timer.unref?.();
   }
 
   /** At settle time whatever is still held goes out in seq order, holes and all (the result reports the gap). */
@@ -155,6 +168,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     await new Promise((res) => setTimeout(res, this.setup.replayGraceMs ?? 250));
     this.replaying.delete(host);
     if (this.settled || this.finals.has(host)) return;
+    this.drain(host);
     const s = this.streams.get(host);
     if (this.setup.attach && initial && r.state !== 'ok' && (!s || !s.accepted)) {
       const message = r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`;

@@ -143,6 +143,23 @@ describe('JobHandle', () => {
     expect((await h.done())[0]!.state).toBe('ok');
   });
 
+  it('a hole one replay cannot fill is skipped: the stream moves on and the result reports the gap', async () => {
+    const o = owner();
+    const h = job(o, { expected: ['a'], waitMs: 5000 });
+    const seqs: number[] = [];
+    h.on('event', ({ event }) => seqs.push(event.seq));
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', out('a', 2, 'two\n'));
+    const deadline = Date.now() + 3000;
+    while (!seqs.includes(2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(seqs).toEqual([0, 2]);
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }]);
+    h.onEvent('a', result('a', 3, 2));
+    const [r] = await h.done();
+    expect(r!.gap?.missingSeqs).toEqual([1]);
+  });
+
   it('noMatch resolves with no results', async () => {
     const h = job(owner(), { expected: [], noMatch: true });
     h.begin();
