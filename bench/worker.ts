@@ -11,7 +11,8 @@ export type WorkerSpec =
   | { kind: 'broker' }
   | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number; agentOptions?: Partial<AgentOptions> }
   | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number }
-  | { kind: 'blast'; url: string; topic: string; shell: string; window: number; chunkBytes: number };
+  | { kind: 'blast'; url: string; topic: string; shell: string; window: number; chunkBytes: number }
+  | { kind: 'presence'; url: string; name: string };
 
 export type ToWorker = { op: 'start'; spec: WorkerSpec } | { op: 'go' } | { op: 'rss' } | { op: 'stop' };
 export type FromWorker =
@@ -71,6 +72,16 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
     stopper = async () => {
       await Promise.all(agents.map((a) => a.stop().catch(() => {})));
     };
+    return undefined;
+  }
+  if (spec.kind === 'presence') {
+    // The start-to-online baseline: a cold process that connects and publishes a retained status, nothing else.
+    const { topics } = await import('../protocol/index.js');
+    startAt = epochNow();
+    const c = await rawClient(spec.url, `presence-${process.pid}`, 600);
+    const now = Date.now();
+    await c.publishAsync(topics.status(spec.name), JSON.stringify({ v: 1, host: spec.name, online: true, boot: 1, conn: 1, since: now, startedAt: now }), { qos: 1, retain: true });
+    stopper = () => c.endAsync();
     return undefined;
   }
   if (spec.kind === 'blast') {
