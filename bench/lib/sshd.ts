@@ -2,6 +2,7 @@
 // and config in a temp dir; nothing of the machine's own ssh setup is read or changed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { accepts, freePort } from './brokers.js';
 import { sleep } from './stats.js';
@@ -25,6 +26,14 @@ export function sshMissing(needPssh: boolean): string | undefined {
   if (!existsSync(SSHD)) return `sshd not installed (${SSHD} missing; Debian package openssh-server)`;
   if (!existsSync(SSH)) return `ssh not installed (${SSH} missing)`;
   if (needPssh && !existsSync(PSSH)) return `parallel-ssh not installed (${PSSH} missing; Debian package pssh)`;
+  // sshd refuses to start without its privilege-separation directory (normally made by the service unit).
+  if (!existsSync('/run/sshd')) {
+    try {
+      mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
+    } catch {
+      return 'sshd needs /run/sshd, which is missing and cannot be created by this user';
+    }
+  }
   return undefined;
 }
 
@@ -36,9 +45,7 @@ export async function startSshd(dir: string): Promise<Sshd> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', clientKey], { stdio: 'ignore' });
   const authorized = join(dir, 'authorized_keys');
   execFileSync('cp', [`${clientKey}.pub`, authorized]);
-  // sshd refuses to start without its privilege-separation directory (normally made by the service unit).
-  if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
-  const user = process.env.USER ?? (process.getuid?.() === 0 ? 'root' : 'nobody');
+  const user = userInfo().username;
   for (let attempt = 0; attempt < 4; attempt++) {
     const port = await freePort();
     const conf = join(dir, 'sshd_config');
