@@ -188,6 +188,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const job of [...this.jobs.values()]) job.abandon();
     const wasConnected = this.client.connected;
     await this.client.endAsync();
     // A persistent session outlives us on the broker and would queue every status and event for a

@@ -201,10 +201,16 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     this.maybeDone();
   }
 
-  private expire(): void {
+  /** The fleet is closing: settle every host now with what arrived (no-answer where nothing did). */
+  abandon(): void {
+    this.expire('the controller closed before it had a result');
+  }
+
+  private expire(why?: string): void {
     for (const h of new Set([...this.expected, ...this.streams.keys()])) {
       if (this.finals.has(h)) continue;
-      this.settle(h, (this.streams.get(h) ?? new HostStream(h)).result());
+      const r = (this.streams.get(h) ?? new HostStream(h)).result();
+      this.settle(h, why && r.state === 'no-answer' ? { ...r, error: { code: 'NO_ANSWER', message: `${h}: ${why}` } } : r);
     }
   }
 

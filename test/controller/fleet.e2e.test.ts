@@ -67,6 +67,16 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     expect(() => fleet.run('lib/1', 'ping')).toThrow(/bad target/);
   });
 
+  it('close() settles unfinished jobs instead of leaving done() pending', async () => {
+    const other = await connect(broker.url);
+    const job = other.run('lib-1', 'exec', ['sleep', '5']);
+    await new Promise((r) => job.once('event', r));
+    await other.close();
+    const [r] = await job.done();
+    expect(r!.state).toBe('no-answer');
+    expect(r!.error?.message).toMatch(/controller closed/);
+  });
+
   it('a target that matches nothing resolves done() with [] and says noMatch', async () => {
     const job = fleet.run('nope-*', 'ping');
     expect(job.noMatch).toBe(true);
