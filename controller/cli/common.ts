@@ -23,6 +23,9 @@ export function defineVerb(program: Command, usage: string, description: string,
     .addOption(new Option('--ttl <sec>', 'a command not started within this many seconds is never run, e.g. one queued for an offline host (env CONPLYENT_TTL; default 300)'))
     .option('--json', 'NDJSON output, one event per line (env CONPLYENT_JSON=1; docs/controller.md)')
     .option('--client-id <id>', 'MQTT client id of this controller (env CONPLYENT_CLIENT_ID; default ctl-<random>)');
+  // Usage errors (unknown option, missing argument) exit 2 like every other usage error, not commander's 1.
+  cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : Exit.USAGE));
+  cmd.showHelpAfterError(`(conplyent ${cmd.name()} --help shows usage; arguments that start with - go after --)`);
   cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host.`);
   return cmd;
 }

@@ -117,6 +117,9 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/web\/1/);
     expect(bad.stderr).not.toMatch(/at .*\.js:\d+/);
+    const unknownOption = await cli(['exec', 'web-1', 'uname', '-a']);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toMatch(/unknown option '-a'[\s\S]*go after --/);
     const noBroker = await runCli('mqtt://127.0.0.1:1', ['hosts']);
     expect(noBroker.code).toBe(2);
     expect(noBroker.stderr).toMatch(/cannot connect/);
