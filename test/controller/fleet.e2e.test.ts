@@ -77,6 +77,23 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
     expect(r!.error?.message).toMatch(/controller closed/);
   });
 
+  it('job.input() writes to every host of the job and job.kill() ends it everywhere', async () => {
+    const reader = fleet.run(['lib-1', 'lib-2'], 'exec', ['sh', '-c', 'read l; echo "got $l"'], { timeoutMs: 10_000 });
+    let accepted = 0;
+    await new Promise<void>((r) => reader.on('event', ({ event }) => event.type === 'accepted' && ++accepted === 2 && r()));
+    const sent = await reader.input('hi\n');
+    expect(sent.map((x) => x.state)).toEqual(['ok', 'ok']);
+    for (const r of await reader.done()) expect(r.stdout.toString()).toBe('got hi\n');
+
+    const sleeper = fleet.run(['lib-1', 'lib-2'], 'exec', ['sleep', '30'], { timeoutMs: 60_000 });
+    accepted = 0;
+    await new Promise<void>((r) => sleeper.on('event', ({ event }) => event.type === 'accepted' && ++accepted === 2 && r()));
+    await sleeper.kill();
+    const killed = await sleeper.done();
+    expect(killed).toHaveLength(2);
+    for (const r of killed) expect(r.state).not.toBe('ok');
+  });
+
   it('a target that matches nothing resolves done() with [] and says noMatch', async () => {
     const job = fleet.run('nope-*', 'ping');
     expect(job.noMatch).toBe(true);
