@@ -12,6 +12,8 @@ import type { Target } from './targets.js';
 
 /** Raw bytes per wrfile chunk: 128 KiB is ~175 KB of base64, well under the 512 KiB command limit. */
 export const PUT_CHUNK_BYTES = 128 * 1024;
+/** wrfile chunks in flight at once: enough to hide the round trip, few enough to keep memory small. */
+const PUT_WINDOW = 4;
 
 export interface TransferProgress {
   bytes: number;
@@ -75,20 +77,31 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
   let live = res.expected.filter((h) => !out.has(h));
   const timeoutMs = o.timeoutMs ?? 60_000;
   const fh = await open(local, 'r');
+  const sendChunk = async (offset: number): Promise<number> => {
+    const buf = Buffer.alloc(Math.min(PUT_CHUNK_BYTES, Math.max(0, info.size - offset)));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    if (live.length === 0) return bytesRead;
+    const opts = { encoding: 'base64', offset, truncate: offset === 0 };
+    const results = await fleet.run(live, 'wrfile', [remote, buf.subarray(0, bytesRead).toString('base64')], { opts, waitMs: timeoutMs, keepOutput: false }).done();
+    for (const r of results) if (r.state !== 'ok' && !out.has(r.host)) out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: offset, error: why(r) });
+    live = live.filter((h) => !out.has(h));
+    return bytesRead;
+  };
   try {
-    let offset = 0;
-    const buf = Buffer.alloc(PUT_CHUNK_BYTES);
-    do {
-      const { bytesRead } = await fh.read(buf, 0, PUT_CHUNK_BYTES, offset);
-      if (live.length === 0) break;
-      const opts = { encoding: 'base64', offset, truncate: offset === 0 };
-      const results = await fleet.run(live, 'wrfile', [remote, buf.subarray(0, bytesRead).toString('base64')], { opts, waitMs: timeoutMs, keepOutput: false }).done();
-      for (const r of results) if (r.state !== 'ok') out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: offset, error: why(r) });
-      live = live.filter((h) => !out.has(h));
-      offset += bytesRead;
-      o.onProgress?.({ bytes: offset, total: info.size });
-      if (bytesRead === 0) break;
-    } while (offset < info.size);
+    // The first chunk truncates the file, so it must land before any other; after it, chunks are
+    // written at their own offsets and can be in flight together.
+    let done = await sendChunk(0);
+    o.onProgress?.({ bytes: done, total: info.size });
+    let next = done;
+    const worker = async () => {
+      while (next < info.size && live.length > 0) {
+        const offset = next;
+        next += PUT_CHUNK_BYTES;
+        done += await sendChunk(offset);
+        o.onProgress?.({ bytes: done, total: info.size });
+      }
+    };
+    await Promise.all(Array.from({ length: PUT_WINDOW }, worker));
   } finally {
     await fh.close();
   }
