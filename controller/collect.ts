@@ -59,16 +59,25 @@ export class HostStream {
   /** Accepted event, kept for display (cmd, kind). */
   accepted?: JobEvent;
   lastHeard = 0;
+  private maxSeen = -1;
 
   constructor(readonly host: string, private readonly keepOutput = true) {}
 
   /** Takes an event; false for a duplicate (same seq seen) or a second terminal. */
   accept(ev: JobEvent, now = Date.now()): boolean {
-    if (this.seen.has(ev.seq)) return false;
     // Exactly one terminal per job: a later `lost` from a restarted agent, or a replayed terminal
     // under another seq, must not replace the first [cp-evt-5].
     if (this.terminal && (ev.type === 'result' || ev.type === 'error' || ev.type === 'lost')) return false;
+    // A `lost` comes from a restarted agent that cannot know the last seq: its seq may repeat one we
+    // have, and it is still the job's terminal event [cp-evt-8].
+    if (ev.type === 'lost') {
+      this.terminal = ev;
+      this.lastHeard = now;
+      return true;
+    }
+    if (this.seen.has(ev.seq)) return false;
     this.seen.add(ev.seq);
+    if (ev.seq > this.maxSeen) this.maxSeen = ev.seq;
     this.lastHeard = now;
     switch (ev.type) {
       case 'accepted':
@@ -99,7 +108,8 @@ export class HostStream {
 
   /** Seqs below the terminal (or below the highest seen) that never arrived. */
   missing(): number[] {
-    const top = this.terminal ? this.terminal.seq : Math.max(-1, ...this.seen);
+    // After a `lost`, only what arrived before it can be checked.
+    const top = this.terminal && this.terminal.type !== 'lost' ? this.terminal.seq : this.maxSeen;
     const out: number[] = [];
     for (let s = 0; s < top; s++) if (!this.seen.has(s)) out.push(s);
     return out;
@@ -110,7 +120,9 @@ export class HostStream {
     const t = this.terminal;
     const announced = t && (t.type === 'result' || t.type === 'error') ? t.events : undefined;
     if (announced === undefined) return 0;
-    return Math.max(0, announced - this.outputs - this.reportedDrops.events);
+    // `events` counts only output the agent published; what it dropped is reported by gap events,
+    // not part of `events`, so it must not be subtracted here.
+    return Math.max(0, announced - this.outputs);
   }
 
   /** Complete: a terminal arrived and nothing before it is missing. */

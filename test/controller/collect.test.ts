@@ -66,9 +66,29 @@ describe('HostStream', () => {
     s.accept(accepted(0));
     s.accept({ ...base, seq: 1, type: 'gap', droppedEvents: 4, droppedBytes: 400, reason: 'spool full' });
     s.accept(out(2, 'z'));
-    s.accept(result(3, 5));
+    // [cp-evt-4] `events` counts only the output the agent published, not what the gap reports.
+    s.accept(result(3, 1));
     expect(s.complete()).toBe(true);
     expect(s.result().gap).toEqual({ droppedEvents: 4, droppedBytes: 400, missingSeqs: [] });
+  });
+
+  it('a gap event does not excuse published output that never arrived', () => {
+    const s = new HostStream('h');
+    s.accept(accepted(0));
+    s.accept({ ...base, seq: 1, type: 'gap', droppedEvents: 4, droppedBytes: 400, reason: 'spool full' });
+    s.accept(out(2, 'z'));
+    s.accept(result(3, 2));
+    expect(s.complete()).toBe(false);
+  });
+
+  it('[cp-evt-8] a lost event ends the job even when its seq repeats one already received', () => {
+    const s = new HostStream('h');
+    s.accept(accepted(0));
+    s.accept(out(1, 'a'));
+    s.accept(out(2, 'b'));
+    expect(s.accept({ ...base, seq: 1, type: 'lost', code: 1, message: 'agent died', boot: 2 })).toBe(true);
+    expect(s.result().state).toBe('lost');
+    expect(s.accept(result(3, 2))).toBe(false);
   });
 
   it('maps error codes to states: expired, rejected, error, lost', () => {
