@@ -6,7 +6,7 @@ import { banner } from '../lib/report.js';
 import { startBench } from '../lib/brokers.js';
 import { fleetWith, rawClient } from '../lib/clients.js';
 import type { WorkerSpec } from '../worker.js';
-import { nowMs, p50, sleep, within } from '../lib/stats.js';
+import { p50, sleep, within } from '../lib/stats.js';
 import { startAgents, startEchoes, startWorker, stopAll } from '../lib/workers.js';
 import type { Fleet } from '../../controller/index.js';
 import type { Ctx } from './context.js';
