@@ -253,6 +253,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       this.log?.warn({ job: id, err: String(e) }, 'publish failed');
       handle.begin();
     });
+    if (waitMs !== undefined) {
+      // mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now.
+      const guard = setTimeout(() => handle.unsent(`the command could not be sent within ${waitMs} ms (broker unreachable)`), waitMs);
+      guard.unref?.();
+      void handle.started.then(() => clearTimeout(guard), () => clearTimeout(guard));
+    }
     return handle;
   }
 

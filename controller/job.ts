@@ -87,6 +87,8 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
 
   /** Called by the fleet after publishing: settles offline hosts and arms the deadline. */
   begin(): void {
+    if (this.begun) return;
+    this.begun = true;
     for (const h of this.setup.offline) {
       const why = this.setup.unknown.includes(h) ? 'never seen by this controller' : 'offline';
       this.settle(h, offlineResult(h, `${h} is ${why}; the command stays queued for it until its TTL`));
@@ -96,6 +98,17 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
       this.timer.unref?.();
     }
     this.maybeDone();
+  }
+
+  private begun = false;
+
+  /**
+   * The command could not be handed to the broker within the wait (broker unreachable): settle every
+   * host now, saying so, instead of letting done() wait on a subscription that may never complete.
+   */
+  unsent(why: string): void {
+    this.begin();
+    this.expire(why);
   }
 
   /** Feeds one decoded event from `conplyent/<host>/job/<id>`. */
