@@ -195,8 +195,7 @@ export class Agent extends EventEmitter {
   }
 
   private startJob(id: string, def: import('./registry.js').CommandDef, args: unknown[], opts: unknown, command: import('../protocol/index.js').Command): void {
-    this.state.markSeen(id, DURABLE.has(def.name));
-    this.state.recordJob({ id, cmd: def.name, args, startedAt: Date.now(), boot: this.presence.boot });
+    this.state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot: this.presence.boot }, DURABLE.has(def.name));
     const log = this.outbox.open(this.name, id);
     log.onTerminalAcked = () => this.state.forgetJob(id);
     const job = new Job(id, def, args, log, this.outbox, this.log.child({ job: id }));

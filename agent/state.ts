@@ -1,9 +1,13 @@
 // The agent's state directory: what must survive a crash so that nothing runs twice and no job
 // stays "running" forever (LESSONS: redelivery runs twice; crashes must be honest).
-//   boot        last boot number (incarnation, [cp-presence-3])
-//   seen.log    job ids already accepted, appended BEFORE execution [cp-dedupe-1]
-//   jobs/<id>   one file per job that has not yet had its terminal event acknowledged [cp-evt-8]
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//   boot         last boot number (incarnation, [cp-presence-3])
+//   journal.log  one append-only line per fact, so a command costs one small append, not file churn:
+//                  S <id> <ts>       job id seen: appended BEFORE execution [cp-dedupe-1]
+//                  R <id> <record>   job running (again with its pid once known)
+//                  E <id>            job's terminal event acknowledged [cp-evt-8]
+//                The journal is compacted at every start to the seen window and unfinished jobs.
+//   spool/       the outbox's disk spool (only for the life of the process)
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface JobRecord {
@@ -17,23 +21,25 @@ export interface JobRecord {
   pidStartTime?: string;
 }
 
+/** Arguments kept in a job record are only for the `lost` message; long ones are cut. */
+const ARG_CHARS = 200;
+
 export class StateDir {
   readonly spoolDir: string;
   private readonly seen = new Map<string, number>();
-  private readonly seenPath: string;
-  private readonly jobsDir: string;
+  private readonly running = new Map<string, JobRecord>();
+  private readonly journal: string;
 
   constructor(
     readonly dir: string,
     private readonly retentionMs: number,
   ) {
-    this.seenPath = join(dir, 'seen.log');
-    this.jobsDir = join(dir, 'jobs');
+    this.journal = join(dir, 'journal.log');
     this.spoolDir = join(dir, 'spool');
-    mkdirSync(this.jobsDir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     rmSync(this.spoolDir, { recursive: true, force: true });
     mkdirSync(this.spoolDir, { recursive: true });
-    this.loadSeen();
+    this.load();
   }
 
   /**
@@ -53,22 +59,60 @@ export class StateDir {
     return boot;
   }
 
-  private loadSeen(): void {
+  private load(): void {
     let text = '';
     try {
-      text = readFileSync(this.seenPath, 'utf8');
+      text = readFileSync(this.journal, 'utf8');
     } catch {
       return;
     }
     const cutoff = Date.now() - this.retentionMs;
     for (const line of text.split('\n')) {
-      const [id, ts] = line.split('\t');
-      if (id && Number(ts) >= cutoff) this.seen.set(id, Number(ts));
+      const tab = line.indexOf('\t');
+      const rest = line.slice(tab + 1);
+      const tab2 = rest.indexOf('\t');
+      const id = tab2 < 0 ? rest : rest.slice(0, tab2);
+      const data = tab2 < 0 ? '' : rest.slice(tab2 + 1);
+      switch (line.slice(0, tab)) {
+        case 'S':
+          if (Number(data) >= cutoff) this.seen.set(id, Number(data));
+          break;
+        case 'R':
+          try {
+            this.running.set(id, JSON.parse(data) as JobRecord);
+          } catch {
+            // a line cut short by a crash: the S line still guards against a second run
+          }
+          break;
+        case 'E':
+          this.running.delete(id);
+          break;
+      }
     }
-    // Compact on start so the log holds only the retention window.
-    const tmp = `${this.seenPath}.tmp`;
-    writeFileSync(tmp, [...this.seen].map(([id, ts]) => `${id}\t${ts}\n`).join(''));
-    renameSync(tmp, this.seenPath);
+    // Compact so the journal holds only what still matters.
+    const tmp = `${this.journal}.tmp`;
+    writeFileSync(tmp, [...[...this.seen].map(([id, ts]) => `S\t${id}\t${ts}\n`), ...[...this.running.values()].map((r) => this.rLine(r))].join(''));
+    renameSync(tmp, this.journal);
+  }
+
+  private rLine(rec: JobRecord): string {
+    const args = JSON.stringify(rec.args);
+    return `R\t${rec.id}\t${JSON.stringify(args.length > ARG_CHARS ? { ...rec, args: [`${args.slice(0, ARG_CHARS)}…`] } : rec)}\n`;
+  }
+
+  /** `durable` fsyncs: for commands that take the machine down, a page cache is not enough. */
+  private append(text: string, durable: boolean): void {
+    if (!durable) {
+      appendFileSync(this.journal, text);
+      return;
+    }
+    const fd = openSync(this.journal, 'a');
+    try {
+      appendFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   hasSeen(id: string): boolean {
@@ -76,51 +120,42 @@ export class StateDir {
     return ts !== undefined && ts >= Date.now() - this.retentionMs;
   }
 
-  /**
-   * Records an id before its command runs. Appending survives a crash of the agent (the page cache
-   * outlives the process); `durable` adds an fsync for commands that take the machine down.
-   */
+  /** Records an id that will never run (refused): a redelivery must not get a second answer. */
   markSeen(id: string, durable = false): void {
     const now = Date.now();
     this.seen.set(id, now);
-    if (!durable) {
-      appendFileSync(this.seenPath, `${id}\t${now}\n`);
-      return;
-    }
-    const fd = openSync(this.seenPath, 'a');
-    try {
-      appendFileSync(fd, `${id}\t${now}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    this.append(`S\t${id}\t${now}\n`, durable);
   }
 
-  /** Forgets ids older than the retention window (memory only; the file is compacted at start). */
+  /** Records a job as seen and running, in one append, before it runs. */
+  begin(rec: JobRecord, durable = false): void {
+    const now = Date.now();
+    this.seen.set(rec.id, now);
+    this.running.set(rec.id, rec);
+    this.append(`S\t${rec.id}\t${now}\n${this.rLine(rec)}`, durable);
+  }
+
+  /** Updates a running job's record (its pid became known). */
+  recordJob(rec: JobRecord): void {
+    if (!this.running.has(rec.id)) return;
+    this.running.set(rec.id, rec);
+    this.append(this.rLine(rec), false);
+  }
+
+  /** The job's terminal event was acknowledged: it can no longer be lost. */
+  forgetJob(id: string): void {
+    if (!this.running.delete(id)) return;
+    this.append(`E\t${id}\n`, false);
+  }
+
+  /** Forgets ids older than the retention window (memory only; the journal is compacted at start). */
   prune(): void {
     const cutoff = Date.now() - this.retentionMs;
     for (const [id, ts] of this.seen) if (ts < cutoff) this.seen.delete(id);
   }
 
-  recordJob(rec: JobRecord): void {
-    writeFileSync(join(this.jobsDir, `${rec.id}.json`), JSON.stringify(rec));
-  }
-
-  forgetJob(id: string): void {
-    rmSync(join(this.jobsDir, `${id}.json`), { force: true });
-  }
-
   /** Jobs a previous life of the agent started and never finished. */
   unfinishedJobs(): JobRecord[] {
-    const out: JobRecord[] = [];
-    for (const f of readdirSync(this.jobsDir)) {
-      if (!f.endsWith('.json')) continue;
-      try {
-        out.push(JSON.parse(readFileSync(join(this.jobsDir, f), 'utf8')) as JobRecord);
-      } catch {
-        rmSync(join(this.jobsDir, f), { force: true });
-      }
-    }
-    return out;
+    return [...this.running.values()];
   }
 }
