@@ -27,6 +27,13 @@ export interface ConnectOptions {
    * controller that restarts and wants the events queued while it was away.
    */
   keepSession?: boolean;
+  /**
+   * Subscribe once to every job topic (`conplyent/+/job/+`) instead of once per job (default false).
+   * A command then goes out without waiting a SUBACK round trip, which roughly halves a round trip
+   * for scripts that send many commands (lab automation), at the price of receiving every job's
+   * events of the whole fleet (dropped unless they are ours). Use it with small fleets.
+   */
+  allJobs?: boolean;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */
   presenceSettleMs?: number;
 }

@@ -166,7 +166,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       attach: true,
     });
     this.jobs.set(jobId, handle);
-    handle.started = this.client.subscribeAsync(topics.job(host, jobId), { qos: 1 }).then(() => {
+    handle.started = this.subscribeJob(topics.job(host, jobId)).then(() => {
       handle.begin();
       handle.replayAll(host);
     });
@@ -215,12 +215,30 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   release(job: JobHandle): void {
     if (this.jobs.get(job.id) !== job) return;
     this.jobs.delete(job.id);
-    if (!this.closed && this.client.connected) {
+    if (!this.closed && this.client.connected && !this.opts.allJobs) {
       this.client.unsubscribeAsync([topics.jobAllHosts(job.id), ...job.expected.map((h) => topics.job(h, job.id))]).catch(() => {});
     }
   }
 
   // --- internals ------------------------------------------------------------------------------
+
+  private allJobsSub: Promise<void> | undefined;
+
+  /**
+   * One subscription per job, or the one standing `conplyent/+/job/+` with `allJobs`: never both,
+   * since overlapping subscriptions make some brokers (aedes) drop or reorder copies.
+   */
+  private subscribeJob(filter: string): Promise<unknown> {
+    if (!this.opts.allJobs) return this.client.subscribeAsync(filter, { qos: 1 });
+    this.allJobsSub ??= this.client.subscribeAsync(topics.jobAllHosts('+'), { qos: 1 }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.allJobsSub = undefined;
+        throw e;
+      },
+    );
+    return this.allJobsSub;
+  }
 
   private async single(h: JobHandle): Promise<HostResult> {
     const [r] = await h.done();
@@ -245,8 +263,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const body = checkSize(build(res.route));
     this.jobs.set(id, handle);
     // Subscribe before publishing: an agent can answer faster than a late SUBACK.
-    handle.started = this.client
-      .subscribeAsync(topics.jobAllHosts(id), { qos: 1 })
+    handle.started = this.subscribeJob(topics.jobAllHosts(id))
       .then(() => publishCommand(this.client, res.route, body))
       .then(() => handle.begin());
     handle.started.catch((e) => {
