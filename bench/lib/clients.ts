@@ -2,7 +2,7 @@
 // and plain mqtt.js for the raw baselines. All with TCP_NODELAY, re-applied on every connect.
 import mqtt, { type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
-import { connect, type Fleet } from '../../controller/index.js';
+import { connect, type ConnectOptions, type Fleet } from '../../controller/index.js';
 import { decodeEvent, isTerminal, topics, type JobEvent } from '../../protocol/index.js';
 import { within } from './stats.js';
 
@@ -15,8 +15,8 @@ export async function rawClient(url: string, id = `bench-${nanoid(8)}`): Promise
 }
 
 /** A controller that sees `expected` hosts online (bounded wait: presence of a big fleet takes a moment). */
-export async function fleetWith(url: string, expected: number, timeoutMs = 60_000): Promise<Fleet> {
-  const fleet = await connect(url, { keepaliveSec: 600 });
+export async function fleetWith(url: string, expected: number, timeoutMs = 60_000, options: ConnectOptions = {}): Promise<Fleet> {
+  const fleet = await connect(url, { keepaliveSec: 600, ...options });
   const deadline = Date.now() + timeoutMs;
   while (fleet.hosts().filter((h) => h.online).length < expected) {
     if (Date.now() > deadline) throw new Error(`controller sees ${fleet.hosts().filter((h) => h.online).length}/${expected} hosts online`);
