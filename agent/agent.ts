@@ -85,6 +85,9 @@ export class Agent extends EventEmitter {
       commands: () => this.registry.list(),
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir);
+    this.outbox.onForget = (id) => {
+      if (!this.jobs.get(id)?.running) this.jobs.delete(id);
+    };
     this.firstOnline = new Promise((r) => (this.markOnline = r));
     this.reportLostJobs();
     this.conn = new AgentConnection(this.o, {

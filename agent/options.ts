@@ -33,6 +33,8 @@ export interface AgentOptions {
   /** How long events of a finished job stay available to `replay`, and how many bytes in all. Defaults 10 min / 32 MiB. */
   replayRetentionMs?: number;
   replayBytes?: number;
+  /** Finished jobs kept for replay at most (each costs some heap beyond its events). Default 1000. */
+  replayJobs?: number;
   /** Allowed sender/agent clock difference for TTL checks. Default 5 s. */
   clockSkewMs?: number;
   /** How many events of one job may await PUBACK before its output is paused. Default 32. */
@@ -70,6 +72,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     spoolDiskBytes: positive('spoolDiskBytes', o.spoolDiskBytes, 256 * 1024 * 1024),
     replayRetentionMs: positive('replayRetentionMs', o.replayRetentionMs, 10 * 60 * 1000),
     replayBytes: positive('replayBytes', o.replayBytes, 32 * 1024 * 1024),
+    replayJobs: positive('replayJobs', o.replayJobs, 1000),
     clockSkewMs: o.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
     windowSize: positive('windowSize', o.windowSize, 32),
     logger: o.logger ?? pino({ level: 'silent' }),

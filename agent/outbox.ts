@@ -18,6 +18,8 @@ export interface OutboxLimits {
   spoolDiskBytes: number;
   replayBytes: number;
   replayRetentionMs: number;
+  /** Finished jobs kept for replay at most; the oldest go first (each costs heap beyond its bytes). */
+  replayJobs: number;
 }
 
 interface Entry {
@@ -59,6 +61,10 @@ export class JobLog {
 
 export class Outbox {
   private readonly logs = new Map<string, JobLog>();
+  /** Finished, fully acknowledged jobs in the order they finished. */
+  private readonly finished: string[] = [];
+  /** Told when a job's log is forgotten, so the agent can forget the job too. */
+  onForget?: (job: string) => void;
   private memUnsent = 0;
   private memRetained = 0;
   /** Spooled (unacknowledged) bytes on disk: what the spool bound limits. */
@@ -197,7 +203,14 @@ export class Outbox {
       this.disk -= e.len;
       this.diskRetained += e.len;
     }
-    if (e.terminal) log.onTerminalAcked?.();
+    if (e.terminal) {
+      log.onTerminalAcked?.();
+      this.finished.push(log.job);
+      while (this.finished.length > this.limits.replayJobs) {
+        const old = this.logs.get(this.finished.shift()!);
+        if (old) this.drop(old.job, old);
+      }
+    }
     this.evict();
     this.pump(log);
     this.wake(log);
@@ -240,6 +253,8 @@ export class Outbox {
     for (const [id, log] of this.logs) {
       if (log.ended && log.acked >= log.nextSeq && now - log.endedAt > this.limits.replayRetentionMs) this.drop(id, log);
     }
+    const kept = this.finished.filter((id) => this.logs.has(id));
+    this.finished.splice(0, this.finished.length, ...kept);
   }
 
   private drop(id: string, log: JobLog): void {
@@ -253,6 +268,7 @@ export class Outbox {
       rmSync(join(this.spoolDir, `${id}.spool`), { force: true });
     }
     this.logs.delete(id);
+    this.onForget?.(id);
   }
 
   /**

@@ -1,0 +1,38 @@
+// [cp-replay-2] Finished jobs stay replayable within bounds: by count as well as by bytes and time,
+// so an agent that answers thousands of commands keeps a bounded heap.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../agent/index.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { connectWire, result, type Wire } from '../helpers/wire.js';
+
+describe('replay retention', () => {
+  let broker: TestBroker;
+  let wire: Wire;
+  let agent: Agent;
+  const dir = mkdtempSync(join(tmpdir(), 'cp-retention-'));
+
+  beforeAll(async () => {
+    broker = await startAedes();
+    agent = createAgent({ broker: broker.url, name: 'keep-1', stateDir: join(dir, 's'), replayJobs: 3 });
+    await agent.start();
+    wire = await connectWire(broker.url);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await wire?.close();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps at most replayJobs finished jobs: the oldest are forgotten first', async () => {
+    for (let i = 1; i <= 5; i++) await wire.run('keep-1', { id: `k${i}`, cmd: 'exec', args: ['echo', String(i)] });
+    expect(result(await wire.run('keep-1', { cmd: 'replay', args: ['k1', 0] }))).toMatchObject({ error: 'UNKNOWN_JOB' });
+    const kept = result(await wire.run('keep-1', { cmd: 'replay', args: ['k5', 0] }));
+    expect(kept.value).toMatchObject({ job: 'k5', firstAvailable: 0, replayed: 3 });
+    const listed = result(await wire.run('keep-1', { cmd: 'jobs' })).value as { id: string }[];
+    expect(listed.map((j) => j.id)).not.toContain('k1');
+  });
+});
