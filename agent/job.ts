@@ -103,6 +103,13 @@ export class Job {
 
   /** Runs the handler and turns whatever it does into exactly one terminal event. */
   async run(ctxBase: { host: string; opts: unknown; cwd: string; timeoutMs?: number; agent: AgentServices }): Promise<void> {
+    // A queued foreground job can be killed (or its agent stopped) before its turn: it must never
+    // start after that. No abort listener existed yet, so nothing else ends it.
+    if (!this.running) return;
+    if (this.controller.signal.aborted) {
+      const reason = this.controller.signal.reason as AbortReason;
+      return this.fail('CANCELLED', `cancelled (${reason.kind}) before it started; not run`);
+    }
     const ctx: CommandContext<unknown, unknown> = {
       job: this.id,
       host: ctxBase.host,
