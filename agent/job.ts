@@ -18,6 +18,18 @@ const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 /** How long a handler may ignore its abort signal before the job is ended without it. */
 const ABORT_GRACE_MS = 5_000;
 
+/** Node's timers fire at once past 2^31-1 ms (TimeoutOverflowWarning): longer delays are re-armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function longTimeout(fn: () => void, ms: number): { clear(): void } {
+  let t: NodeJS.Timeout;
+  const arm = (left: number) => {
+    t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(left, MAX_TIMER_MS));
+  };
+  arm(ms);
+  return { clear: () => clearTimeout(t) };
+}
+
 export class Job {
   readonly controller = new AbortController();
   readonly startedAt = Date.now();
@@ -123,7 +135,7 @@ export class Job {
       write: (s, c) => this.write(s, c),
       agent: ctxBase.agent,
     };
-    const timer = ctxBase.timeoutMs ? setTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
+    const timer = ctxBase.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
     // A handler that ignores its signal must not keep the job "running" forever.
     const onAbort = () => {
       const grace = setTimeout(() => {
@@ -150,7 +162,7 @@ export class Job {
         this.fail('FAILED', (err as Error)?.message ?? String(err));
       }
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
     }
   }
 }
