@@ -106,12 +106,27 @@ export class HostStream {
     return s;
   }
 
-  /** Seqs below the terminal (or below the highest seen) that never arrived. */
-  missing(): number[] {
-    // After a `lost`, only what arrived before it can be checked.
-    const top = this.terminal && this.terminal.type !== 'lost' ? this.terminal.seq : this.maxSeen;
+  /** After a `lost`, only what arrived before it can be checked. */
+  private top(): number {
+    return this.terminal && this.terminal.type !== 'lost' ? this.terminal.seq : this.maxSeen;
+  }
+
+  /** How many seqs below the terminal (or below the highest seen) never arrived. */
+  missingCount(): number {
+    const top = this.top();
+    let below = 0;
+    for (const s of this.seen) if (s < top) below++;
+    return Math.max(0, top - below);
+  }
+
+  /**
+   * The first `limit` seqs below the terminal that never arrived. Bounded by what arrived plus
+   * `limit`, never by the seq itself: one event claiming seq 2^53 must not hang the controller.
+   */
+  missing(limit = 100): number[] {
+    const top = this.top();
     const out: number[] = [];
-    for (let s = 0; s < top; s++) if (!this.seen.has(s)) out.push(s);
+    for (let s = 0; s < top && out.length < limit; s++) if (!this.seen.has(s)) out.push(s);
     return out;
   }
 
@@ -127,7 +142,7 @@ export class HostStream {
 
   /** Complete: a terminal arrived and nothing before it is missing. */
   complete(): boolean {
-    return this.terminal !== undefined && this.missing().length === 0 && this.unaccountedOutputs() === 0;
+    return this.terminal !== undefined && this.missingCount() === 0 && this.unaccountedOutputs() === 0;
   }
 
   /** First seq a replay should start from. */
@@ -136,10 +151,9 @@ export class HostStream {
   }
 
   private gap(): GapInfo | undefined {
-    const missing = this.missing();
-    const dropped = Math.max(missing.length, this.unaccountedOutputs()) + this.reportedDrops.events;
+    const dropped = Math.max(this.missingCount(), this.unaccountedOutputs()) + this.reportedDrops.events;
     if (dropped === 0 && this.reportedDrops.bytes === 0) return undefined;
-    return { droppedEvents: dropped, droppedBytes: this.reportedDrops.bytes, missingSeqs: missing.slice(0, 100) };
+    return { droppedEvents: dropped, droppedBytes: this.reportedDrops.bytes, missingSeqs: this.missing(100) };
   }
 
   /** The result from what arrived. Call once the stream is complete or nothing more can be recovered. */
