@@ -21,6 +21,7 @@ import type { HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
+import { longTimer } from './long-timer.js';
 import { checkSize, jsonPayload, publishCommand, textPayload } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
@@ -272,9 +273,8 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     });
     if (waitMs !== undefined) {
       // mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now.
-      const guard = setTimeout(() => handle.unsent(`the command could not be sent within ${waitMs} ms (broker unreachable)`), waitMs);
-      guard.unref?.();
-      void handle.started.then(() => clearTimeout(guard), () => clearTimeout(guard));
+      const guard = longTimer(() => handle.unsent(`the command could not be sent within ${waitMs} ms (broker unreachable)`), waitMs);
+      void handle.started.then(() => guard.clear(), () => guard.clear());
     }
     return handle;
   }

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { JobEvent } from '../protocol/index.js';
 import { HostStream, offlineResult, type HostResult } from './collect.js';
+import { longTimer, type LongTimer } from './long-timer.js';
 
 /** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
 const HOLE_WAIT_MS = 500;
@@ -70,7 +71,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
   private readonly queue: JobItem[] = [];
   private recording = false;
   private wake?: () => void;
-  private timer?: NodeJS.Timeout;
+  private timer?: LongTimer;
   private settled = false;
   private readonly donePromise: Promise<HostResult[]>;
   private resolveDone!: (r: HostResult[]) => void;
@@ -94,8 +95,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
       this.settle(h, offlineResult(h, `${h} is ${why}; the command stays queued for it until its TTL`));
     }
     if (this.setup.waitMs !== undefined) {
-      this.timer = setTimeout(() => this.expire(), this.setup.waitMs);
-      this.timer.unref?.();
+      this.timer = longTimer(() => this.expire(), this.setup.waitMs);
     }
     this.maybeDone();
   }
@@ -232,7 +232,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     for (const h of this.expected) if (!this.finals.has(h)) return;
     for (const h of this.streams.keys()) if (!this.finals.has(h)) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.timer?.clear();
     const results = [...this.finals.values()];
     this.owner.release(this);
     this.resolveDone(results);
