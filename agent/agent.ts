@@ -213,7 +213,12 @@ export class Agent extends EventEmitter {
         agent: this.services,
       });
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else this.foreground = this.foreground.then(run, run); // foreground commands keep their order (cd, then ls)
+    else {
+      // Foreground commands keep their order (cd, then ls). The next one waits for this job's end,
+      // not its handler: a killed handler stuck in a syscall (wrfile into a FIFO) must not wedge the queue.
+      const turn = () => Promise.race([run(), job.ended]);
+      this.foreground = this.foreground.then(turn, turn);
+    }
   }
 
   private notice(n: Omit<AgentNotice, 'v' | 'host' | 'ts'>): void {

@@ -38,6 +38,9 @@ export class Job {
   stdin: NodeJS.WritableStream | undefined;
   pid: number | undefined;
   private outputEvents = 0;
+  private markEnded!: () => void;
+  /** Resolves at the job's terminal event, even when its handler never returns (a write into a FIFO). */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   constructor(
     readonly id: string,
@@ -107,6 +110,7 @@ export class Job {
     const durationMs = this.endedAt - this.startedAt;
     if (body.type === 'result') this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
     else this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
+    this.markEnded();
   }
 
   fail(error: ErrorCode, message: string): void {

@@ -1,6 +1,7 @@
 // A job that was killed (or whose agent stopped) before its turn in the foreground queue must never
 // run afterwards, and a long timeoutMs must not kill a job at once (Node timers overflow at 2^31 ms).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,23 @@ describe('job abort before start, long timeouts', () => {
     expect(t.json).toMatchObject({ type: 'error', error: 'CANCELLED' });
     expect(existsSync(file)).toBe(false);
   });
+
+  it('[cp-dispatch-3] a killed foreground job whose handler never returns (wrfile into a FIFO) does not wedge the foreground queue', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      wire.send('conplyent/ab-1/cmd', { id: 'fifo-write', cmd: 'wrfile', args: [fifo, 'x'] });
+      await wire.waitFor((m) => m.topic === 'conplyent/ab-1/job/fifo-write' && m.json.type === 'accepted');
+      expect(result(await wire.run('ab-1', { id: 'kill-fifo', cmd: 'kill', args: ['fifo-write'] })).type).toBe('result');
+      const t = await wire.waitFor((m) => m.topic === 'conplyent/ab-1/job/fifo-write' && ['result', 'error'].includes(m.json.type), 10_000);
+      expect(t.json).toMatchObject({ type: 'error', error: 'CANCELLED' });
+      // Once the job is reported ended, the next foreground command must run.
+      expect(result(await wire.run('ab-1', { id: 'after-fifo', cmd: 'cwd' }, 5_000)).type).toBe('result');
+    } finally {
+      // Release the blocked open() so no thread-pool thread stays stuck after the test.
+      closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+    }
+  }, 20_000);
 
   it('[cp-env-7] a timeoutMs beyond 2^31 ms does not time the job out at once', async () => {
     const evs = await wire.run('ab-1', { id: 'long-timeout', cmd: 'exec', args: ['sleep', '0.5'], timeoutMs: 3_000_000_000 });
