@@ -1,5 +1,6 @@
 // The controller library: what scripts import (`import { connect } from 'conplyent'`).
 export { connect, Fleet, type RunOptions } from './fleet.js';
+export { rollout, type RolloutOptions, type RolloutResult } from './rollout.js';
 export { JobHandle, type JobItem, type FinalEvent } from './job.js';
 export type { HostResult, HostState, GapInfo } from './collect.js';
 export type { HostInfo, PresenceChange } from './presence.js';

@@ -1,8 +1,9 @@
 // `conplyent run <target> <command> [args…]`: any registered command on every selected host.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { VerbContext } from './common.js';
-import { collect, defineVerb, parsePairs, withFleet } from './common.js';
-import type { ExitStatus } from './exit-codes.js';
+import { collect, defineVerb, parsePairs, UsageError, withFleet } from './common.js';
+import { Exit, worse, type ExitStatus } from './exit-codes.js';
+import { rollout } from '../rollout.js';
 import { JobRenderer, type RenderOptions } from './render-job.js';
 
 /** Runs one command and renders it: the path shared by run, exec, kill, input, jobs and ping. */
@@ -14,7 +15,9 @@ export async function runAndRender(
   opts: Record<string, unknown> = {},
   render: RenderOptions = {},
   cwd?: string,
+  batches?: BatchOptions,
 ): Promise<ExitStatus> {
+  if (batches?.batch !== undefined) return runInBatches(ctx, target, command, args, opts, render, cwd, batches);
   // Output is printed as it streams; keeping it for the results too would grow without bound (salt #27323).
   const job = ctx.fleet.run(target, command, args, { opts, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, keepOutput: false, ...(cwd ? { cwd } : {}) });
   const stop = interruptNotice(ctx, job.id, job.expected);
@@ -24,6 +27,55 @@ export async function runAndRender(
   } finally {
     stop();
   }
+}
+
+export interface BatchOptions {
+  batch?: number;
+  maxFailures?: number;
+}
+
+/** --batch / --max-failures: one job per batch, each rendered as it runs; stops past the failure budget. */
+async function runInBatches(
+  ctx: VerbContext,
+  target: string | string[],
+  command: string,
+  args: unknown[],
+  opts: Record<string, unknown>,
+  render: RenderOptions,
+  cwd: string | undefined,
+  b: BatchOptions,
+): Promise<ExitStatus> {
+  let exit: ExitStatus = Exit.OK;
+  const r = await rollout(ctx.fleet, target, command, args, {
+    batchSize: b.batch!,
+    maxFailures: b.maxFailures,
+    opts,
+    timeoutMs: ctx.cfg.timeoutMs,
+    ttlMs: ctx.cfg.ttlMs,
+    keepOutput: false,
+    ...(cwd ? { cwd } : {}),
+    onBatch: async (job, n, hosts) => {
+      if (!ctx.out.json) ctx.out.stderr.write(ctx.out.style.dim(`batch ${n}: ${hosts.join(', ')}`) + '\n');
+      const stop = interruptNotice(ctx, job.id, job.expected);
+      try {
+        exit = worse(exit, (await new JobRenderer(ctx.out, job, render).follow({ target, args, batch: n })).exit);
+      } finally {
+        stop();
+      }
+    },
+  });
+  if (r.noMatch) {
+    if (ctx.out.json) ctx.out.ndjson({ type: 'summary', exit: Exit.NO_MATCH, total: 0, noMatch: true, states: {} });
+    else ctx.out.stderr.write(ctx.out.style.red('target matched no known host; nothing was sent (conplyent hosts lists them)') + '\n');
+    return Exit.NO_MATCH;
+  }
+  if (r.aborted) {
+    const failed = r.results.filter((x) => x.state !== 'ok').length;
+    if (ctx.out.json) ctx.out.ndjson({ type: 'rollout', aborted: true, failed, maxFailures: b.maxFailures, skipped: r.skipped, ts: Date.now() });
+    else ctx.out.stderr.write(ctx.out.style.red(`rollout stopped: ${failed} host(s) failed (more than --max-failures ${b.maxFailures}); not run on ${r.skipped.length}: ${r.skipped.join(', ')}`) + '\n');
+    exit = worse(exit, Exit.FAILED);
+  }
+  return exit;
 }
 
 /** Ctrl-C leaves the job running on the hosts; say how to follow or stop it. */
@@ -38,7 +90,7 @@ function interruptNotice(ctx: VerbContext, job: string, hosts: readonly string[]
 }
 
 export function registerRun(program: Command): void {
-  defineVerb(program, 'run <target> <command> [args...]', 'run a command on every host the target selects, streaming output per host', [
+  const run = defineVerb(program, 'run <target> <command> [args...]', 'run a command on every host the target selects, streaming output per host', [
     'conplyent run web-1 ls /var/log',
     "conplyent run 'web-*' cwd",
     'conplyent run role=web,env=prod os_info --json | jq .',
@@ -46,8 +98,29 @@ export function registerRun(program: Command): void {
     'conplyent run db-1 wrfile /tmp/motd "hello" -o append=true',
   ])
     .option('-o, --opt <key=value>', 'command option, repeatable (numbers, true/false as in text commands)', collect)
-    .option('--cwd <dir>', 'working directory for this command only')
-    .action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
-      await withFleet(cmd, (ctx) => runAndRender(ctx, target, command, args, parsePairs(cmd.opts().opt, 'option'), {}, cmd.opts().cwd));
-    });
+    .option('--cwd <dir>', 'working directory for this command only');
+  addBatchOptions(run).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
+    await withFleet(cmd, (ctx) => runAndRender(ctx, target, command, args, parsePairs(cmd.opts().opt, 'option'), {}, cmd.opts().cwd, batchOptions(cmd)));
+  });
+}
+
+function whole(name: string, min: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} takes a whole number ≥ ${min}`);
+    return n;
+  };
+}
+
+/** Rolling execution flags shared by run and exec. */
+export function addBatchOptions(cmd: Command): Command {
+  return cmd
+    .option('--batch <n>', 'roll out in batches of n hosts, one batch after the other', whole('--batch', 1))
+    .option('--max-failures <n>', 'with --batch: start no further batch once more than n hosts failed', whole('--max-failures', 0));
+}
+
+export function batchOptions(cmd: Command): BatchOptions | undefined {
+  const o = cmd.opts();
+  if (o.maxFailures !== undefined && o.batch === undefined) throw new UsageError('--max-failures needs --batch');
+  return o.batch === undefined ? undefined : { batch: o.batch, maxFailures: o.maxFailures };
 }
