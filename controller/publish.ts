@@ -1,7 +1,7 @@
 // Command payloads on the wire: JSON envelopes or text lines, sent QoS 1 and never retained to each
 // host's topic or once to the fleet topic. Sizes are checked before anything leaves.
 import type { MqttClient } from 'mqtt';
-import { MAX_COMMAND_BYTES, topics, type CommandInput } from '../protocol/index.js';
+import { MAX_COMMAND_BYTES, parseTextCommand, topics, type CommandInput } from '../protocol/index.js';
 import { ControllerError } from './errors.js';
 import type { Route } from './targets.js';
 
@@ -18,7 +18,9 @@ export function textPayload(line: string, route: Route, envelope: Record<string,
   const words = Object.entries({ ...envelope, sentAt: Date.now() })
     // A value that would need quoting (a client id with spaces) is left out rather than mangled.
     .filter(([, v]) => v !== undefined && /^[^\s"'\\]+$/.test(String(v)))
-    .map(([k, v]) => `${k}=${v}`);
+    // A string the parser would read as a number or literal (id=1001, from=null) is quoted so it
+    // stays a string [cp-text-6]; unquoted it would make the agent refuse the envelope.
+    .map(([k, v]) => (typeof v === 'string' && (parseTextCommand(`${k}=${v} x`) as Record<string, unknown>)[k] !== v ? `${k}="${v}"` : `${k}=${v}`));
   if (route.kind === 'fleet') words.push(`target=${route.target}`);
   return `${words.join(' ')} ${line}`;
 }
