@@ -5,7 +5,8 @@
 //                  S <id> <ts>       job id seen: appended BEFORE execution [cp-dedupe-1]
 //                  R <id> <record>   job running (again with its pid once known)
 //                  E <id>            job's terminal event acknowledged [cp-evt-8]
-//                The journal is compacted at every start to the seen window and unfinished jobs.
+//                The journal is compacted to the seen window and unfinished jobs at every start,
+//                and while running once 4 MiB (or its last compacted size) was appended since.
 //   spool/       the outbox's disk spool (only for the life of the process)
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,16 +25,30 @@ export interface JobRecord {
 /** Arguments kept in a job record are only for the `lost` message; long ones are cut. */
 const ARG_CHARS = 200;
 
+/** Journal bytes appended since the last compaction that trigger the next one (checked by prune()). */
+const COMPACT_BYTES = 4 * 1024 * 1024;
+
+export interface StateDirOptions {
+  /** Compact when this many bytes were appended since the last compaction (and at least its size). */
+  compactBytes?: number;
+}
+
 export class StateDir {
   readonly spoolDir: string;
   private readonly seen = new Map<string, number>();
   private readonly running = new Map<string, JobRecord>();
   private readonly journal: string;
+  private readonly compactBytes: number;
+  /** Bytes appended since the last compaction, and that compaction's size: the journal's bound. */
+  private appended = 0;
+  private compactedSize = 0;
 
   constructor(
     readonly dir: string,
     private readonly retentionMs: number,
+    options: StateDirOptions = {},
   ) {
+    this.compactBytes = options.compactBytes ?? COMPACT_BYTES;
     this.journal = join(dir, 'journal.log');
     this.spoolDir = join(dir, 'spool');
     mkdirSync(dir, { recursive: true });
@@ -89,10 +104,26 @@ export class StateDir {
           break;
       }
     }
-    // Compact so the journal holds only what still matters.
+    this.compact();
+  }
+
+  /**
+   * Rewrites the journal with only what still matters (the seen window, unfinished jobs). Fsynced
+   * before the rename: it replaces lines that were fsynced for reboot/shutdown.
+   */
+  private compact(): void {
+    const text = [...[...this.seen].map(([id, ts]) => `S\t${id}\t${ts}\n`), ...[...this.running.values()].map((r) => this.rLine(r))].join('');
     const tmp = `${this.journal}.tmp`;
-    writeFileSync(tmp, [...[...this.seen].map(([id, ts]) => `S\t${id}\t${ts}\n`), ...[...this.running.values()].map((r) => this.rLine(r))].join(''));
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, this.journal);
+    this.appended = 0;
+    this.compactedSize = Buffer.byteLength(text);
   }
 
   private rLine(rec: JobRecord): string {
@@ -102,6 +133,7 @@ export class StateDir {
 
   /** `durable` fsyncs: for commands that take the machine down, a page cache is not enough. */
   private append(text: string, durable: boolean): void {
+    this.appended += text.length;
     if (!durable) {
       appendFileSync(this.journal, text);
       return;
@@ -148,10 +180,12 @@ export class StateDir {
     this.append(`E\t${id}\n`, false);
   }
 
-  /** Forgets ids older than the retention window (memory only; the journal is compacted at start). */
+  /** Forgets ids older than the retention window; compacts the journal once enough was appended since the last time. */
   prune(): void {
     const cutoff = Date.now() - this.retentionMs;
     for (const [id, ts] of this.seen) if (ts < cutoff) this.seen.delete(id);
+    // A long-running agent appends a few lines per command: compact before the journal grows without bound.
+    if (this.appended > Math.max(this.compactBytes, this.compactedSize)) this.compact();
   }
 
   /** Jobs a previous life of the agent started and never finished. */
