@@ -4,25 +4,65 @@
 // A host matches when it matches at least one name/glob term (or there are none) AND every label term.
 import { LABEL_KEY_RE, LABEL_VALUE_RE } from './names.js';
 
+/** A compiled glob term; RegExp fits this shape too. */
+export interface GlobPattern {
+  test(host: string): boolean;
+}
+
 export interface Selector {
   readonly all: boolean;
   readonly names: readonly string[];
-  readonly globs: readonly RegExp[];
+  readonly globs: readonly GlobPattern[];
   readonly labels: Readonly<Record<string, string>>;
   readonly source: string;
 }
 
 const GLOB_RE = /^[A-Za-z0-9_.*?[\]-]{1,64}$/;
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (const ch of glob) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[' || ch === ']') re += ch;
-    else re += ch.replace(/[.\\^$|(){}+]/g, '\\$&');
+/** One position of a glob: `*` (any run), or a test for exactly one character. */
+type GlobToken = { star: true } | { star: false; one: (ch: string) => boolean };
+
+/**
+ * Compiles a glob to tokens matched by a table walk, O(pattern x host), never by a backtracking
+ * RegExp: `^.*.*.*…Z$` is exponential in its stars, and every agent evaluates every fleet target,
+ * so one command with 60 stars froze the whole fleet. `[set]` keeps RegExp class syntax.
+ */
+function compileGlob(glob: string): GlobPattern {
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === '*') {
+      if (!tokens.at(-1)?.star) tokens.push({ star: true });
+    } else if (ch === '?') {
+      tokens.push({ star: false, one: () => true });
+    } else if (ch === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) throw new TypeError('unterminated [');
+      const cls = new RegExp(`^${glob.slice(i, end + 1)}$`); // one character class: nothing to backtrack
+      tokens.push({ star: false, one: (c) => cls.test(c) });
+      i = end;
+    } else {
+      tokens.push({ star: false, one: (c) => c === ch });
+    }
   }
-  return new RegExp(`^${re}$`);
+  return {
+    test(host: string): boolean {
+      // reach[j]: the tokens so far can match host[0, j).
+      let reach = new Array<boolean>(host.length + 1).fill(false);
+      reach[0] = true;
+      for (const t of tokens) {
+        const next = new Array<boolean>(host.length + 1).fill(false);
+        if (t.star) {
+          let any = false;
+          for (let j = 0; j <= host.length; j++) next[j] = any ||= reach[j];
+        } else {
+          for (let j = 0; j < host.length; j++) if (reach[j] && t.one(host[j])) next[j + 1] = true;
+        }
+        reach = next;
+      }
+      return reach[host.length];
+    },
+  };
 }
 
 /** Parses a selector string; throws a TypeError that names the bad term [cp-fleet-2]. */
@@ -31,7 +71,7 @@ export function parseSelector(source: string): Selector {
   if (terms.length === 0) throw new TypeError('target is empty: give a host, a glob like web-*, a label like role=web, or all');
   let all = false;
   const names: string[] = [];
-  const globs: RegExp[] = [];
+  const globs: GlobPattern[] = [];
   const labels: Record<string, string> = {};
   for (const term of terms) {
     if (term === 'all' || term === '*') {
@@ -45,7 +85,7 @@ export function parseSelector(source: string): Selector {
     } else if (/[*?[]/.test(term)) {
       if (!GLOB_RE.test(term)) throw new TypeError(`target term "${term}" is not a valid glob`);
       try {
-        globs.push(globToRegExp(term));
+        globs.push(compileGlob(term));
       } catch {
         throw new TypeError(`target term "${term}" is not a valid glob`);
       }

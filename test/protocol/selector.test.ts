@@ -81,4 +81,18 @@ describe('target selectors', () => {
     expect(singleHost(parseSelector('web-1'))).toBe('web-1');
     for (const s of ['web-*', 'web-1,web-2', 'web-1,role=web', 'all']) expect(singleHost(parseSelector(s)), s).toBeUndefined();
   });
+
+  it('[cp-fleet-3] pathological globs (60 stars, *? runs) are matched without backtracking, with the same meaning', () => {
+    const host = 'a'.repeat(64);
+    expect(matchesSelector(parseSelector('*'.repeat(63) + 'Z'), host, {})).toBe(false);
+    expect(matchesSelector(parseSelector('*?'.repeat(31) + 'Z'), host, {})).toBe(false);
+    expect(matchesSelector(parseSelector('*a'.repeat(32)), host, {})).toBe(true);
+    expect(matchesSelector(parseSelector('?'.repeat(64)), host, {})).toBe(true);
+    expect(matchesSelector(parseSelector('?'.repeat(63)), host, {})).toBe(false);
+    expect(matchesSelector(parseSelector('w*[0-9][0-9]'), 'web-10', {})).toBe(true);
+    expect(matchesSelector(parseSelector('w*[0-9][0-9]'), 'web-1', {})).toBe(false);
+    expect(matchesSelector(parseSelector('web-[]'), 'web-1', {})).toBe(false);
+    expect(() => parseSelector('web-[1')).toThrow(TypeError);
+    expect(() => parseSelector('web-[9-1]')).toThrow(TypeError);
+  });
 });
