@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_EVENT_BYTES, topics, isTerminal, type JobEvent, type JobEventBody } from '../protocol/index.js';
+import { previewArgs } from './preview.js';
 
 export interface Transport {
   connected(): boolean;
@@ -56,6 +57,32 @@ export class JobLog {
 
   get firstSeq(): number {
     return this.entries.length ? this.entries[0].seq : this.nextSeq;
+  }
+}
+
+/** Longest error message kept when an error event would exceed the event limit. */
+const MAX_MESSAGE_CHARS = 4096;
+
+/**
+ * An event over the size limit, made to fit with an explicit marker, never cut silently [cp-limit-3].
+ * Producers chunk output; what remains is a result value, the arguments an `accepted` echoes, or an
+ * error message naming a huge path. An event over the broker's packet limit would be resent on every
+ * reconnect and wedge the connection (LESSONS: a poison message loops).
+ */
+function shrink(ev: JobEvent, size: number): JobEvent {
+  const over = `${size} bytes, over the ${MAX_EVENT_BYTES}-byte event limit`;
+  switch (ev.type) {
+    case 'result': {
+      const { value: _drop, ...rest } = ev;
+      return { ...rest, valueOmitted: `value was ${over}` };
+    }
+    case 'accepted':
+      return { ...ev, args: previewArgs(ev.args), argsOmitted: `the event was ${over}; arguments are shortened, marked with their length` } as JobEvent;
+    case 'error':
+    case 'lost':
+      return { ...ev, message: `${ev.message.slice(0, MAX_MESSAGE_CHARS)}…(message cut: the event was ${over})` };
+    default:
+      return ev;
   }
 }
 
@@ -134,13 +161,8 @@ export class Outbox {
 
   private encode(log: JobLog, body: JobEventBody): Buffer {
     const ev = { v: 1, host: log.host, job: log.job, seq: log.nextSeq++, ts: Date.now(), ...body } as JobEvent;
-    let buf = Buffer.from(JSON.stringify(ev));
-    if (buf.length > MAX_EVENT_BYTES) {
-      // Producers chunk output; only an oversized result value can get here. Never truncate silently [cp-limit-3].
-      const { value: _drop, ...rest } = ev as JobEvent & { value?: unknown };
-      buf = Buffer.from(JSON.stringify({ ...rest, valueOmitted: `value was ${buf.length} bytes, over the ${MAX_EVENT_BYTES}-byte event limit` }));
-    }
-    return buf;
+    const buf = Buffer.from(JSON.stringify(ev));
+    return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(shrink(ev, buf.length))) : buf;
   }
 
   private fits(len: number): boolean {

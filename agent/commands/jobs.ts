@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { z } from 'zod';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { count, decodeData, encoding, flag, name, str } from './schemas.js';
+import { previewArgs } from '../preview.js';
 
 const jobArg = name('job');
 const noOpts = z.object({}).strict();
@@ -18,23 +19,6 @@ const signalOpt = z
 
 /** How long send_input waits for the program to take its data before answering flushed=false. */
 export const SEND_FLUSH_WAIT_MS = 1_000;
-
-const ARG_PREVIEW = 100;
-const MAX_ARGS_SHOWN = 10;
-
-/**
- * A job's arguments as `jobs` shows them: an upload chunk's 100 kB of base64 would otherwise put
- * every recent job over the event size limit. Cut with a visible marker, never silently.
- */
-function previewArgs(args: unknown[]): unknown[] {
-  const shown = args.slice(0, MAX_ARGS_SHOWN).map((a) => {
-    const text = typeof a === 'string' ? a : JSON.stringify(a) ?? String(a);
-    if (text.length <= ARG_PREVIEW) return a;
-    return `${text.slice(0, ARG_PREVIEW)}…(${text.length} chars)`;
-  });
-  if (args.length > MAX_ARGS_SHOWN) shown.push(`…(${args.length - MAX_ARGS_SHOWN} more arguments)`);
-  return shown;
-}
 
 export function registerJobCommands(registry: CommandRegistry): void {
   registry.register('foreground', 'jobs', (ctx) => ctx.agent.jobs().map((j) => ({ ...j, args: previewArgs(j.args) })), {
