@@ -148,6 +148,9 @@ export class StateDir {
   }
 
   hasSeen(id: string): boolean {
+    // A job still running (or unfinished from a previous life) is seen however old: the retention
+    // window bounds memory for ended jobs, never lets one id run twice at once.
+    if (this.running.has(id)) return true;
     const ts = this.seen.get(id);
     return ts !== undefined && ts >= Date.now() - this.retentionMs;
   }

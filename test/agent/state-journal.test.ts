@@ -28,4 +28,19 @@ describe('state journal', () => {
     expect(again.hasSeen('never')).toBe(false);
     expect(again.unfinishedJobs().map((r) => r.id)).toEqual(['still-running']);
   });
+
+  it('[cp-dedupe-1] a job still running past the seen-id retention stays seen: its id cannot start a second run', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'cp-journal-long-'));
+    try {
+      const state = new StateDir(d, 20);
+      state.begin({ id: 'long-runner', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 });
+      await new Promise((r) => setTimeout(r, 60));
+      state.prune();
+      expect(state.hasSeen('long-runner')).toBe(true);
+      expect(new StateDir(d, 20).hasSeen('long-runner')).toBe(true);
+      state.forgetJob('long-runner');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 });
