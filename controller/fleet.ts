@@ -171,7 +171,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       handle.begin();
       handle.replayAll(host);
     });
-    handle.started.catch((e) => this.log?.warn({ err: String(e) }, 'attach failed'));
+    handle.started.catch((e) => {
+      this.log?.warn({ err: String(e) }, 'attach failed');
+      handle.begin(); // arms the wait, as for run(): done() settles instead of waiting on a failed subscription
+    });
+    this.guardUnsent(handle, options.waitMs, 'the job subscription could not be made');
     return handle;
   }
 
@@ -271,12 +275,15 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       this.log?.warn({ job: id, err: String(e) }, 'publish failed');
       handle.begin();
     });
-    if (waitMs !== undefined) {
-      // mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now.
-      const guard = longTimer(() => handle.unsent(`the command could not be sent within ${waitMs} ms (broker unreachable)`), waitMs);
-      void handle.started.then(() => guard.clear(), () => guard.clear());
-    }
+    this.guardUnsent(handle, waitMs, 'the command could not be sent');
     return handle;
+  }
+
+  /** mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now, not from SUBACK. */
+  private guardUnsent(handle: JobHandle, waitMs: number | undefined, what: string): void {
+    if (waitMs === undefined) return;
+    const guard = longTimer(() => handle.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs);
+    void handle.started.then(() => guard.clear(), () => guard.clear());
   }
 
   private onMessage(topic: string, payload: Buffer): void {

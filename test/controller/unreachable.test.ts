@@ -29,4 +29,25 @@ describe('controller with an unreachable broker', () => {
       await agent.stop();
     }
   });
+
+  it('attach settles within its wait too when the broker is gone before the job subscription is acknowledged', async () => {
+    const broker = await startAedes();
+    const agent = createAgent({ broker: broker.url, name: 'gone-2', stateDir: join(dir, 'b'), reconnectMinMs: 60_000 });
+    await agent.start();
+    const fleet = await connect(broker.url);
+    try {
+      await broker.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      const outcome = await Promise.race([
+        fleet.attach('gone-2', 'some-job', { waitMs: 1_000 }).done(),
+        new Promise((r) => setTimeout(() => r('still waiting'), 5_000)),
+      ]);
+      expect(outcome).not.toBe('still waiting');
+      const [r] = outcome as Awaited<ReturnType<ReturnType<typeof fleet.attach>['done']>>;
+      expect(r).toMatchObject({ host: 'gone-2', state: 'no-answer' });
+    } finally {
+      await fleet.close().catch(() => undefined);
+      await agent.stop();
+    }
+  });
 });
