@@ -148,7 +148,15 @@ export async function get(fleet: Fleet, host: string, remote: string, local: str
   const total = o.size ?? 0;
   let next = 0;
   const pending = new Map<number, JobEvent>();
-  const job = fleet.run([host], 'rdfile', [remote], { waitMs: o.timeoutMs ?? 600_000, keepOutput: false });
+  let job: ReturnType<Fleet['run']>;
+  try {
+    job = fleet.run([host], 'rdfile', [remote], { waitMs: o.timeoutMs ?? 600_000, keepOutput: false });
+  } catch (e) {
+    // A bad host or a closed fleet: nothing was sent, so nothing may be left behind either.
+    file.destroy();
+    await rm(part, { force: true });
+    throw e;
+  }
   const take = (ev: JobEvent) => {
     if (ev.type !== 'output' || ev.stream !== 'stdout') return;
     const chunk = Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
