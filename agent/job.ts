@@ -71,7 +71,11 @@ export class Job {
 
   abort(reason: AbortReason): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
+    // Still queued behind other foreground commands: it ends now and will never start (run() checks).
+    if (!this.started) this.fail('CANCELLED', `cancelled (${reason.kind}) before it started; not run`);
   }
+
+  private started = false;
 
   /** Output in wire-sized chunks; UTF-8 text stays text, anything else is base64 [cp-evt-3]. */
   async write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void> {
@@ -122,10 +126,7 @@ export class Job {
     // A queued foreground job can be killed (or its agent stopped) before its turn: it must never
     // start after that. No abort listener existed yet, so nothing else ends it.
     if (!this.running) return;
-    if (this.controller.signal.aborted) {
-      const reason = this.controller.signal.reason as AbortReason;
-      return this.fail('CANCELLED', `cancelled (${reason.kind}) before it started; not run`);
-    }
+    this.started = true;
     const ctx: CommandContext<unknown, unknown> = {
       job: this.id,
       host: ctxBase.host,
