@@ -123,7 +123,9 @@ export class Agent extends EventEmitter {
       this.markOnline();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
-      this.emit('error', err);
+      // An 'error' event nobody listens to throws; here that would be an unhandled rejection that
+      // ends an embedding process over a refused subscription or a link that dropped before SUBACK.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
     }
   }
   private subscribedOnce = false;
