@@ -52,3 +52,12 @@ export function canSetWill(p: Principal, topic: string): boolean {
   if (p.role === 'agent') return topic === topics.status(p.name);
   return canPublish(p, topic);
 }
+
+/**
+ * Whether a publish the role may make may also be retained. Agents: only their status. Controllers
+ * keep the flag on commands: agents refuse a retained command with a RETAINED notice [cp-mqtt-2].
+ */
+export function retainable(p: Principal, topic: string): boolean {
+  if (p.role !== 'agent') return true;
+  return parseTopic(topic)?.kind === 'status';
+}

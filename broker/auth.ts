@@ -2,7 +2,7 @@
 // role; broker/acl.ts decides what each role may touch.
 import type { Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import { canPublish, canSetWill, canSubscribe, type Principal } from './acl.js';
+import { canPublish, canSetWill, canSubscribe, retainable, type Principal } from './acl.js';
 import { cachedUsers, verifyIn } from './users-file.js';
 
 /** Where denied publishes go: a `$` topic, which no role may subscribe to. */
@@ -66,7 +66,12 @@ export function authHooks(usersFile: string, log?: Logger): Hooks & { principalO
         const entry = clientId ? (await users()).get(clientId) : undefined;
         if (clientId && entry?.role === 'agent') p = { name: clientId, role: 'agent' };
       }
-      if (p && canPublish(p, packet.topic)) return done(null);
+      if (p && canPublish(p, packet.topic)) {
+        // Only presence is retained [cp-mqtt-2]: a retained job event or notice would let one agent
+        // fill the retained store without bound (one message per invented job id). Deliver it live only.
+        if (packet.retain && !retainable(p, packet.topic)) packet.retain = false;
+        return done(null);
+      }
       // [MQTT-3.3.5-2]: acknowledge and drop, like Mosquitto. Closing the connection instead would
       // make a QoS 1 client resend the same message forever (LESSONS: a poison message loops).
       log?.warn({ client: client?.id, user: p?.name, topic: packet.topic }, 'publish denied and dropped');
