@@ -54,6 +54,15 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** NaN here would make every seen-id and TTL comparison false: dedupe and expiry silently off. */
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`agent option ${name} must be a non-negative number, got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   if (!isHostName(o.name)) throw new TypeError(`agent name "${o.name}" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}`);
   if (!o.broker) throw new TypeError('agent option broker is required (e.g. mqtt://localhost:1883)');
@@ -73,7 +82,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     replayRetentionMs: positive('replayRetentionMs', o.replayRetentionMs, 10 * 60 * 1000),
     replayBytes: positive('replayBytes', o.replayBytes, 32 * 1024 * 1024),
     replayJobs: positive('replayJobs', o.replayJobs, 1000),
-    clockSkewMs: o.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
+    clockSkewMs: nonNegative('clockSkewMs', o.clockSkewMs, DEFAULT_CLOCK_SKEW_MS),
     windowSize: positive('windowSize', o.windowSize, 32),
     logger: o.logger ?? pino({ level: 'silent' }),
   };
