@@ -72,7 +72,10 @@ describe.each(brokerKinds())('agent lifecycle on %s', (kind) => {
     let p = await start('reboot-1');
     const cmd = { id: 'reboot-once', cmd: 'reboot' };
     expect(result(await wire.run('reboot-1', cmd)).code).toBe(0);
-    for (let i = 0; i < 40 && !existsSync(join(dir, 'reboot-1.power')); i++) await sleep(50);
+    // Wait for the line, not the file: appendFileSync creates the file before it writes, and a
+    // SIGKILL in between (seen under load) left it empty.
+    const power = join(dir, 'reboot-1.power');
+    for (let i = 0; i < 40 && !(existsSync(power) && readFileSync(power, 'utf8').includes('reboot')); i++) await sleep(50);
     await p.kill('SIGKILL');
     p = await start('reboot-1');
     wire.send('conplyent/reboot-1/cmd', cmd);
