@@ -304,7 +304,10 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     } else if (t.kind === 'errors') {
       try {
         const n = AgentNoticeSchema.safeParse(JSON.parse(payload.toString('utf8')));
-        if (n.success) this.emit('notice', n.data);
+        if (!n.success) return;
+        // The topic's host is what the ACL vouches for; a duplicate of one of our ids is its answer.
+        if (n.data.type === 'duplicate' && n.data.job) this.jobs.get(n.data.job)?.duplicate(t.host);
+        this.emit('notice', n.data);
       } catch {
         /* not a notice: ignore */
       }

@@ -175,7 +175,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
   }
 
   /** Asks the host to republish from `from`; settles with a gap when the hole is still there. */
-  private async recover(host: string, from: number, initial = false): Promise<void> {
+  private async recover(host: string, from: number, initial = false, why?: string): Promise<void> {
     this.replaying.add(host);
     const r = await this.owner.replay(host, this.id, from);
     await new Promise((res) => setTimeout(res, this.setup.replayGraceMs ?? 250));
@@ -183,12 +183,23 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     if (this.settled || this.finals.has(host)) return;
     this.drain(host);
     const s = this.streams.get(host);
-    if (this.setup.attach && initial && r.state !== 'ok' && (!s || !s.accepted)) {
-      const message = r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`;
+    if ((this.setup.attach || why) && initial && r.state !== 'ok' && (!s || !s.accepted)) {
+      const message = `${why ? `${why}; ` : ''}${r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`}`;
       return this.settle(host, { ...r, host, error: { code: r.error?.code ?? 'UNKNOWN_JOB', message } });
     }
     // Unrecoverable: report the hole rather than wait forever [cp-evt-7].
     if (s?.terminal) this.settle(host, s.result());
+  }
+
+  /**
+   * The host answered `duplicate`: it had already received this id and will not run it again
+   * [cp-dedupe-1]. Its first run's events stand, so fetch them; when nothing of that run is kept,
+   * settle the host with why, instead of waiting for events that will never come. A duplicate of a
+   * QoS 1 redelivery arrives beside the live run's events: then there is nothing to do.
+   */
+  duplicate(host: string): void {
+    if (this.settled || this.finals.has(host) || this.replaying.has(host) || this.streams.get(host)?.accepted) return;
+    void this.recover(host, 0, true, `${host} had already received job id ${this.id} and did not run it again`);
   }
 
   /** After the controller reconnected: ask every unsettled host for what we may have missed. */

@@ -1,0 +1,55 @@
+// A job id the agent has already seen gets a `duplicate` notice and nothing else [cp-dedupe-1]; the
+// first run's events stand and `replay` fetches them. The controller must turn that into an answer,
+// not wait for events that will never come (no-answer, or forever without waitMs).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../agent/index.js';
+import { connect, type Fleet } from '../../controller/index.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+
+describe('a job id used again', () => {
+  let broker: TestBroker;
+  let agent: Agent;
+  let fleet: Fleet;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cp-dup-'));
+    broker = await startAedes();
+    // replayJobs 1: the events of all but the last finished job are forgotten.
+    agent = createAgent({ broker: broker.url, name: 'dup-1', stateDir: join(dir, 'state'), keepaliveSec: 5, replayJobs: 1 });
+    await agent.start();
+    fleet = await connect(broker.url);
+  });
+
+  afterAll(async () => {
+    await fleet?.close();
+    await agent?.stop();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('[cp-dedupe-1] gets the first run\'s result (replayed), not no-answer', async () => {
+    const [first] = await fleet.run('dup-1', 'ping', [], { id: 'same-id', waitMs: 5_000 }).done();
+    expect(first.state).toBe('ok');
+    // A retrying script: another controller sends the same id.
+    const retry = await connect(broker.url);
+    try {
+      const [again] = await retry.run('dup-1', 'ping', [], { id: 'same-id', waitMs: 5_000 }).done();
+      expect(again).toMatchObject({ state: 'ok', value: first.value });
+    } finally {
+      await retry.close();
+    }
+  });
+
+  it('[cp-dedupe-1] settles as rejected (UNKNOWN_JOB, naming the duplicate) when the first run\'s events are gone', async () => {
+    await fleet.run('dup-1', 'ping', [], { id: 'old-id', waitMs: 5_000 }).done();
+    await fleet.run('dup-1', 'ping', [], { id: 'newer-id', waitMs: 5_000 }).done();
+    const [again] = await fleet.run('dup-1', 'ping', [], { id: 'old-id', waitMs: 5_000 }).done();
+    expect(again.state).toBe('rejected');
+    expect(again.error?.code).toBe('UNKNOWN_JOB');
+    expect(again.error?.message).toMatch(/already/);
+  });
+});
