@@ -221,20 +221,34 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.jobs.get(job.id) !== job) return;
     this.jobs.delete(job.id);
     if (!this.closed && this.client.connected && !this.opts.allJobs) {
-      this.client.unsubscribeAsync([topics.jobAllHosts(job.id), ...job.expected.map((h) => topics.job(h, job.id))]).catch(() => {});
+      const filters = [topics.jobAllHosts(job.id), ...job.expected.map((h) => topics.job(h, job.id))];
+      const done = this.client.unsubscribeAsync(filters).then(() => undefined, () => undefined);
+      for (const f of filters) this.unsubscribing.set(f, done);
+      void done.then(() => {
+        for (const f of filters) if (this.unsubscribing.get(f) === done) this.unsubscribing.delete(f);
+      });
     }
   }
 
   // --- internals ------------------------------------------------------------------------------
 
   private allJobsSub: Promise<void> | undefined;
+  /**
+   * Unsubscribes not yet acknowledged, by filter. A subscribe to the same filter (the same id run or
+   * attached again) waits for it: aedes can complete the older UNSUBSCRIBE after the newer SUBSCRIBE
+   * and remove the new subscription, and every event of the new job is lost.
+   */
+  private readonly unsubscribing = new Map<string, Promise<void>>();
 
   /**
    * One subscription per job, or the one standing `conplyent/+/job/+` with `allJobs`: never both,
    * since overlapping subscriptions make some brokers (aedes) drop or reorder copies.
    */
   private subscribeJob(filter: string): Promise<unknown> {
-    if (!this.opts.allJobs) return this.client.subscribeAsync(filter, { qos: 1 });
+    if (!this.opts.allJobs) {
+      const pending = this.unsubscribing.get(filter);
+      return pending ? pending.then(() => this.client.subscribeAsync(filter, { qos: 1 })) : this.client.subscribeAsync(filter, { qos: 1 });
+    }
     this.allJobsSub ??= this.client.subscribeAsync(topics.jobAllHosts('+'), { qos: 1 }).then(
       () => undefined,
       (e: unknown) => {

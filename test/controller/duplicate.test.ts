@@ -52,4 +52,17 @@ describe('a job id used again', () => {
     expect(again.error?.code).toBe('UNKNOWN_JOB');
     expect(again.error?.message).toMatch(/already/);
   });
+
+  it('a job run and then attached in the same controller gets its events (the old unsubscribe must not remove the new subscription)', async () => {
+    const [first] = await fleet.run('dup-1', 'ping', [], { id: 'run-then-attach', waitMs: 5_000 }).done();
+    expect(first.state).toBe('ok');
+    const [attached] = await fleet.attach('dup-1', 'run-then-attach', { waitMs: 5_000 }).done();
+    expect(attached).toMatchObject({ state: 'ok', value: first.value });
+  });
+
+  it('the same id run twice by one controller gets the first run\'s result the second time too', async () => {
+    const [first] = await fleet.run('dup-1', 'ping', [], { id: 'twice-here', waitMs: 5_000 }).done();
+    const [again] = await fleet.run('dup-1', 'ping', [], { id: 'twice-here', waitMs: 5_000 }).done();
+    expect(again).toMatchObject({ state: 'ok', value: first.value });
+  });
 });
