@@ -75,7 +75,7 @@ export class Agent extends EventEmitter {
 
   /** Connects and resolves once the agent is online (subscribed, presence published). */
   async start(): Promise<void> {
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs);
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, { owner: this.name });
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),
@@ -310,6 +310,7 @@ export class Agent extends EventEmitter {
       ]).catch(() => undefined);
     }
     await this.conn.end();
+    this.state.release();
     this.log.info({ reason }, 'agent stopped');
   }
 }

@@ -124,7 +124,7 @@ function gather(layers: Layers, fields: Record<string, FieldSpec>, out: Record<s
   }
 }
 
-/** The state directory an agent uses when none is given: per user, or system-wide for root. */
+/** Where agents keep state when none is given (each agent in a subfolder named after it): per user, or system-wide for root. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/conplyent';
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
@@ -204,6 +204,9 @@ export async function resolveConfig<P extends Part>(
   if (part === 'agent') {
     Object.assign(raw, { name: sanitizeHostName(hostname()), labels: {}, stateDir: defaultStateDir(env), ...AGENT_DEFAULTS, plugins: [] });
     gather(layers, agentFields, raw, sources);
+    // The default is per agent name, so two agents on one host never share state (each would
+    // report the other's jobs lost); an explicit --state-dir is used as given.
+    if (!sources.has('stateDir') && typeof raw.name === 'string') raw.stateDir = join(String(raw.stateDir), raw.name);
     return validate(agentSchema, raw, sources, part) as ConfigFor<P>;
   }
   Object.assign(raw, { timeoutMs: DEFAULT_CONTROLLER_TIMEOUT_MS, ttlMs: DEFAULT_TTL_MS, json: false });

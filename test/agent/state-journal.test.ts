@@ -22,6 +22,7 @@ describe('state journal', () => {
     state.prune();
     // Uncompacted this is ~1.7 MB (an R line of ~300 bytes per job); the seen window itself is ~100 kB.
     expect(statSync(join(dir, 'journal.log')).size).toBeLessThan(400 * 1024);
+    state.release(); // the agent that wrote it is gone (a restart)
     const again = new StateDir(dir, 24 * 3600_000);
     expect(again.hasSeen('j0')).toBe(true);
     expect(again.hasSeen('j4999')).toBe(true);
@@ -37,8 +38,11 @@ describe('state journal', () => {
       await new Promise((r) => setTimeout(r, 60));
       state.prune();
       expect(state.hasSeen('long-runner')).toBe(true);
-      expect(new StateDir(d, 20).hasSeen('long-runner')).toBe(true);
-      state.forgetJob('long-runner');
+      state.release(); // a restart
+      const restarted = new StateDir(d, 20);
+      expect(restarted.hasSeen('long-runner')).toBe(true);
+      restarted.forgetJob('long-runner');
+      restarted.release();
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

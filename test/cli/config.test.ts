@@ -40,7 +40,8 @@ describe('precedence: flag > env > config file > default', () => {
     expect(c.broker).toBe('mqtt://127.0.0.1:1883');
     expect(c.keepaliveSec).toBe(30);
     expect(c.labels).toEqual({});
-    expect(c.stateDir).toMatch(/conplyent$/);
+    // Per agent name, so two agents on one host never share state by default.
+    expect(c.stateDir).toMatch(new RegExp(`conplyent/${c.name}$`));
   });
 
   it('takes the config file over defaults, with paths relative to the file', async () => {
