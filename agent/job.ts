@@ -109,6 +109,15 @@ export class Job {
   /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
   finish(body: Extract<JobEventBody, { type: 'result' | 'error' }>): void {
     if (!this.running) return;
+    if (body.type === 'result' && body.value !== undefined) {
+      // A value JSON cannot encode (a BigInt, a cycle) would throw in the outbox after the job was
+      // marked ended: no terminal event at all, a job that never ends for every receiver [cp-evt-5].
+      try {
+        JSON.stringify(body.value);
+      } catch (err) {
+        body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command's result value cannot be sent as JSON: ${(err as Error).message}` };
+      }
+    }
     this.endedAt = Date.now();
     this.code = body.code;
     const durationMs = this.endedAt - this.startedAt;

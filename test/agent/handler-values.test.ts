@@ -1,0 +1,49 @@
+// Whatever a custom handler returns, its job ends with exactly one terminal event [cp-evt-5]: a
+// value JSON cannot encode (BigInt, a cycle) is an error event, never a job that silently never ends.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../agent/index.js';
+import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { connectWire, result, type Wire } from '../helpers/wire.js';
+
+describe('handler return values', () => {
+  let broker: TestBroker;
+  let wire: Wire;
+  let dir: string;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cp-values-'));
+    broker = await startAedes();
+    wire = await connectWire(broker.url);
+    agent = createAgent({ broker: broker.url, name: 'val-1', stateDir: join(dir, 'state'), keepaliveSec: 5 });
+    agent.registerCommand('bigint', () => ({ n: 10n }));
+    agent.registerCommand('cycle', () => {
+      const o: Record<string, unknown> = {};
+      o.self = o;
+      return o;
+    });
+    agent.registerCommand('update_bigint', async (ctx) => {
+      await ctx.update({ n: 1n });
+      return 'after';
+    });
+    await agent.start();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await wire?.close();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const cmd of ['bigint', 'cycle', 'update_bigint']) {
+    it(`[cp-evt-5] ${cmd}: a value JSON cannot encode ends the job with one FAILED error, and the agent goes on`, async () => {
+      const evs = await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000);
+      expect(result(evs)).toMatchObject({ type: 'error', error: 'FAILED' });
+      expect(result(await wire.run('val-1', { id: `after-${cmd}`, cmd: 'ping' }, 5_000)).code).toBe(0);
+    });
+  }
+});
