@@ -109,6 +109,10 @@ export class Job {
   /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
   finish(body: Extract<JobEventBody, { type: 'result' | 'error' }>): void {
     if (!this.running) return;
+    if (body.type === 'result' && !(body.code === null || Number.isInteger(body.code))) {
+      // An Outcome from a JavaScript plugin with a code that is no integer: an undecodable result.
+      body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an exit code that is not an integer: ${String(body.code)}` };
+    }
     if (body.type === 'result' && body.value !== undefined) {
       // A value JSON cannot encode (a BigInt, a cycle) would throw in the outbox after the job was
       // marked ended: no terminal event at all, a job that never ends for every receiver [cp-evt-5].
@@ -170,7 +174,10 @@ export class Job {
         this.finish({ type: 'result', code: 0, durationMs: 0, events: 0, ...(value === undefined ? {} : { value }) });
       }
     } catch (err) {
-      if (err instanceof CommandError) this.fail(err.error, err.message);
+      // A JavaScript plugin is not held to the ErrorCode type: a code the contract does not know (or a
+      // prototype name such as 'constructor') would make an event no receiver can decode.
+      if (err instanceof CommandError && Object.hasOwn(ErrorCodes, err.error)) this.fail(err.error, err.message);
+      else if (err instanceof CommandError) this.fail('FAILED', `${err.message} (the command threw an unknown error code ${JSON.stringify(err.error)})`);
       else {
         this.logger.warn({ err }, 'command handler failed');
         this.fail('FAILED', (err as Error)?.message ?? String(err));

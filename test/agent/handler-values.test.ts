@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
+import { CommandError, Outcome } from '../../agent/registry.js';
+import { decodeEvent } from '../../protocol/index.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { connectWire, result, type Wire } from '../helpers/wire.js';
 
@@ -29,6 +31,14 @@ describe('handler return values', () => {
       await ctx.update({ n: 1n });
       return 'after';
     });
+    // A JavaScript plugin is not held to the ErrorCode type: an unknown code (or a prototype name).
+    agent.registerCommand('bad_code', () => {
+      throw new CommandError('NOT_A_CODE' as never, 'custom failure');
+    });
+    agent.registerCommand('odd_outcome', () => new Outcome(1.5 as never));
+    agent.registerCommand('proto_code', () => {
+      throw new CommandError('constructor' as never, 'custom failure');
+    });
     await agent.start();
   });
 
@@ -39,11 +49,20 @@ describe('handler return values', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const cmd of ['bigint', 'cycle', 'update_bigint']) {
+  for (const cmd of ['bigint', 'cycle', 'update_bigint', 'odd_outcome']) {
     it(`[cp-evt-5] ${cmd}: a value JSON cannot encode ends the job with one FAILED error, and the agent goes on`, async () => {
       const evs = await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000);
       expect(result(evs)).toMatchObject({ type: 'error', error: 'FAILED' });
       expect(result(await wire.run('val-1', { id: `after-${cmd}`, cmd: 'ping' }, 5_000)).code).toBe(0);
+    });
+  }
+
+  for (const cmd of ['bad_code', 'proto_code']) {
+    it(`[cp-err-1] ${cmd}: a CommandError with a code the contract does not know becomes a valid FAILED error event`, async () => {
+      const t = result(await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000));
+      expect(t).toMatchObject({ type: 'error', error: 'FAILED', code: 1 });
+      expect(t.message).toMatch(/custom failure/);
+      expect(decodeEvent(Buffer.from(JSON.stringify(t)))).toBeDefined();
     });
   }
 });
