@@ -92,7 +92,8 @@ export const agentSchema = connectionSchema
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
 
 export const controllerSchema = connectionSchema.extend({
-  timeoutMs: nonNeg,
+  // 0 would be a job killed at once; "no timeout" is not offered on purpose: hosts that never answer must end.
+  timeoutMs: z.number().int().min(1, 'must be more than 0'),
   ttlMs: z.number().int().min(1).max(MAX_TTL_MS),
   json: z.boolean(),
   clientId: z.string().min(1).optional(),

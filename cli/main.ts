@@ -3,6 +3,7 @@
 // Only this layer prints and sets exit codes; the libraries behind it return values and throw.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { ConfigError } from './config-error.js';
 import { registerAgent } from './agent.js';
 import { registerBroker } from './broker.js';
 import { registerControllerVerbs } from '../controller/cli/index.js';
@@ -53,5 +54,7 @@ process.on('unhandledRejection', (err) => {
 main(process.argv).catch((err: unknown) => {
   report(err);
   // exit, not exitCode: a half-started agent or broker would otherwise keep the process alive.
-  process.exit(1);
+  // Bad usage or config is 2 for every part, as for the controller verbs (docs/controller.md).
+  const usage = err instanceof ConfigError || (err as { code?: unknown } | null)?.code === 'INSECURE_BROKER';
+  process.exit(usage ? 2 : 1);
 });

@@ -47,13 +47,13 @@ describe('broker user add/list/remove', () => {
   it('rejects bad names, roles and unknown users with one line', async () => {
     const env = cleanEnv({ CONPLYENT_PASSWORD: 'x' });
     const bad = await runCli(['broker', 'user', 'add', 'a/b', '--role', 'agent', '--users', users], { env });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^conplyent: agent user "a\/b" must be a valid host name/);
     const role = await runCli(['broker', 'user', 'add', 'x', '--role', 'root', '--users', users], { env });
     expect(role.code).not.toBe(0);
     expect(role.stderr).toMatch(/--role.*root.*agent, controller, observer/s);
     const gone = await runCli(['broker', 'user', 'remove', 'nobody', '--users', users], { env });
-    expect(gone.code).toBe(1);
+    expect(gone.code).toBe(2);
     expect(gone.stderr.trim()).toBe(`conplyent: user nobody: no such user in ${users}`);
   });
 });
@@ -62,7 +62,7 @@ describe('broker exposure', () => {
   it('refuses a non-loopback host without users, explaining how to add them', async () => {
     for (const extra of [['--dry-run'], []]) {
       const r = await runCli(['broker', '--host', '0.0.0.0', '--port', '0', ...extra], { env: cleanEnv() });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('refusing to listen on 0.0.0.0 without authentication');
       expect(r.stderr).toContain('conplyent broker user add');
       expect(r.stderr).toContain('--allow-unauthenticated');
@@ -74,7 +74,7 @@ describe('broker exposure', () => {
     expect(withUsers.code).toBe(0);
     expect(withUsers.stdout).toMatch(/^would start broker on 0.0.0.0:1883\n/);
     const noLogin = await runCli(['broker', '--users', users, '--with-agent', '--name', 'box-1', '--dry-run'], { env: cleanEnv() });
-    expect(noLogin.code).toBe(1);
+    expect(noLogin.code).toBe(2);
     expect(noLogin.stderr).toContain('--username box-1 --password-file FILE');
     const open = await runCli(['broker', '--dry-run'], { env: cleanEnv({ CONPLYENT_SERVER_HOST: '0.0.0.0', CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED: '1' }) });
     expect(open.code).toBe(0);

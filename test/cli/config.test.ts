@@ -22,7 +22,7 @@ async function printConfig(args: string[], env: Record<string, string> = {}): Pr
 
 async function failure(args: string[], env: Record<string, string> = {}): Promise<string> {
   const r = await runCli(args, { env: cleanEnv(env) });
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   expect(r.stderr.trim().split('\n')).toHaveLength(1);

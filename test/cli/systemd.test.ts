@@ -62,7 +62,7 @@ describe('agent install --print', () => {
 
   it('refuses --user together with --system', async () => {
     const r = await runCli(['agent', 'install', '--print', '--user', '--system'], { env: cleanEnv() });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('conplyent: flags --user and --system: choose one');
   });
 });
