@@ -1,7 +1,7 @@
 // One running command: its context, its abort controller, and its single terminal event.
 import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../protocol/index.js';
+import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../protocol/index.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from './registry.js';
 import type { JobLog, Outbox } from './outbox.js';
 
@@ -109,9 +109,11 @@ export class Job {
   /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
   finish(body: Extract<JobEventBody, { type: 'result' | 'error' }>): void {
     if (!this.running) return;
-    if (body.type === 'result' && !(body.code === null || Number.isInteger(body.code))) {
-      // An Outcome from a JavaScript plugin with a code that is no integer: an undecodable result.
-      body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an exit code that is not an integer: ${String(body.code)}` };
+    if (body.type === 'result') {
+      // An Outcome from a JavaScript plugin is not held to its types (a fractional code, a numeric
+      // signal): a result no receiver could decode would leave the job unended for all of them.
+      const checked = ResultEvent.safeParse({ v: 1, host: '', job: this.id, seq: 0, ts: 0, ...body });
+      if (!checked.success) body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an invalid outcome: ${formatIssues(checked.error)}` };
     }
     if (body.type === 'result' && body.value !== undefined) {
       // A value JSON cannot encode (a BigInt, a cycle) would throw in the outbox after the job was

@@ -36,6 +36,7 @@ describe('handler return values', () => {
       throw new CommandError('NOT_A_CODE' as never, 'custom failure');
     });
     agent.registerCommand('odd_outcome', () => new Outcome(1.5 as never));
+    agent.registerCommand('odd_signal', () => new Outcome(null, { signal: 9 as never }));
     agent.registerCommand('proto_code', () => {
       throw new CommandError('constructor' as never, 'custom failure');
     });
@@ -49,7 +50,7 @@ describe('handler return values', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const cmd of ['bigint', 'cycle', 'update_bigint', 'odd_outcome']) {
+  for (const cmd of ['bigint', 'cycle', 'update_bigint', 'odd_outcome', 'odd_signal']) {
     it(`[cp-evt-5] ${cmd}: a value JSON cannot encode ends the job with one FAILED error, and the agent goes on`, async () => {
       const evs = await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000);
       expect(result(evs)).toMatchObject({ type: 'error', error: 'FAILED' });
