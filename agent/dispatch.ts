@@ -1,7 +1,6 @@
 // From a received payload to a running job, in the order the contract fixes:
 // decode -> target -> dedupe -> TTL -> lookup -> arguments -> accepted -> run [cp-dispatch-*].
-import { nanoid } from 'nanoid';
-import { DEFAULT_TTL_MS, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../protocol/index.js';
+import { DEFAULT_TTL_MS, newJobId, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../protocol/index.js';
 import type { CommandDef } from './registry.js';
 
 export type Verdict =
@@ -43,7 +42,7 @@ export function judge(env: DispatchEnv, topic: string, payload: Buffer): Verdict
     }
     if (!selected) return { kind: 'ignore' };
   }
-  const id = command.id ?? nanoid();
+  const id = command.id ?? newJobId();
   if (env.hasSeen(id)) return { kind: 'duplicate', id };
   const base = { kind: 'reject' as const, id, cmd: command.cmd, args: command.args };
   if (command.sentAt !== undefined) {

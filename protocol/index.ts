@@ -3,6 +3,7 @@ export * from './version.js';
 export * from './limits.js';
 export * from './codes.js';
 export * from './names.js';
+export * from './ids.js';
 export * from './topics.js';
 export * from './command.js';
 export * from './events.js';
