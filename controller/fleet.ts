@@ -2,7 +2,6 @@
 // event to its JobHandle. Never prints, never exits: callers get values and events.
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
 import {
   AgentNoticeSchema,
@@ -12,6 +11,7 @@ import {
   formatIssues,
   isHostName,
   isJobId,
+  newJobId,
   parseTopic,
   topics,
   type AgentNotice,
@@ -34,7 +34,7 @@ export interface RunOptions {
   /** After this long the command must not start (it may sit queued for an offline host). */
   ttlMs?: number;
   cwd?: string;
-  /** Job id; default a fresh nanoid. */
+  /** Job id; default a fresh random one (letters and digits). */
   id?: string;
   /** How long to wait for every host before the rest are `no-answer`; default timeoutMs + graceMs, or forever. */
   waitMs?: number;
@@ -117,7 +117,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   run(target: Target, command: string, args: unknown[] = [], options: RunOptions = {}): JobHandle {
     const envelope: CommandInput = {
       v: 1,
-      id: options.id ?? nanoid(),
+      id: options.id ?? newJobId(),
       cmd: command,
       args,
       opts: options.opts ?? {},
@@ -134,7 +134,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    * [cp-text-*]. Throws BAD_OPTION when the line does not parse, before anything is sent.
    */
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
-    const id = parsed.id ?? options.id ?? nanoid();
+    const id = parsed.id ?? options.id ?? newJobId();
     const envelope: CommandInput = { ...parsed, id };
     const build = (route: Route) =>
       textPayload(line, route, {

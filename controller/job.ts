@@ -91,8 +91,12 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     if (this.begun) return;
     this.begun = true;
     for (const h of this.setup.offline) {
-      const why = this.setup.unknown.includes(h) ? 'never seen by this controller' : 'offline';
-      this.settle(h, offlineResult(h, `${h} is ${why}; the command stays queued for it until its TTL`));
+      // Only a host that has a session on the broker gets the command queued; a name never seen
+      // in presence most likely never connected, so nothing waits for it.
+      const message = this.setup.unknown.includes(h)
+        ? `${h} has never been seen (no presence on the broker); the command is not queued for it`
+        : `${h} is offline; the command stays queued for it until its TTL`;
+      this.settle(h, offlineResult(h, message));
     }
     if (this.setup.waitMs !== undefined) {
       this.timer = longTimer(() => this.expire(), this.setup.waitMs);
