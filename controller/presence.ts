@@ -8,8 +8,12 @@ export interface HostInfo {
   online: boolean;
   /** Epoch ms since when the current state holds (null when a Last Will did not say). */
   since: number | null;
-  /** Epoch ms when this controller last received a status of this host. */
-  lastSeen: number;
+  /**
+   * Epoch ms when the host was last known alive: now while online; when it went offline if that
+   * is known (a clean stop says so, or this controller saw it go); null when only a retained Last
+   * Will says it is gone (the broker publishes a Will at a time the agent cannot write into it).
+   */
+  lastSeen: number | null;
   labels: Record<string, string>;
   facts?: Facts;
   commands: CommandInfo[];
@@ -38,7 +42,7 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       name: host,
       online: p.online,
       since: p.since ?? (previous && previous.online !== p.online ? now : previous?.since ?? null),
-      lastSeen: now,
+      lastSeen: p.online ? now : (p.since ?? (previous?.online ? now : previous?.lastSeen ?? null)),
       labels: Object.keys(p.labels).length > 0 || !previous ? p.labels : previous.labels,
       facts: p.facts ?? previous?.facts,
       commands: p.commands.length > 0 || !previous ? p.commands : previous.commands,

@@ -9,7 +9,8 @@ function row(out: Output, h: HostInfo, now: number): string[] {
   const s = out.style;
   const state = h.online ? s.green('online') : s.red('offline');
   const since = h.since !== null ? `${h.online ? 'up' : 'down'} ${ago(now - h.since)}` : '-';
-  const seen = h.online ? since : `${since}, last seen ${ago(now - h.lastSeen)} ago${h.reason ? ` (${h.reason})` : ''}`;
+  const last = h.lastSeen !== null ? `last seen ${ago(now - h.lastSeen)} ago` : 'last seen: unknown';
+  const seen = h.online ? since : `${h.since !== null ? `${since}, ` : ''}${last}${h.reason ? ` (${h.reason})` : ''}`;
   const labels = Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
   const os = h.facts ? `${h.facts.os} ${h.facts.release} ${h.facts.arch}` : '-';
   return [s.host(h.name), state, seen, labels, os];

@@ -26,6 +26,20 @@ describe('PresenceView [cp-presence-3]', () => {
     expect(h.reason).toBe('will');
   });
 
+  it('last seen: now while online, the moment it went offline when known, unknown from a retained Will alone', () => {
+    const live = new PresenceView();
+    live.apply('web-1', status({}), 5000);
+    expect(live.get('web-1')?.lastSeen).toBe(5000);
+    live.apply('web-1', status({ online: false, since: null, reason: 'will' }), 9000);
+    expect(live.get('web-1')?.lastSeen).toBe(9000);
+    const clean = new PresenceView();
+    clean.apply('web-1', status({ online: false, since: 7000, reason: 'shutdown' }), 9000);
+    expect(clean.get('web-1')?.lastSeen).toBe(7000);
+    const late = new PresenceView();
+    late.apply('web-1', status({ online: false, since: null, reason: 'will' }), 9000);
+    expect(late.get('web-1')?.lastSeen).toBeNull();
+  });
+
   it('emits presence changes and lists hosts in natural order', () => {
     const v = new PresenceView();
     const seen: string[] = [];
