@@ -136,7 +136,9 @@ export class Agent extends EventEmitter {
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
-      if (topic === topics.status(this.name)) return this.onOwnStatus(payload);
+      // A retained status arrives when we (re)subscribe, before our own "online" of this connection
+      // overwrites it: nothing to repair then. Only a live one can be a late Will.
+      if (topic === topics.status(this.name)) return retained ? undefined : this.onOwnStatus(payload);
       if (retained) {
         // [cp-mqtt-2] a retained command would run again on every resubscribe (reboot loops): never run one.
         return this.notice({ type: 'error', error: 'RETAINED', message: 'commands must not be published with the retain flag; not run (clear it with an empty retained message)', topic, excerpt: payload.subarray(0, 200).toString('utf8') });
