@@ -1,7 +1,14 @@
 // What the fault scenarios share: in-process agents with short keepalive and backoff, a paced
 // line counter, stream checks by the contract's rules (dedupe by seq, one terminal), and figures.
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createAgent, type Agent, type AgentOptions } from '../../agent/index.js';
+import { startBrokerKind, type BrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { connectWire, type Wire } from '../helpers/wire.js';
 
 /** Short enough that a scenario takes seconds; long enough for a loaded 2-core runner. */
 export const KEEPALIVE_SEC = 2;
@@ -103,4 +110,38 @@ export function countLines(stdout: string, n: number): { lost: number; twice: nu
 /** One line per scenario, for people reading the test log and for comparing runs. */
 export function figures(scenario: string, f: Record<string, unknown>): void {
   console.log(`[faults] ${scenario}: ${Object.entries(f).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+}
+
+/** What a proxied-agent suite works with; filled in by its beforeAll. */
+export interface ProxiedAgent {
+  broker: TestBroker;
+  proxy: FaultProxy;
+  wire: Wire;
+  agent: Agent;
+  dir: string;
+}
+
+/**
+ * Registers beforeAll/afterAll for the usual fault setup: a broker of `kind`, a fault proxy in front
+ * of it, a wire client on the broker directly, and one test agent that reaches the broker only
+ * through the proxy. Read the returned object's fields inside tests.
+ */
+export function proxiedAgent(kind: BrokerKind, name: string, extra: Partial<AgentOptions> = {}): ProxiedAgent {
+  const ctx = {} as ProxiedAgent;
+  beforeAll(async () => {
+    ctx.dir = mkdtempSync(join(tmpdir(), `cp-${name}-`));
+    ctx.broker = await startBrokerKind(kind);
+    ctx.proxy = await startFaultProxy(ctx.broker.port);
+    ctx.wire = await connectWire(ctx.broker.url);
+    ctx.agent = testAgent({ broker: ctx.proxy.url, name, stateDir: join(ctx.dir, name), ...extra });
+    await ctx.agent.start();
+  });
+  afterAll(async () => {
+    await ctx.agent?.stop();
+    await ctx.wire?.close();
+    await ctx.proxy?.close();
+    await ctx.broker?.stop();
+    if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return ctx;
 }

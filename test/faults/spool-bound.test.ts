@@ -1,60 +1,35 @@
 // The spool bound of issue 8: an agent with a tiny spool loses its link during a chatty job. What
 // does not fit is dropped and said so: the receiver gets the lines before the outage, exactly one
 // gap event counting what was dropped, the rest of the lines, and one terminal event. No silent hole.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Agent } from '../../agent/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { connectWire, sleep, type Wire } from '../helpers/wire.js';
-import { checkStream, figures, nextEvent, testAgent } from './scenario.js';
+import { describe, expect, it } from 'vitest';
+import { brokerKinds } from '../helpers/brokers.js';
+import { sleep } from '../helpers/wire.js';
+import { checkStream, figures, nextEvent, proxiedAgent } from './scenario.js';
 
 const LINES = 6_000;
 /** A few hundred events fit; must stay above the publish window (32 events) so no drop happens while connected. */
 const SPOOL = { spoolMemoryBytes: 16 * 1024, spoolDiskBytes: 16 * 1024 };
 
 describe.each(brokerKinds())('spool bound on %s', (kind) => {
-  let broker: TestBroker;
-  let proxy: FaultProxy;
-  let wire: Wire;
-  let agent: Agent;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-spool-'));
-    broker = await startBrokerKind(kind);
-    proxy = await startFaultProxy(broker.port);
-    wire = await connectWire(broker.url);
-    agent = testAgent({ broker: proxy.url, name: 'sp-1', stateDir: join(dir, 'sp-1'), ...SPOOL });
-    await agent.start();
-  });
-  afterAll(async () => {
-    await agent?.stop();
-    await wire?.close();
-    await proxy?.close();
-    await broker?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const t = proxiedAgent(kind, 'sp-1', SPOOL);
 
   it('an outage past the spool bound yields one gap event with the dropped counts, then the rest, then one terminal', async () => {
     const id = 'chatty';
     const topic = `conplyent/sp-1/job/${id}`;
-    wire.send('conplyent/sp-1/cmd', { id, cmd: 'count', args: [LINES, 50, 20] });
-    await wire.waitFor((m) => m.topic === topic && m.json.type === 'output' && m.json.seq > 200, 10_000, 'the first lines');
-    const offline = nextEvent(agent, 'offline', 5_000);
-    proxy.cut();
-    proxy.blackhole(); // stays unreachable while the job goes on
+    t.wire.send('conplyent/sp-1/cmd', { id, cmd: 'count', args: [LINES, 50, 20] });
+    await t.wire.waitFor((m) => m.topic === topic && m.json.type === 'output' && m.json.seq > 200, 10_000, 'the first lines');
+    const offline = nextEvent(t.agent, 'offline', 5_000);
+    t.proxy.cut();
+    t.proxy.blackhole(); // stays unreachable while the job goes on
     await offline;
     await sleep(1_200);
     const healAt = Date.now();
-    proxy.heal();
-    await wire.waitFor((m) => m.topic === topic && m.json.type === 'result', 20_000, 'the result');
+    t.proxy.heal();
+    await t.wire.waitFor((m) => m.topic === topic && m.json.type === 'result', 20_000, 'the result');
     const doneAt = Date.now();
     await sleep(300);
 
-    const events = wire.jobEvents('sp-1', id);
+    const events = t.wire.jobEvents('sp-1', id);
     const s = checkStream(events);
     const lines = s.stdout.split('\n').filter(Boolean).map(Number);
     const ordered = [...new Map(events.map((e) => [e.seq, e])).values()].sort((a, b) => a.seq - b.seq);

@@ -3,50 +3,26 @@
 // The agent reconnects at once; the broker ends the old connection by takeover and publishes that
 // connection's Will, possibly after the new "online". The retained status must end online, and a
 // controller must show the host online.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Agent } from '../../agent/index.js';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../controller/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { connectWire, sleep, type Wire } from '../helpers/wire.js';
-import { figures, nextEvent, testAgent, waitUntil } from './scenario.js';
+import { brokerKinds } from '../helpers/brokers.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { connectWire, sleep } from '../helpers/wire.js';
+import { figures, nextEvent, proxiedAgent, waitUntil } from './scenario.js';
 
 const ROUNDS = 4;
 
 describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
-  let broker: TestBroker;
-  let proxy: FaultProxy;
-  let wire: Wire;
-  let agent: Agent;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-will-'));
-    broker = await startBrokerKind(kind);
-    proxy = await startFaultProxy(broker.port);
-    wire = await connectWire(broker.url);
-    agent = testAgent({ broker: proxy.url, name: 'wr-1', stateDir: join(dir, 'wr-1') });
-    await agent.start();
-  });
-  afterAll(async () => {
-    await agent?.stop();
-    await wire?.close();
-    await proxy?.close();
-    await broker?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const t = proxiedAgent(kind, 'wr-1');
 
   it('a Will of an old connection published after the new one came online leaves the host online', async () => {
-    const statuses = () => wire.messages.filter((m) => m.topic === 'conplyent/wr-1/status').map((m) => m.json);
+    const statuses = () => t.wire.messages.filter((m) => m.topic === 'conplyent/wr-1/status').map((m) => m.json);
     const recoverMs: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const online = nextEvent(agent, 'online', 10_000);
+      const online = nextEvent(t.agent, 'online', 10_000);
       const cutAt = Date.now();
-      proxy.cutClientSide();
+      t.proxy.cutClientSide();
       recoverMs.push((await online) - cutAt);
     }
     await sleep(300); // the last online (and any takeover Will) reaches the observer
@@ -57,10 +33,10 @@ describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
     // Takeover ends the old connection at the new CONNECT, so its Will lands before the new online.
     // A Will the broker publishes later (its keepalive expiring an old link it still held) is made
     // real here: a connection carrying the agent's previous incarnation's Will goes silent through
-    // a second proxy, and the broker itself expires it and publishes that Will.
+    // a second t.proxy, and the broker itself expires it and publishes that Will.
     const current = statuses().filter((s) => s.online).at(-1);
     const oldWill = { ...current, online: false, conn: current.conn - 1, since: null, reason: 'will', facts: undefined, commands: [] };
-    const ghostProxy = await startFaultProxy(broker.port);
+    const ghostProxy = await startFaultProxy(t.broker.port);
     const ghost = mqtt.connect(ghostProxy.url, {
       clientId: 'ghost-of-wr-1',
       keepalive: 1,
@@ -69,18 +45,18 @@ describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
     });
     ghost.on('error', () => {});
     await new Promise<void>((resolve) => ghost.once('connect', () => resolve()));
-    const n = wire.messages.length;
+    const n = t.wire.messages.length;
     ghostProxy.blackhole();
-    const willAt = (await wire.waitFor((m) => wire.messages.indexOf(m) >= n && m.topic === 'conplyent/wr-1/status' && m.json.online === false, 10_000, 'the late Will')).json;
-    const repaired = await wire.waitFor((m) => wire.messages.indexOf(m) >= n && m.topic === 'conplyent/wr-1/status' && m.json.online === true, 5_000, 'online again');
+    const willAt = (await t.wire.waitFor((m) => t.wire.messages.indexOf(m) >= n && m.topic === 'conplyent/wr-1/status' && m.json.online === false, 10_000, 'the late Will')).json;
+    const repaired = await t.wire.waitFor((m) => t.wire.messages.indexOf(m) >= n && m.topic === 'conplyent/wr-1/status' && m.json.online === true, 5_000, 'online again');
     ghost.end(true);
     await ghostProxy.close();
 
     // Whatever the order was, the host must end online: ask as a late subscriber and as a controller.
-    const late = await connectWire(broker.url);
+    const late = await connectWire(t.broker.url);
     const retained = await late.waitFor((m) => m.topic === 'conplyent/wr-1/status', 5_000, 'the retained status');
     await late.close();
-    const fleet = await connect(broker.url);
+    const fleet = await connect(t.broker.url);
     await waitUntil(() => fleet.host('wr-1')?.online === true, 5_000, 'the controller to show wr-1 online');
     const view = fleet.host('wr-1')!;
     await fleet.close();
@@ -94,8 +70,8 @@ describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
       endedOnline: retained.json.online,
       reconnectMs: recoverMs.join('/'),
     });
-    expect(willAt).toMatchObject({ boot: agent.boot, conn: current.conn - 1 });
-    expect(retained.json).toMatchObject({ online: true, boot: agent.boot, conn: current.conn });
-    expect(view).toMatchObject({ online: true, boot: agent.boot, conn: current.conn });
+    expect(willAt).toMatchObject({ boot: t.agent.boot, conn: current.conn - 1 });
+    expect(retained.json).toMatchObject({ online: true, boot: t.agent.boot, conn: current.conn });
+    expect(view).toMatchObject({ online: true, boot: t.agent.boot, conn: current.conn });
   });
 });
