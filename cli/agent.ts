@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/index.js';
-import { addConnectionOptions, ConfigError, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
+import { addConnectionOptions, ConfigError, credentials, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { registerInstall } from './agent-install.js';
 
@@ -43,12 +43,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, log: Logger): Prom
     broker: cfg.broker,
     name: cfg.name,
     labels: cfg.labels,
-    username: cfg.username,
-    password: cfg.password,
-    ca: cfg.ca,
-    cert: cfg.cert,
-    key: cfg.key,
-    insecure: cfg.insecure,
+    ...credentials(cfg),
     stateDir: cfg.stateDir,
     keepaliveSec: cfg.keepaliveSec,
     reconnectMinMs: cfg.reconnectMinMs,

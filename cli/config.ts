@@ -31,6 +31,11 @@ export interface ConnectionConfig {
   configFile?: string;
 }
 
+/** The credentials and TLS files of a connection config, as the agent and controller libraries take them. */
+export function credentials(c: ConnectionConfig): Pick<ConnectionConfig, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> {
+  return { username: c.username, password: c.password, ca: c.ca, cert: c.cert, key: c.key, insecure: c.insecure };
+}
+
 export interface AgentConfig extends ConnectionConfig {
   name: string;
   labels: Record<string, string>;

@@ -1,7 +1,7 @@
 // What every controller verb shares: the connection flags, config resolution, the fleet
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
-import { addConnectionOptions, ConfigError, printConfig, resolveConfig, type ControllerConfig } from '../../cli/config.js';
+import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../../cli/config.js';
 import { createLogger } from '../../cli/logger.js';
 import { ControllerError } from '../errors.js';
 import { connect, type Fleet } from '../fleet.js';
@@ -55,12 +55,7 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     }
     out = makeOutput(cfg.json);
     fleet = await connect(cfg.broker, {
-      username: cfg.username,
-      password: cfg.password,
-      ca: cfg.ca,
-      cert: cfg.cert,
-      key: cfg.key,
-      insecure: cfg.insecure,
+      ...credentials(cfg),
       clientId: cfg.clientId,
       logger: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
     });
