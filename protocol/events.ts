@@ -22,6 +22,8 @@ export const AcceptedEvent = z.object({
   from: z.string().optional(),
   /** Agent start counter: lets a receiver tell jobs of different agent lives apart. */
   boot: z.number().int(),
+  /** Set when `args` were shortened to keep the event under the size limit [cp-limit-3]. */
+  argsOmitted: z.string().optional(),
 });
 
 export const OutputEvent = z.object({

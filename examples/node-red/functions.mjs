@@ -110,15 +110,27 @@ function matcher(source) {
     for (const term of source.split(',').map((t) => t.trim()).filter(Boolean)) {
         if (term === 'all' || term === '*') sel.all = true;
         else if (term.includes('=')) sel.labels[term.slice(0, term.indexOf('='))] = term.slice(term.indexOf('=') + 1);
-        else if (/[*?]/.test(term)) sel.globs.push(new RegExp('^' + term.replace(/[.+^$(){}|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$'));
+        else if (/[*?]/.test(term)) sel.globs.push(term);
         else sel.names.push(term);
     }
     return (name, labels) => {
         for (const k of Object.keys(sel.labels)) if (labels[k] !== sel.labels[k]) return false;
         if (sel.all) return true;
         if (sel.names.length === 0 && sel.globs.length === 0) return Object.keys(sel.labels).length > 0;
-        return sel.names.includes(name) || sel.globs.some((g) => g.test(name));
+        return sel.names.includes(name) || sel.globs.some((g) => glob(g, name));
     };
+}
+// Wildcard match without a backtracking RegExp: a glob like '*'x60 + 'Z' must not freeze the flow.
+function glob(p, s) {
+    let i = 0, j = 0, star = -1, mark = 0;
+    while (j < s.length) {
+        if (i < p.length && (p[i] === '?' || p[i] === s[j])) { i++; j++; }
+        else if (i < p.length && p[i] === '*') { star = i++; mark = j; }
+        else if (star >= 0) { i = star + 1; j = ++mark; }
+        else return false;
+    }
+    while (i < p.length && p[i] === '*') i++;
+    return i === p.length;
 }
 const hosts = flow.get('hosts') || {};
 const matches = matcher(target);
