@@ -43,6 +43,8 @@ export class Agent extends EventEmitter {
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
+  private failStart!: (err: Error) => void;
+  private wasOnline = false;
   private stopped = false;
 
   constructor(options: AgentOptions) {
@@ -88,7 +90,10 @@ export class Agent extends EventEmitter {
     this.outbox.onForget = (id) => {
       if (!this.jobs.get(id)?.running) this.jobs.delete(id);
     };
-    this.firstOnline = new Promise((r) => (this.markOnline = r));
+    this.firstOnline = new Promise((resolve, reject) => {
+      this.markOnline = resolve;
+      this.failStart = reject;
+    });
     this.reportLostJobs();
     this.conn = new AgentConnection(this.o, {
       will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
@@ -99,6 +104,7 @@ export class Agent extends EventEmitter {
         this.emit('offline');
       },
       onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
+      onRefused: (err) => this.refused(`the broker refused the connection (${err.message}): check --username/--password-file and that the user is an agent named "${this.name}"`),
     });
     this.sweeper = setInterval(() => {
       this.outbox.sweep();
@@ -120,15 +126,32 @@ export class Agent extends EventEmitter {
       this.outbox.pumpAll();
       this.log.info({ boot: this.presence.boot, conn: this.presence.conn, sessionPresent }, 'online');
       this.emit('online');
+      this.wasOnline = true;
       this.markOnline();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
+      if (/refused subscriptions/.test((err as Error).message)) {
+        this.refused(`${(err as Error).message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
+      }
       // An 'error' event nobody listens to throws; here that would be an unhandled rejection that
       // ends an embedding process over a refused subscription or a link that dropped before SUBACK.
       if (this.listenerCount('error') > 0) this.emit('error', err);
     }
   }
   private subscribedOnce = false;
+
+  /**
+   * A refusal before the agent was ever online is a configuration error: start() fails with it
+   * instead of retrying forever. Once it has been online, refusals are retried (a broker being
+   * reconfigured), with the usual backoff.
+   */
+  private refused(message: string): void {
+    if (this.wasOnline || this.stopped) return;
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    void this.conn?.end().finally(() => this.state.release());
+    this.failStart(new Error(message));
+  }
 
   private publishOnline(): Promise<void> {
     return this.conn!.publish(topics.status(this.name), JSON.stringify(onlinePresence(this.presence)), true);

@@ -14,6 +14,8 @@ export interface ConnectionHooks {
   onConnect(sessionPresent: boolean): void;
   onClose(): void;
   onMessage(topic: string, payload: Buffer, retained: boolean): void;
+  /** The broker refused the CONNECT itself (identifier, user name or password, authorisation). */
+  onRefused(err: Error): void;
 }
 
 /** Full jitter: a uniformly random delay in [0, min(max, base * 2^attempt)]. */
@@ -64,6 +66,9 @@ export class AgentConnection {
       // Closing the socket on stop makes mqtt.js report writes it still had queued: expected, not a warning.
       if (this.stopping) o.logger.debug({ err: err.message }, 'mqtt error while stopping');
       else o.logger.warn({ err: err.message }, 'mqtt connection error');
+      // CONNACK return codes 2 (identifier rejected), 4 (bad user name or password), 5 (not authorised).
+      const code = (err as { code?: unknown }).code;
+      if (code === 2 || code === 4 || code === 5) hooks.onRefused(err);
     });
     this.client.on('offline', () => o.logger.info('broker unreachable; will retry'));
   }
