@@ -45,7 +45,9 @@ export class JobLog {
   endedAt = 0;
   droppedEvents = 0;
   droppedBytes = 0;
+  /** Open only while the job can still spill; a finished job's file is opened per replay read. */
   fd: number | undefined;
+  spilled = false;
   fileSize = 0;
   waiters: (() => void)[] = [];
   onTerminalAcked?: () => void;
@@ -177,6 +179,7 @@ export class Outbox {
       return;
     }
     log.fd ??= openSync(join(this.spoolDir, `${log.job}.spool`), 'w+');
+    log.spilled = true;
     writeSync(log.fd, buf, 0, buf.length, log.fileSize);
     log.entries.push({ seq, len: buf.length, terminal, off: log.fileSize });
     log.fileSize += buf.length;
@@ -186,7 +189,16 @@ export class Outbox {
   private read(log: JobLog, e: Entry): Buffer {
     if (e.buf) return e.buf;
     const out = Buffer.allocUnsafe(e.len);
-    readSync(log.fd!, out, 0, e.len, e.off!);
+    if (log.fd !== undefined) {
+      readSync(log.fd, out, 0, e.len, e.off!);
+      return out;
+    }
+    const fd = openSync(join(this.spoolDir, `${log.job}.spool`), 'r');
+    try {
+      readSync(fd, out, 0, e.len, e.off!);
+    } finally {
+      closeSync(fd);
+    }
     return out;
   }
 
@@ -227,6 +239,11 @@ export class Outbox {
     }
     if (e.terminal) {
       log.onTerminalAcked?.();
+      // Hundreds of finished jobs kept for replay must not hold hundreds of open files.
+      if (log.fd !== undefined) {
+        closeSync(log.fd);
+        log.fd = undefined;
+      }
       this.finished.push(log.job);
       while (this.finished.length > this.limits.replayJobs) {
         const old = this.logs.get(this.finished.shift()!);
@@ -285,10 +302,8 @@ export class Outbox {
       if (e.buf) this.memRetained -= e.len;
       else this.diskRetained -= e.len;
     }
-    if (log.fd !== undefined) {
-      closeSync(log.fd);
-      rmSync(join(this.spoolDir, `${id}.spool`), { force: true });
-    }
+    if (log.fd !== undefined) closeSync(log.fd);
+    if (log.spilled) rmSync(join(this.spoolDir, `${id}.spool`), { force: true });
     this.logs.delete(id);
     this.onForget?.(id);
   }

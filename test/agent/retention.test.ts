@@ -35,4 +35,19 @@ describe('replay retention', () => {
     const listed = result(await wire.run('keep-1', { cmd: 'jobs' })).value as { id: string }[];
     expect(listed.map((j) => j.id)).not.toContain('k1');
   });
+
+  it('replays a finished job whose events went through the disk spool (its file is reopened per replay)', async () => {
+    const disk = createAgent({ broker: broker.url, name: 'disk-1', stateDir: join(dir, 'd'), spoolMemoryBytes: 64 });
+    await disk.start();
+    try {
+      const evs = await wire.run('disk-1', { id: 'd1', cmd: 'exec', args: ['sh', '-c', 'echo one; echo two; echo three'] });
+      const before = evs.length;
+      const r = result(await wire.run('disk-1', { cmd: 'replay', args: ['d1', 0] }));
+      expect(r.value).toMatchObject({ replayed: before, firstAvailable: 0 });
+      for (let i = 0; i < 50 && wire.jobEvents('disk-1', 'd1').length < 2 * before; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(wire.jobEvents('disk-1', 'd1').slice(before)).toEqual(evs);
+    } finally {
+      await disk.stop();
+    }
+  });
 });
