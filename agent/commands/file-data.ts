@@ -36,10 +36,25 @@ async function writeData(target: string, bytes: Buffer, o: WriteOpts): Promise<n
   }
 }
 
+/**
+ * A FIFO or socket would block one of libuv's four file threads until someone else opens its other
+ * end: four such commands would stall every file operation (and DNS, so reconnects) of the agent.
+ */
+function refuseBlocking(target: string, st: { isFIFO(): boolean; isSocket(): boolean }): void {
+  if (st.isFIFO() || st.isSocket()) throw new CommandError('PATH', `${target}: is a ${st.isFIFO() ? 'FIFO' : 'socket'}, not a file`);
+}
+
 async function regularFile(target: string) {
   const st = await onPath(target, () => fs.stat(target));
   if (st.isDirectory()) throw new CommandError('PATH', `${target}: is a directory`);
+  refuseBlocking(target, st);
   return st;
+}
+
+/** wrfile may create its file; when one exists it must not be a FIFO or a socket. */
+async function writableTarget(target: string): Promise<void> {
+  const st = await fs.stat(target).catch(() => undefined);
+  if (st) refuseBlocking(target, st);
 }
 
 /** The error a job ends with when it was aborted while streaming. */
@@ -63,6 +78,7 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       if (o.truncate && o.offset === undefined) throw new CommandError('BAD_ARGS', 'truncate=true needs an offset (a whole-file write already truncates)');
       const bytes = decodeData(ctx.args[1], o.encoding);
       if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
+      await writableTarget(target);
       const size = await onPath(target, () => writeData(target, bytes, o));
       return { path: target, bytes: bytes.length, size };
     },

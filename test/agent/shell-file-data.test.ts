@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +23,14 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 describe('wrfile', () => {
+  it('refuses a FIFO instead of blocking one of the agent\'s file threads until a writer appears', async () => {
+    execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+    for (const r of [await sh.runText('rdfile pipe'), await sh.runText('hash pipe'), await sh.runText('wrfile pipe x')]) {
+      expect(r).toMatchObject({ ok: false, error: 'PATH' });
+      expect((r as { message: string }).message).toContain('is a FIFO');
+    }
+  });
+
   it('writes utf8 text, replacing the file, and reports bytes and size', async () => {
     await fs.writeFile(path.join(dir, 'n.txt'), 'a much longer old content');
     const r = await sh.runText('wrfile n.txt "héllo world"');
