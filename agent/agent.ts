@@ -12,6 +12,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
 import { StateDir } from './state.js';
+import { JobTable } from './job-table.js';
 import { endOrphanGroup, processStartTime } from './orphans.js';
 import { registerBuiltins } from './commands/index.js';
 import { defaultPower } from './power.js';
@@ -25,9 +26,6 @@ const DURABLE = new Set(['reboot', 'shutdown']);
  */
 const IMMEDIATE = new Set(['kill', 'is_alive', 'jobs', 'ping', 'send_input', 'replay']);
 
-/** Input a job has not read yet, per job, before send_input is refused. */
-const STDIN_BUFFER_LIMIT = 4 * 1024 * 1024;
-
 export class Agent extends EventEmitter {
   readonly name: string;
   readonly registry = new CommandRegistry();
@@ -37,7 +35,7 @@ export class Agent extends EventEmitter {
   private outbox!: Outbox;
   private conn: AgentConnection | undefined;
   private presence!: PresenceState;
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs: JobTable;
   private cwd = process.cwd();
   private foreground: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | undefined;
@@ -51,6 +49,7 @@ export class Agent extends EventEmitter {
     super();
     this.o = resolveAgentOptions(options);
     this.name = this.o.name;
+    this.jobs = new JobTable(this.name);
     this.log = this.o.logger.child({ host: this.name });
     registerBuiltins(this.registry);
   }
@@ -88,7 +87,7 @@ export class Agent extends EventEmitter {
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir);
     this.outbox.onForget = (id) => {
-      if (!this.jobs.get(id)?.running) this.jobs.delete(id);
+      this.jobs.forget(id);
     };
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;
@@ -109,7 +108,7 @@ export class Agent extends EventEmitter {
     this.sweeper = setInterval(() => {
       this.outbox.sweep();
       this.state.prune();
-      for (const [id, job] of this.jobs) if (!job.running && !this.outbox.get(id)) this.jobs.delete(id);
+      this.jobs.prune((id) => this.outbox.get(id) !== undefined);
     }, 30_000);
     this.sweeper.unref();
     await this.firstOnline;
@@ -229,7 +228,7 @@ export class Agent extends EventEmitter {
     const log = this.outbox.open(this.name, id);
     log.onTerminalAcked = () => this.state.forgetJob(id);
     const job = new Job(id, def, args, log, this.outbox, this.log.child({ job: id }));
-    this.jobs.set(id, job);
+    this.jobs.add(job);
     this.outbox.append(log, { type: 'accepted', cmd: def.name, args, kind: def.kind, boot: this.presence.boot, ...(command.from ? { from: command.from } : {}) });
     const run = () =>
       job.run({
@@ -273,23 +272,9 @@ export class Agent extends EventEmitter {
     setCwd: (dir) => {
       this.cwd = dir;
     },
-    jobs: () => [...this.jobs.values()].map((j) => j.info()),
-    sendInput: async (id, data, end) => {
-      const job = this.liveJob(id);
-      if (!job.stdin) throw new CommandError('NOT_RUNNING', `job ${id} takes no input`);
-      const stdin = job.stdin as NodeJS.WritableStream & { writableLength?: number };
-      // What the program has not read yet stays buffered, within a bound; send_input waits only a
-      // bounded time for the flush (agent/commands/jobs.ts), so a deaf program holds nothing up.
-      if ((stdin.writableLength ?? 0) + data.length > STDIN_BUFFER_LIMIT) {
-        throw new CommandError('FAILED', `job ${id} is not reading its input: ${stdin.writableLength} bytes already wait in its stdin buffer (limit ${STDIN_BUFFER_LIMIT})`);
-      }
-      const flushed = new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(new CommandError('FAILED', err.message)) : resolve())));
-      if (end) stdin.end();
-      await flushed;
-    },
-    kill: async (id, signal = 'SIGTERM') => {
-      this.liveJob(id).abort({ kind: 'kill', signal });
-    },
+    jobs: () => this.jobs.infos(),
+    sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
+    kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
     attachStdin: (id, stdin, pid) => {
       const job = this.jobs.get(id);
       if (job) {
@@ -310,12 +295,6 @@ export class Agent extends EventEmitter {
     commands: () => this.registry.list(),
   };
 
-  private liveJob(id: string): Job {
-    const job = this.jobs.get(id);
-    if (!job) throw new CommandError('UNKNOWN_JOB', `no job ${id} on ${this.name}`);
-    if (!job.running) throw new CommandError('NOT_RUNNING', `job ${id} has already ended (exit code ${job.code})`);
-    return job;
-  }
 
   /** Kills running jobs, publishes their terminal events and offline presence, and disconnects. */
   async stop(reason: 'shutdown' | 'close_server' = 'shutdown'): Promise<void> {
@@ -323,10 +302,10 @@ export class Agent extends EventEmitter {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
     const reasonObj: AbortReason = { kind: 'close', signal: 'SIGTERM' };
-    for (const job of this.jobs.values()) if (job.running) job.abort(reasonObj);
+    for (const job of this.jobs.running()) job.abort(reasonObj);
     const until = Date.now() + 4_000;
-    while ([...this.jobs.values()].some((j) => j.running) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-    for (const job of this.jobs.values()) if (job.running) job.fail('CANCELLED', `the agent stopped (${reason})`);
+    while (this.jobs.running().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    for (const job of this.jobs.running()) job.fail('CANCELLED', `the agent stopped (${reason})`);
     await this.outbox.drain(2_000);
     if (this.connected) {
       await Promise.race([
