@@ -1,66 +1,45 @@
 // Whatever a custom handler returns, its job ends with exactly one terminal event [cp-evt-5]: a
 // value JSON cannot encode (BigInt, a cycle) is an error event, never a job that silently never ends.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../agent/index.js';
+import { describe, expect, it } from 'vitest';
 import { CommandError, Outcome } from '../../agent/registry.js';
 import { decodeEvent } from '../../protocol/index.js';
-import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { connectWire, result, type Wire } from '../helpers/wire.js';
+import { agentOnAedes } from '../helpers/agent-fixture.js';
+import { result } from '../helpers/wire.js';
 
 describe('handler return values', () => {
-  let broker: TestBroker;
-  let wire: Wire;
-  let dir: string;
-  let agent: Agent;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-values-'));
-    broker = await startAedes();
-    wire = await connectWire(broker.url);
-    agent = createAgent({ broker: broker.url, name: 'val-1', stateDir: join(dir, 'state'), keepaliveSec: 5 });
-    agent.registerCommand('bigint', () => ({ n: 10n }));
-    agent.registerCommand('cycle', () => {
+  const f = agentOnAedes('val-1', { keepaliveSec: 5 }, (f) => {
+    f.agent.registerCommand('bigint', () => ({ n: 10n }));
+    f.agent.registerCommand('cycle', () => {
       const o: Record<string, unknown> = {};
       o.self = o;
       return o;
     });
-    agent.registerCommand('update_bigint', async (ctx) => {
+    f.agent.registerCommand('update_bigint', async (ctx) => {
       await ctx.update({ n: 1n });
       return 'after';
     });
     // A JavaScript plugin is not held to the ErrorCode type: an unknown code (or a prototype name).
-    agent.registerCommand('bad_code', () => {
+    f.agent.registerCommand('bad_code', () => {
       throw new CommandError('NOT_A_CODE' as never, 'custom failure');
     });
-    agent.registerCommand('odd_outcome', () => new Outcome(1.5 as never));
-    agent.registerCommand('odd_signal', () => new Outcome(null, { signal: 9 as never }));
-    agent.registerCommand('proto_code', () => {
+    f.agent.registerCommand('odd_outcome', () => new Outcome(1.5 as never));
+    f.agent.registerCommand('odd_signal', () => new Outcome(null, { signal: 9 as never }));
+    f.agent.registerCommand('proto_code', () => {
       throw new CommandError('constructor' as never, 'custom failure');
     });
-    await agent.start();
-  });
-
-  afterAll(async () => {
-    await agent?.stop();
-    await wire?.close();
-    await broker?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const cmd of ['bigint', 'cycle', 'update_bigint', 'odd_outcome', 'odd_signal']) {
     it(`[cp-evt-5] ${cmd}: a value JSON cannot encode ends the job with one FAILED error, and the agent goes on`, async () => {
-      const evs = await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000);
+      const evs = await f.wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000);
       expect(result(evs)).toMatchObject({ type: 'error', error: 'FAILED' });
-      expect(result(await wire.run('val-1', { id: `after-${cmd}`, cmd: 'ping' }, 5_000)).code).toBe(0);
+      expect(result(await f.wire.run('val-1', { id: `after-${cmd}`, cmd: 'ping' }, 5_000)).code).toBe(0);
     });
   }
 
   for (const cmd of ['bad_code', 'proto_code']) {
     it(`[cp-err-1] ${cmd}: a CommandError with a code the contract does not know becomes a valid FAILED error event`, async () => {
-      const t = result(await wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000));
+      const t = result(await f.wire.run('val-1', { id: `v-${cmd}`, cmd }, 5_000));
       expect(t).toMatchObject({ type: 'error', error: 'FAILED', code: 1 });
       expect(t.message).toMatch(/custom failure/);
       expect(decodeEvent(Buffer.from(JSON.stringify(t)))).toBeDefined();

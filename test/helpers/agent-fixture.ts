@@ -1,0 +1,39 @@
+// The setup most agent suites share: an embedded aedes broker on a loopback port, a wire client that
+// knows only topics.md, and one agent, torn down again after the suite.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { createAgent, type Agent, type AgentOptions } from '../../agent/index.js';
+import { startAedes, type TestBroker } from './brokers.js';
+import { connectWire, type Wire } from './wire.js';
+
+export interface AgentFixture {
+  broker: TestBroker;
+  wire: Wire;
+  agent: Agent;
+  dir: string;
+}
+
+/**
+ * Registers beforeAll/afterAll; read the returned object's fields inside tests. `setup` runs before
+ * the agent starts (register custom commands there); the wire client is connected by then.
+ */
+export function agentOnAedes(name: string, options: Partial<AgentOptions> = {}, setup?: (f: AgentFixture) => void): AgentFixture {
+  const f = {} as AgentFixture;
+  beforeAll(async () => {
+    f.dir = mkdtempSync(join(tmpdir(), `cp-${name}-`));
+    f.broker = await startAedes();
+    f.wire = await connectWire(f.broker.url);
+    f.agent = createAgent({ broker: f.broker.url, name, stateDir: join(f.dir, 'state'), ...options });
+    setup?.(f);
+    await f.agent.start();
+  });
+  afterAll(async () => {
+    await f.agent?.stop();
+    await f.wire?.close();
+    await f.broker?.stop();
+    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
+  });
+  return f;
+}
