@@ -120,14 +120,8 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
   return list;
 }
 
-export interface GetResult {
-  host: string;
-  ok: boolean;
-  state: HostResult['state'] | 'mismatch';
-  bytes: number;
-  sha256?: string;
-  error?: string;
-}
+/** A get reports like a put: one host, its state, the bytes moved and the checksum. */
+export type GetResult = PutResult;
 
 /**
  * Copies `remote` from one host to `local`, writing chunks in seq order as they stream in (never
