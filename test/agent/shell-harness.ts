@@ -1,7 +1,10 @@
 // Drives built-in command handlers directly: a real CommandRegistry, the real handlers, and a small
 // in-memory AgentServices (cwd, job table, stdin map) standing in for the agent core. No broker here;
 // the wire is covered by shell-e2e.test.ts.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach } from 'vitest';
 import { pino } from 'pino';
 import { CommandError, CommandRegistry, Outcome, type AgentServices, type CommandContext, type JobInfo } from '../../agent/registry.js';
 import { registerBuiltins } from '../../agent/commands/index.js';
@@ -171,4 +174,21 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A fresh directory and shell for every test of a suite (registers beforeEach/afterAll); read
+ * `t.dir` and `t.sh` inside tests.
+ */
+export function freshShellPerTest(prefix: string): { dir: string; sh: ReturnType<typeof makeShell> } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const t = {} as { dir: string; sh: ReturnType<typeof makeShell> };
+  let n = 0;
+  beforeEach(() => {
+    t.dir = join(root, `t${n++}`);
+    mkdirSync(t.dir);
+    t.sh = makeShell(t.dir);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return t;
 }
