@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createAgent, type Agent, type AgentOptions } from '../../agent/index.js';
+import { connect, type Fleet } from '../../controller/index.js';
 import { startAedes, type TestBroker } from './brokers.js';
 import { connectWire, type Wire } from './wire.js';
 
@@ -34,6 +35,18 @@ export function agentOnAedes(name: string, options: Partial<AgentOptions> = {}, 
     await f.wire?.close();
     await f.broker?.stop();
     if (f.dir) rmSync(f.dir, { recursive: true, force: true });
+  });
+  return f;
+}
+
+/** agentOnAedes plus a controller connected to the same broker (closed first). */
+export function fleetOnAedes(name: string, options: Partial<AgentOptions> = {}): AgentFixture & { fleet: Fleet } {
+  const f = agentOnAedes(name, options) as AgentFixture & { fleet: Fleet };
+  beforeAll(async () => {
+    f.fleet = await connect(f.broker.url);
+  });
+  afterAll(async () => {
+    await f.fleet?.close();
   });
   return f;
 }
