@@ -4,18 +4,18 @@ import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
-import { AgentConnection } from './connection.js';
-import { judge } from './dispatch.js';
-import { Job, type AbortReason } from './job.js';
-import { Outbox } from './outbox.js';
+import { AgentConnection } from './inbound/connection.js';
+import { judge } from './inbound/judge.js';
+import { Job, type AbortReason } from './jobs/job.js';
+import { Outbox } from './outbound/outbox.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './options.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
-import { StateDir } from './state.js';
-import { JobTable } from './job-table.js';
-import { endOrphanGroup, processStartTime } from './orphans.js';
+import { StateDir } from './state/state-dir.js';
+import { JobTable } from './jobs/job-table.js';
+import { endOrphanGroup, processStartTime } from './jobs/orphans.js';
 import { registerBuiltins } from './commands/index.js';
-import { defaultPower } from './power.js';
+import { defaultPower } from './jobs/power.js';
 
 /** Commands whose second run would hurt most: their seen-id record is fsynced. */
 const DURABLE = new Set(['reboot', 'shutdown']);

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
 import { flag, name, str } from './schemas.js';
-import { KILL_GRACE_MS, terminateTree } from './tree-kill.js';
+import { KILL_GRACE_MS, terminateTree } from '../jobs/tree-kill.js';
 
 /** Why the core aborted a job (ctx.signal.reason). */
 interface AbortReason {

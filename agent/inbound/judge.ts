@@ -1,7 +1,7 @@
 // From a received payload to a running job, in the order the contract fixes:
 // decode -> target -> dedupe -> TTL -> lookup -> arguments -> accepted -> run [cp-dispatch-*].
-import { DEFAULT_TTL_MS, newJobId, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../protocol/index.js';
-import type { CommandDef } from './registry.js';
+import { DEFAULT_TTL_MS, newJobId, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../../protocol/index.js';
+import type { CommandDef } from '../registry.js';
 
 export type Verdict =
   | { kind: 'ignore' } // a fleet command for other hosts, or not a command topic

@@ -1,7 +1,7 @@
 // The agent's jobs, running and recently ended, and the job-control operations on them: what `jobs`,
 // `kill`, `send_input` and `is_alive` reach through AgentServices.
 import type { AbortReason, Job } from './job.js';
-import { CommandError, type JobInfo } from './registry.js';
+import { CommandError, type JobInfo } from '../registry.js';
 
 /** Input a job has not read yet, per job, before send_input is refused. */
 export const STDIN_BUFFER_LIMIT = 4 * 1024 * 1024;

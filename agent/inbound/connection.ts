@@ -3,7 +3,7 @@
 // jitter, so a thousand agents do not stampede a restarted broker [cp-conn-2]).
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { ResolvedAgentOptions } from './options.js';
+import type { ResolvedAgentOptions } from '../options.js';
 
 /** How long stop() waits for acknowledgements and for the socket to close. */
 const END_GRACE_MS = 2_000;

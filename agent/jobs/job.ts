@@ -1,9 +1,9 @@
 // One running command: its context, its abort controller, and its single terminal event.
 import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../protocol/index.js';
-import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from './registry.js';
-import type { JobLog, Outbox } from './outbox.js';
+import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
+import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from '../registry.js';
+import type { JobLog, Outbox } from '../outbound/outbox.js';
 
 /** Why a job's signal was aborted. */
 export interface AbortReason {

@@ -4,8 +4,8 @@
 // `replay` for a while after it was acknowledged [cp-replay-1].
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_EVENT_BYTES, topics, isTerminal, type JobEvent, type JobEventBody } from '../protocol/index.js';
-import { previewArgs } from './preview.js';
+import { MAX_EVENT_BYTES, topics, isTerminal, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import { previewArgs } from '../preview.js';
 
 export interface Transport {
   connected(): boolean;
