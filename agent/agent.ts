@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
 import { AgentConnection } from './inbound/connection.js';
+import { SubscriptionRefused } from './inbound/refusals.js';
 import { judge } from './inbound/judge.js';
 import { Job, type AbortReason } from './jobs/job.js';
 import { Outbox } from './outbound/outbox.js';
@@ -129,7 +130,7 @@ export class Agent extends EventEmitter {
       this.markOnline();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
-      if (/refused subscriptions/.test((err as Error).message)) {
+      if (err instanceof SubscriptionRefused) {
         this.refused(`${(err as Error).message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
       }
       // An 'error' event nobody listens to throws; here that would be an unhandled rejection that
