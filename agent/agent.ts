@@ -3,29 +3,21 @@
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCodes, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
-import { SubscriptionRefused } from './inbound/refusals.js';
 import { judge } from './inbound/judge.js';
-import { Job, type AbortReason } from './jobs/job.js';
-import { Outbox } from './outbound/outbox.js';
+import { judgeOwnStatus } from './inbound/own-status.js';
+import { SubscriptionRefused } from './inbound/refusals.js';
+import type { AbortReason } from './jobs/abort.js';
+import { JobLauncher } from './jobs/launcher.js';
+import { JobTable } from './jobs/job-table.js';
+import { defaultPower } from './jobs/power.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './options.js';
+import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
 import { StateDir } from './state/state-dir.js';
-import { JobTable } from './jobs/job-table.js';
-import { endOrphanGroup, processStartTime } from './jobs/orphans.js';
-import { registerBuiltins } from './commands/index.js';
-import { defaultPower } from './jobs/power.js';
-
-/** Commands whose second run would hurt most: their seen-id record is fsynced. */
-const DURABLE = new Set(['reboot', 'shutdown']);
-
-/**
- * Job control answers at once instead of queueing behind foreground commands: a slow or stuck
- * foreground command must never keep an operator from seeing or killing jobs [cp-dispatch-4].
- */
-const IMMEDIATE = new Set(['kill', 'is_alive', 'jobs', 'ping', 'send_input', 'replay']);
 
 export class Agent extends EventEmitter {
   readonly name: string;
@@ -34,11 +26,11 @@ export class Agent extends EventEmitter {
   private readonly log: Logger;
   private state!: StateDir;
   private outbox!: Outbox;
+  private launcher!: JobLauncher;
   private conn: AgentConnection | undefined;
   private presence!: PresenceState;
   private readonly jobs: JobTable;
   private cwd = process.cwd();
-  private foreground: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
@@ -86,15 +78,25 @@ export class Agent extends EventEmitter {
       labels: this.o.labels,
       commands: () => this.registry.list(),
     };
-    this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir);
-    this.outbox.onForget = (id) => {
-      this.jobs.forget(id);
-    };
+    this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
+      onTerminalAcked: (id) => this.state.forgetJob(id),
+      onForget: (id) => this.jobs.forget(id),
+    });
+    this.launcher = new JobLauncher({
+      host: this.name,
+      state: this.state,
+      outbox: this.outbox,
+      jobs: this.jobs,
+      logger: this.log,
+      services: this.services,
+      boot: () => this.presence.boot,
+      cwd: () => this.cwd,
+    });
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;
       this.failStart = reject;
     });
-    this.reportLostJobs();
+    this.launcher.reportLost();
     this.conn = new AgentConnection(this.o, {
       will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
       onConnect: (sessionPresent) => void this.onConnect(sessionPresent),
@@ -173,20 +175,13 @@ export class Agent extends EventEmitter {
     }
   }
 
-  /**
-   * A Will of an older connection can reach the broker after our "online" (the broker noticed the
-   * old link's death late). The retained status then says offline while we are here: say online again.
-   */
+  /** A live offline status of ours while we are connected: a late Will, or another agent using our name. */
   private onOwnStatus(payload: Buffer): void {
-    const p = decodePresence(payload);
-    if (!p || p.online || !this.connected) return;
-    const mine = { boot: this.presence.boot, conn: this.presence.conn };
-    if (p.boot === mine.boot && p.conn === mine.conn) return;
-    if (isNewerOrSame(p, mine)) {
-      this.log.error({ other: p }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
-      return;
-    }
-    this.log.info({ stale: { boot: p.boot, conn: p.conn } }, 'stale Last Will overwrote presence; republishing online');
+    if (!this.connected) return;
+    const v = judgeOwnStatus(payload, { boot: this.presence.boot, conn: this.presence.conn });
+    if (v.kind === 'impostor') this.log.error({ other: v.other }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
+    if (v.kind !== 'stale') return;
+    this.log.info({ stale: { boot: v.other.boot, conn: v.other.conn } }, 'stale Last Will overwrote presence; republishing online');
     void this.publishOnline().catch(() => undefined);
   }
 
@@ -213,38 +208,10 @@ export class Agent extends EventEmitter {
       case 'duplicate':
         // [cp-dedupe-1] a redelivered or retried id never runs twice; its first run's events stand.
         return this.notice({ type: 'duplicate', job: v.id, message: `job ${v.id} was already received; not run again (use replay to get its events)`, topic });
-      case 'reject': {
-        this.state.markSeen(v.id);
-        const log = this.outbox.open(this.name, v.id);
-        this.outbox.append(log, { type: 'error', code: ErrorCodes[v.error], error: v.error, message: v.message, durationMs: 0, events: 0 });
-        return;
-      }
+      case 'reject':
+        return this.launcher.reject(v);
       case 'run':
-        return this.startJob(v.id, v.def, v.args, v.opts, v.command);
-    }
-  }
-
-  private startJob(id: string, def: import('./registry.js').CommandDef, args: unknown[], opts: unknown, command: import('../protocol/index.js').Command): void {
-    this.state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot: this.presence.boot }, DURABLE.has(def.name));
-    const log = this.outbox.open(this.name, id);
-    log.onTerminalAcked = () => this.state.forgetJob(id);
-    const job = new Job(id, def, args, log, this.outbox, this.log.child({ job: id }));
-    this.jobs.add(job);
-    this.outbox.append(log, { type: 'accepted', cmd: def.name, args, kind: def.kind, boot: this.presence.boot, ...(command.from ? { from: command.from } : {}) });
-    const run = () =>
-      job.run({
-        host: this.name,
-        opts,
-        cwd: command.cwd ? resolvePath(this.cwd, command.cwd) : this.cwd,
-        timeoutMs: command.timeoutMs,
-        agent: this.services,
-      });
-    if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else {
-      // Foreground commands keep their order (cd, then ls). The next one waits for this job's end,
-      // not its handler: a killed handler stuck in a syscall (wrfile into a FIFO) must not wedge the queue.
-      const turn = () => Promise.race([run(), job.ended]);
-      this.foreground = this.foreground.then(turn, turn);
+        return this.launcher.start(v);
     }
   }
 
@@ -252,20 +219,6 @@ export class Agent extends EventEmitter {
     if (!this.connected) return;
     const body: AgentNotice = { v: PROTOCOL_VERSION, host: this.name, ts: Date.now(), ...n };
     void this.conn!.publish(topics.errors(this.name), JSON.stringify(body)).catch(() => undefined);
-  }
-
-  /** Jobs a previous life left running: each is reported lost once, never run again [cp-evt-8]. */
-  private reportLostJobs(): void {
-    for (const rec of this.state.unfinishedJobs()) {
-      const log = this.outbox.open(this.name, rec.id, 1);
-      log.onTerminalAcked = () => this.state.forgetJob(rec.id);
-      this.outbox.append(log, {
-        type: 'lost',
-        code: ErrorCodes.LOST,
-        message: `the agent stopped (crash, kill or power loss) while ${rec.cmd} ran; it was not run again${endOrphanGroup(rec.pid, rec.pidStartTime)}`,
-        boot: this.presence.boot,
-      });
-    }
   }
 
   private readonly services: AgentServices = {
@@ -276,14 +229,6 @@ export class Agent extends EventEmitter {
     jobs: () => this.jobs.infos(),
     sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
     kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
-    attachStdin: (id, stdin, pid) => {
-      const job = this.jobs.get(id);
-      if (job) {
-        job.stdin = stdin;
-        job.pid = pid;
-        if (pid !== undefined) this.state.recordJob({ id, cmd: job.def.name, args: job.args, startedAt: job.startedAt, boot: this.presence.boot, pid, pidStartTime: processStartTime(pid) });
-      }
-    },
     replay: async (id, fromSeq) => {
       const log = this.outbox.get(id);
       if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
@@ -295,7 +240,6 @@ export class Agent extends EventEmitter {
     power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
   };
-
 
   /** Kills running jobs, publishes their terminal events and offline presence, and disconnects. */
   async stop(reason: 'shutdown' | 'close_server' = 'shutdown'): Promise<void> {

@@ -1,58 +1,64 @@
-// One running command: its context, its abort controller, and its single terminal event.
+// One running command: its context, its abort controller, its event log and its single terminal event.
 import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
+import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
+import type { JobLog } from '../outbound/job-log.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from '../registry.js';
-import type { JobLog, Outbox } from '../outbound/outbox.js';
-
-/** Why a job's signal was aborted. */
-export interface AbortReason {
-  kind: 'kill' | 'timeout' | 'close';
-  signal?: NodeJS.Signals;
-}
+import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
+import { JobInput } from './job-input.js';
+import { checkedTerminal, type TerminalBody } from './terminal.js';
+import { longTimeout } from './timeout.js';
 
 /** Characters JSON must escape as \u00XX (tab, newline and carriage return stay short). */
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 
-/** How long a handler may ignore its abort signal before the job is ended without it. */
-const ABORT_GRACE_MS = 5_000;
+export interface JobListeners {
+  /** The job's handler started a process: a restarted agent must be able to end its group. */
+  onProcess?(pid: number): void;
+}
 
-/** Node's timers fire at once past 2^31-1 ms (TimeoutOverflowWarning): longer delays are re-armed in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function longTimeout(fn: () => void, ms: number): { clear(): void } {
-  let t: NodeJS.Timeout;
-  const arm = (left: number) => {
-    t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(left, MAX_TIMER_MS));
-  };
-  arm(ms);
-  return { clear: () => clearTimeout(t) };
+/** What the agent gives a job to run in: where, for how long, and the agent-wide services. */
+export interface RunContext {
+  host: string;
+  opts: unknown;
+  cwd: string;
+  timeoutMs?: number;
+  agent: AgentServices;
 }
 
 export class Job {
   readonly controller = new AbortController();
   readonly startedAt = Date.now();
-  endedAt: number | undefined;
-  code: number | null | undefined;
-  stdin: NodeJS.WritableStream | undefined;
-  pid: number | undefined;
-  private outputEvents = 0;
-  private markEnded!: () => void;
   /** Resolves at the job's terminal event, even when its handler never returns (a write into a FIFO). */
-  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+  readonly ended: Promise<void>;
+  private endedAt: number | undefined;
+  private code: number | null | undefined;
+  private pid: number | undefined;
+  private started = false;
+  private outputEvents = 0;
+  private readonly input: JobInput;
+  private markEnded!: () => void;
 
   constructor(
     readonly id: string,
     readonly def: CommandDef,
     readonly args: unknown[],
-    readonly log: JobLog,
-    private readonly outbox: Outbox,
+    private readonly log: JobLog,
     private readonly logger: Logger,
-  ) {}
+    private readonly listeners: JobListeners = {},
+  ) {
+    this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+    this.input = new JobInput(id);
+  }
 
   get running(): boolean {
     return this.endedAt === undefined;
+  }
+
+  /** Exit code of the ended job (undefined while it runs). */
+  get exitCode(): number | null | undefined {
+    return this.code;
   }
 
   info(): JobInfo {
@@ -75,7 +81,10 @@ export class Job {
     if (!this.started) this.fail('CANCELLED', `cancelled (${reason.kind}) before it started; not run`);
   }
 
-  private started = false;
+  /** Writes to the job's stdin (send_input); throws CommandError when it takes no input. */
+  sendInput(data: Buffer, end: boolean): Promise<void> {
+    return this.input.send(data, end);
+  }
 
   /** Output in wire-sized chunks; UTF-8 text stays text, anything else is base64 [cp-evt-3]. */
   async write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void> {
@@ -85,8 +94,8 @@ export class Job {
       const piece = buf.subarray(off, off + MAX_CHUNK_BYTES);
       // Control characters grow sixfold as JSON escapes; such a chunk is smaller as base64 [cp-limit-3].
       const text = isUtf8(piece) && !CONTROL_RE.test(piece.toString('latin1'));
-      this.emit({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
-      await this.outbox.room(this.log);
+      this.output({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
+      await this.log.room();
     }
   }
 
@@ -95,40 +104,23 @@ export class Job {
     let off = 0;
     do {
       if (!this.running) return;
-      this.emit({ type: 'output', stream: 'update', data: text.slice(off, off + MAX_CHUNK_BYTES) });
-      await this.outbox.room(this.log);
+      this.output({ type: 'output', stream: 'update', data: text.slice(off, off + MAX_CHUNK_BYTES) });
+      await this.log.room();
       off += MAX_CHUNK_BYTES;
     } while (off < text.length);
   }
 
-  private emit(body: JobEventBody): void {
-    if (body.type === 'output' && this.outbox.append(this.log, body)) this.outputEvents++;
-    else if (body.type !== 'output') this.outbox.append(this.log, body);
+  private output(body: Extract<JobEventBody, { type: 'output' }>): void {
+    if (this.log.append(body)) this.outputEvents++;
   }
 
   /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
-  finish(body: Extract<JobEventBody, { type: 'result' | 'error' }>): void {
+  finish(body: TerminalBody): void {
     if (!this.running) return;
-    if (body.type === 'result') {
-      // An Outcome from a JavaScript plugin is not held to its types (a fractional code, a numeric
-      // signal): a result no receiver could decode would leave the job unended for all of them.
-      const checked = ResultEvent.safeParse({ v: 1, host: '', job: this.id, seq: 0, ts: 0, ...body });
-      if (!checked.success) body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an invalid outcome: ${formatIssues(checked.error)}` };
-    }
-    if (body.type === 'result' && body.value !== undefined) {
-      // A value JSON cannot encode (a BigInt, a cycle) would throw in the outbox after the job was
-      // marked ended: no terminal event at all, a job that never ends for every receiver [cp-evt-5].
-      try {
-        JSON.stringify(body.value);
-      } catch (err) {
-        body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command's result value cannot be sent as JSON: ${(err as Error).message}` };
-      }
-    }
+    body = checkedTerminal(this.id, body);
     this.endedAt = Date.now();
     this.code = body.code;
-    const durationMs = this.endedAt - this.startedAt;
-    if (body.type === 'result') this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
-    else this.outbox.append(this.log, { ...body, durationMs, events: this.outputEvents });
+    this.log.append({ ...body, durationMs: this.endedAt - this.startedAt, events: this.outputEvents });
     this.markEnded();
   }
 
@@ -137,41 +129,29 @@ export class Job {
   }
 
   /** Runs the handler and turns whatever it does into exactly one terminal event. */
-  async run(ctxBase: { host: string; opts: unknown; cwd: string; timeoutMs?: number; agent: AgentServices }): Promise<void> {
+  async run(rc: RunContext): Promise<void> {
     // A queued foreground job can be killed (or its agent stopped) before its turn: it must never
     // start after that. No abort listener existed yet, so nothing else ends it.
     if (!this.running) return;
     this.started = true;
-    const ctx: CommandContext<unknown, unknown> = {
-      job: this.id,
-      host: ctxBase.host,
-      args: this.args,
-      opts: ctxBase.opts,
-      cwd: ctxBase.cwd,
-      signal: this.controller.signal,
-      timeoutMs: ctxBase.timeoutMs,
-      log: this.logger,
-      update: (d) => this.update(d),
-      write: (s, c) => this.write(s, c),
-      agent: ctxBase.agent,
-    };
-    const timer = ctxBase.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
+    const signal = this.controller.signal;
+    const timer = rc.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), rc.timeoutMs) : undefined;
     // A handler that ignores its signal must not keep the job "running" forever.
     const onAbort = () => {
       const grace = setTimeout(() => {
-        const reason = this.controller.signal.reason as AbortReason;
-        if (reason.kind === 'timeout') this.fail('TIMEOUT', `timed out after ${ctxBase.timeoutMs} ms; the handler did not stop`);
+        const reason = abortReason(signal)!;
+        if (reason.kind === 'timeout') this.fail('TIMEOUT', `timed out after ${rc.timeoutMs} ms; the handler did not stop`);
         else this.fail('CANCELLED', `cancelled (${reason.kind}); the handler did not stop`);
       }, ABORT_GRACE_MS);
       grace.unref();
     };
-    this.controller.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const value = await this.def.handler(ctx);
+      const value = await this.def.handler(this.context(rc));
       if (value instanceof Outcome) {
         this.finish({ type: 'result', code: value.code, durationMs: 0, events: 0, ...value.fields });
-      } else if (this.controller.signal.aborted && (this.controller.signal.reason as AbortReason).kind === 'timeout') {
-        this.fail('TIMEOUT', `timed out after ${ctxBase.timeoutMs} ms`);
+      } else if (abortReason(signal)?.kind === 'timeout') {
+        this.fail('TIMEOUT', `timed out after ${rc.timeoutMs} ms`);
       } else {
         this.finish({ type: 'result', code: 0, durationMs: 0, events: 0, ...(value === undefined ? {} : { value }) });
       }
@@ -187,5 +167,26 @@ export class Job {
     } finally {
       timer?.clear();
     }
+  }
+
+  private context(rc: RunContext): CommandContext<unknown, unknown> {
+    return {
+      job: this.id,
+      host: rc.host,
+      args: this.args,
+      opts: rc.opts,
+      cwd: rc.cwd,
+      signal: this.controller.signal,
+      timeoutMs: rc.timeoutMs,
+      log: this.logger,
+      update: (d) => this.update(d),
+      write: (s, c) => this.write(s, c),
+      attachStdin: (stdin, pid) => {
+        this.input.attach(stdin);
+        this.pid = pid;
+        if (pid !== undefined) this.listeners.onProcess?.(pid);
+      },
+      agent: rc.agent,
+    };
   }
 }
