@@ -1,12 +1,13 @@
-// The agent: one connection, one state directory, one command registry, one outbox. It turns
-// commands into jobs and jobs into events, and keeps its presence honest.
+// The agent, the composition root: it wires one connection and its intake (inbound/), one job
+// launcher and job table (jobs/), one outbox (outbound/) and one state directory (state/), and keeps
+// its presence honest. Messages flow in -> judge -> run -> out; the parts meet only here.
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
-import { judge } from './inbound/judge.js';
+import { Intake, type Notice } from './inbound/intake.js';
 import { judgeOwnStatus } from './inbound/own-status.js';
 import { SubscriptionRefused } from './inbound/refusals.js';
 import type { AbortReason } from './jobs/abort.js';
@@ -97,6 +98,23 @@ export class Agent extends EventEmitter {
       this.failStart = reject;
     });
     this.launcher.reportLost();
+    const intake = new Intake({
+      env: {
+        host: this.name,
+        labels: this.o.labels,
+        clockSkewMs: this.o.clockSkewMs,
+        lookup: (n) => this.registry.get(n),
+        known: () => this.registry.list().map((c) => c.name),
+        hasSeen: (id) => this.state.hasSeen(id),
+        now: Date.now,
+      },
+      logger: this.log,
+      accepting: () => !this.stopped,
+      ownStatus: (payload) => this.onOwnStatus(payload),
+      notice: (n) => this.notice(n),
+      reject: (v) => this.launcher.reject(v),
+      run: (v) => this.launcher.start(v),
+    });
     this.conn = new AgentConnection(this.o, {
       will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
       onConnect: (sessionPresent) => void this.onConnect(sessionPresent),
@@ -105,7 +123,7 @@ export class Agent extends EventEmitter {
         this.outbox.wakeAll();
         this.emit('offline');
       },
-      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
+      onMessage: (topic, payload, retained) => intake.receive(topic, payload, retained),
       onRefused: (err) => this.refused(`the broker refused the connection (${err.message}): check --username/--password-file and that the user is an agent named "${this.name}"`),
     });
     this.sweeper = setInterval(() => {
@@ -133,7 +151,7 @@ export class Agent extends EventEmitter {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
       if (err instanceof SubscriptionRefused) {
-        this.refused(`${(err as Error).message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
+        this.refused(`${err.message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
       }
       // An 'error' event nobody listens to throws; here that would be an unhandled rejection that
       // ends an embedding process over a refused subscription or a link that dropped before SUBACK.
@@ -159,22 +177,6 @@ export class Agent extends EventEmitter {
     return this.conn!.publish(topics.status(this.name), JSON.stringify(onlinePresence(this.presence)), true);
   }
 
-  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    try {
-      // A retained status arrives when we (re)subscribe, before our own "online" of this connection
-      // overwrites it: nothing to repair then. Only a live one can be a late Will.
-      if (topic === topics.status(this.name)) return retained ? undefined : this.onOwnStatus(payload);
-      if (retained) {
-        // [cp-mqtt-2] a retained command would run again on every resubscribe (reboot loops): never run one.
-        return this.notice({ type: 'error', error: 'RETAINED', message: 'commands must not be published with the retain flag; not run (clear it with an empty retained message)', topic, excerpt: payload.subarray(0, 200).toString('utf8') });
-      }
-      this.accept(topic, payload);
-    } catch (err) {
-      // Nothing a sender does may take the agent down; log and keep serving.
-      this.log.error({ err, topic }, 'failed to handle a message');
-    }
-  }
-
   /** A live offline status of ours while we are connected: a late Will, or another agent using our name. */
   private onOwnStatus(payload: Buffer): void {
     if (!this.connected) return;
@@ -185,37 +187,7 @@ export class Agent extends EventEmitter {
     void this.publishOnline().catch(() => undefined);
   }
 
-  private accept(topic: string, payload: Buffer): void {
-    if (this.stopped) return;
-    const v = judge(
-      {
-        host: this.name,
-        labels: this.o.labels,
-        clockSkewMs: this.o.clockSkewMs,
-        lookup: (n) => this.registry.get(n),
-        known: () => this.registry.list().map((c) => c.name),
-        hasSeen: (id) => this.state.hasSeen(id),
-        now: Date.now,
-      },
-      topic,
-      payload,
-    );
-    switch (v.kind) {
-      case 'ignore':
-        return;
-      case 'notice':
-        return this.notice({ type: 'error', error: v.error, message: v.message, topic, excerpt: payload.subarray(0, 200).toString('utf8') });
-      case 'duplicate':
-        // [cp-dedupe-1] a redelivered or retried id never runs twice; its first run's events stand.
-        return this.notice({ type: 'duplicate', job: v.id, message: `job ${v.id} was already received; not run again (use replay to get its events)`, topic });
-      case 'reject':
-        return this.launcher.reject(v);
-      case 'run':
-        return this.launcher.start(v);
-    }
-  }
-
-  private notice(n: Omit<AgentNotice, 'v' | 'host' | 'ts'>): void {
+  private notice(n: Notice): void {
     if (!this.connected) return;
     const body: AgentNotice = { v: PROTOCOL_VERSION, host: this.name, ts: Date.now(), ...n };
     void this.conn!.publish(topics.errors(this.name), JSON.stringify(body)).catch(() => undefined);
