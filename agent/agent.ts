@@ -37,7 +37,28 @@ export class Agent extends EventEmitter {
   private markOnline!: () => void;
   private failStart!: (err: Error) => void;
   private wasOnline = false;
+  private subscribedOnce = false;
   private stopped = false;
+  /** What the built-in commands reach of the agent around them. */
+  private readonly services: AgentServices = {
+    getCwd: () => this.cwd,
+    setCwd: (dir) => {
+      this.cwd = dir;
+    },
+    jobs: () => this.jobs.infos(),
+    sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
+    kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
+    replay: async (id, fromSeq) => {
+      const log = this.outbox.get(id);
+      if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
+      return this.outbox.replay(log, fromSeq);
+    },
+    closeServer: () => {
+      setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
+    },
+    power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
+    commands: () => this.registry.list(),
+  };
 
   constructor(options: AgentOptions) {
     super();
@@ -158,7 +179,6 @@ export class Agent extends EventEmitter {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     }
   }
-  private subscribedOnce = false;
 
   /**
    * A refusal before the agent was ever online is a configuration error: start() fails with it
@@ -192,26 +212,6 @@ export class Agent extends EventEmitter {
     const body: AgentNotice = { v: PROTOCOL_VERSION, host: this.name, ts: Date.now(), ...n };
     void this.conn!.publish(topics.errors(this.name), JSON.stringify(body)).catch(() => undefined);
   }
-
-  private readonly services: AgentServices = {
-    getCwd: () => this.cwd,
-    setCwd: (dir) => {
-      this.cwd = dir;
-    },
-    jobs: () => this.jobs.infos(),
-    sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
-    kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
-    replay: async (id, fromSeq) => {
-      const log = this.outbox.get(id);
-      if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
-      return this.outbox.replay(log, fromSeq);
-    },
-    closeServer: () => {
-      setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
-    },
-    power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
-    commands: () => this.registry.list(),
-  };
 
   /** Kills running jobs, publishes their terminal events and offline presence, and disconnects. */
   async stop(reason: 'shutdown' | 'close_server' = 'shutdown'): Promise<void> {
