@@ -80,7 +80,11 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
  * O_NONBLOCK keeps a FIFO planted at the path from blocking a file thread (it is then refused).
  */
 export async function openConfined(p: string, roots: readonly string[], how: OpenHow = {}): Promise<ConfinedFile> {
-  const real = await confine(p, roots, 'follow');
+  return openChecked(await confine(p, roots, 'follow'), roots, how);
+}
+
+/** Opens a path confine() already returned; anything that changed since is refused. */
+export async function openChecked(real: string, roots: readonly string[], how: OpenHow = {}): Promise<ConfinedFile> {
   let flags = (how.write ? constants.O_RDWR : constants.O_RDONLY) | O_NOFOLLOW | O_NONBLOCK;
   if (how.create) flags |= constants.O_CREAT;
   if (how.exclusive) flags |= constants.O_EXCL;
