@@ -1,11 +1,12 @@
 // The append side of the audit log. Each record is one write(2) of one line on a file descriptor
 // held open with O_APPEND, synchronously, before the command runs: once append() returns, the
 // record is in the kernel and survives the agent crashing or being killed a moment later.
-// Measured by `npm run bench -- audit` (bench/scenarios/audit.ts, 2-core VM, ext4): about 4 µs per
-// record this way, against ~12 µs for appendFileSync (open/write/close per record) and ~1–3 ms
-// with fdatasync per record; a buffered writer (one write per 64 records) costs ~1 µs but loses
-// what is buffered when the agent dies, which is exactly the record an audit needs. durable='disk'
-// adds the fdatasync for hosts that must survive power loss too, at that millisecond price.
+// Measured by `npm run bench -- audit` (bench/scenarios/audit.ts; 2 shared cores, load 9, ext4):
+// 27 µs per record this way, 48 µs with appendFileSync (open/write/close per record), 1.8 ms with
+// fdatasync per record; a buffered writer (one write per 64 records) costs 20 µs — most of every
+// figure is hashing and JSON — but loses what it buffered when the agent dies, which is exactly
+// the record an audit needs. So: one write per record; durable='disk' adds the fdatasync for
+// hosts that must also survive power loss, at that millisecond price.
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { auditFiles, fileFor, linesOf } from './files.js';
 import { GENESIS, seal, type AuditEntry, type AuditRecord } from './record.js';
