@@ -34,9 +34,18 @@ export function publicKeyText(key: KeyObject): string {
   return rawPublicKey(key).toString('base64');
 }
 
+// Every signature names its key id; deriving it (export, SHA-256) costs more than the hashing of a
+// small command, so it is done once per key object.
+const keyIds = new WeakMap<KeyObject, string>();
+
 /** The key id: the first 16 characters of base64url(SHA-256(raw public key)) [cp-sig-1]. */
 export function keyId(key: KeyObject): string {
-  return createHash('sha256').update(rawPublicKey(key)).digest('base64url').slice(0, KEY_ID_LENGTH);
+  let kid = keyIds.get(key);
+  if (kid === undefined) {
+    kid = createHash('sha256').update(rawPublicKey(key)).digest('base64url').slice(0, KEY_ID_LENGTH);
+    keyIds.set(key, kid);
+  }
+  return kid;
 }
 
 /** Parses the base64 text form of a public key; a TypeError says what is wrong with it. */
