@@ -13,22 +13,25 @@ import { cleanEnv, ensureBuilt, MAIN, runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cp-sign-cli-'));
 const env = cleanEnv();
+/** A Node start-up per run: on a loaded 2-core machine that can take seconds, so the bounds are generous. */
+const SLOW = { timeoutMs: 60_000 };
+const LONG = { timeout: 600_000 };
 let opsKey: string;
 
 beforeAll(async () => {
   ensureBuilt();
-  const r = await runCli(['key', 'create', 'ops', '--dir', dir], { env });
+  const r = await runCli(['key', 'create', 'ops', '--dir', dir], { env, ...SLOW });
   if (r.code !== 0) throw new Error(r.stderr);
   opsKey = join(dir, 'ops.key');
-});
+}, 90_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sign = (args: string[], input: string) => runCli(['sign', '--key', opsKey, ...args], { env, input });
+const sign = (args: string[], input: string) => runCli(['sign', '--key', opsKey, ...args], { env, input, ...SLOW });
 const trusted = () => trustedKeys([loadKeyFile(opsKey).publicKey]);
 
-describe('conplyent key [cp-sig-1]', () => {
+describe('conplyent key [cp-sig-1]', LONG, () => {
   it('create writes NAME.key (0600, PKCS#8) and NAME.pub (SPKI) and prints the public key and key id', async () => {
-    const r = await runCli(['key', 'create', 'web-admin', '--dir', dir], { env });
+    const r = await runCli(['key', 'create', 'web-admin', '--dir', dir], { env, ...SLOW });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const priv = join(dir, 'web-admin.key');
@@ -45,7 +48,7 @@ describe('conplyent key [cp-sig-1]', () => {
     const text = join(dir, 'ops.txt');
     writeFileSync(text, `${publicKeyText(publicKey)}\n`);
     for (const f of [opsKey, join(dir, 'ops.pub'), text]) {
-      const r = await runCli(['key', 'show', f], { env });
+      const r = await runCli(['key', 'show', f], { env, ...SLOW });
       expect(r.stdout, f).toBe(expected);
       expect(r.code).toBe(0);
     }
@@ -53,29 +56,29 @@ describe('conplyent key [cp-sig-1]', () => {
 
   it('create refuses to overwrite an existing key, and bad names, with one line', async () => {
     const before = readFileSync(opsKey, 'utf8');
-    const again = await runCli(['key', 'create', 'ops', '--dir', dir], { env });
+    const again = await runCli(['key', 'create', 'ops', '--dir', dir], { env, ...SLOW });
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(`conplyent: ${opsKey} exists; not overwritten (remove it first to make a new key)\n`);
     expect(readFileSync(opsKey, 'utf8')).toBe(before);
-    const bad = await runCli(['key', 'create', '../evil', '--dir', dir], { env });
+    const bad = await runCli(['key', 'create', '../evil', '--dir', dir], { env, ...SLOW });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^conplyent: key name "\.\.\/evil" must match .*\n$/);
     expect(existsSync(join(dir, '..', 'evil.key'))).toBe(false);
   });
 
   it('show of a missing or foreign file is one line, exit 2', async () => {
-    const missing = await runCli(['key', 'show', join(dir, 'nope.key')], { env });
+    const missing = await runCli(['key', 'show', join(dir, 'nope.key')], { env, ...SLOW });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`conplyent: key file ${join(dir, 'nope.key')}: cannot read it (ENOENT)\n`);
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'hello\n');
-    const notKey = await runCli(['key', 'show', junk], { env });
+    const notKey = await runCli(['key', 'show', junk], { env, ...SLOW });
     expect(notKey.code).toBe(2);
     expect(notKey.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
-describe('conplyent sign [cp-sig-3] [cp-sig-4]', () => {
+describe('conplyent sign [cp-sig-3] [cp-sig-4]', LONG, () => {
   it('signs a JSON envelope for --host, fills id and sentAt, and prints one JSON line the agent verifies', async () => {
     const before = Date.now();
     const r = await sign(['--host', 'web-1'], '{"cmd":"exec","args":["uptime"],"ttlMs":60000}\n');
@@ -110,22 +113,20 @@ describe('conplyent sign [cp-sig-3] [cp-sig-4]', () => {
       [['--host', '_all'], '{"cmd":"x"}', /^conplyent: --host "_all" is not a valid host name \(for the fleet use --topic conplyent\/_all\/cmd\)/],
       [['--topic', topics.status('web-1')], '{"cmd":"x"}', /^conplyent: --topic "conplyent\/web-1\/status" is not a command topic/],
     ];
-    // Started together: each run is a Node start-up, and the cases do not depend on each other.
-    const results = await Promise.all(cases.map(([args, input]) => sign(args, input)));
-    for (const [i, [args, , re]] of cases.entries()) {
-      const r = results[i];
+    for (const [args, input, re] of cases) {
+      const r = await sign(args, input);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(re);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stdout).toBe('');
     }
-    const pub = await runCli(['sign', '--key', join(dir, 'ops.pub'), '--host', 'web-1'], { env, input: '{"cmd":"x"}' });
+    const pub = await runCli(['sign', '--key', join(dir, 'ops.pub'), '--host', 'web-1'], { env, input: '{"cmd":"x"}', ...SLOW });
     expect(pub.code).toBe(2);
     expect(pub.stderr).toMatch(/holds a public key; signing needs the private key file/);
-    const noKey = await runCli(['sign', '--host', 'web-1'], { env, input: '{"cmd":"x"}' });
+    const noKey = await runCli(['sign', '--host', 'web-1'], { env, input: '{"cmd":"x"}', ...SLOW });
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/required option '--key <file>' not specified/);
-  }, 90_000);
+  });
 });
 
 const mosquittoPub = '/usr/bin/mosquitto_pub';
@@ -135,11 +136,11 @@ if (!hasPub) {
   console.warn('mosquitto_pub missing: the sign | mosquitto_pub pipeline test is skipped');
 }
 
-describe.skipIf(!hasPub)('conplyent sign | mosquitto_pub -l', () => {
+describe.skipIf(!hasPub)('conplyent sign | mosquitto_pub -l', LONG, () => {
   let broker: TestBroker;
   beforeAll(async () => {
     broker = mosquittoAvailable() ? await startMosquitto() : await startAedes();
-  });
+  }, 60_000);
   afterAll(() => broker?.stop());
 
   it('arrives on the command topic as one message that decodes and verifies [cp-sig-5]', async () => {
@@ -148,7 +149,7 @@ describe.skipIf(!hasPub)('conplyent sign | mosquitto_pub -l', () => {
     try {
       const got = new Promise<Buffer[]>((resolve, reject) => {
         const msgs: Buffer[] = [];
-        const t = setTimeout(() => reject(new Error('no command arrived within 15 s')), 15_000);
+        const t = setTimeout(() => reject(new Error('no command arrived within 60 s')), 60_000);
         sub.on('message', (_t, payload) => {
           msgs.push(payload);
           // Give a second message a moment to show up, so "exactly one" is checked.
