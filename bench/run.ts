@@ -14,8 +14,9 @@ import { stream } from './scenarios/stream.js';
 import { footprint } from './scenarios/footprint.js';
 import { spawnCost } from './scenarios/spawn.js';
 import { recovery } from './scenarios/recovery.js';
+import { scale } from './scenarios/scale.js';
 
-const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery };
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, scale };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
 const SCENARIO_LIMIT_MS = 200_000;
 
