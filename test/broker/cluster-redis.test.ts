@@ -1,6 +1,7 @@
 // Two embedded broker processes sharing one Redis (`cluster: redis://…`, broker/cluster.ts) act as
 // one broker: messages, retained presence, persistent sessions and Wills cross between them.
 import mqtt, { type MqttClient } from 'mqtt';
+import { connect, nextOn } from './clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../broker/index.js';
 import { spawnBroker, type BrokerProc } from '../helpers/broker-proc.js';
@@ -10,30 +11,9 @@ import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis.js'
 const WAIT_MS = 10_000;
 
 let n = 0;
-async function client(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const c = mqtt.connect(url, { clientId: `cr-${++n}-${process.pid}`, reconnectPeriod: 0, connectTimeout: WAIT_MS, ...opts });
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  });
-  return c;
-}
-
-function next(c: MqttClient, topic: string, ms = WAIT_MS): Promise<{ payload: string; retain: boolean } | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      c.off('message', on);
-      resolve(undefined);
-    }, ms);
-    const on = (t: string, payload: Buffer, packet: mqtt.IPublishPacket) => {
-      if (t !== topic) return;
-      clearTimeout(timer);
-      c.off('message', on);
-      resolve({ payload: payload.toString(), retain: packet.retain });
-    };
-    c.on('message', on);
-  });
-}
+const client = (url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
+  connect(url, { clientId: `cr-${++n}-${process.pid}`, connectTimeout: WAIT_MS, ...opts });
+const next = (c: MqttClient, topic: string, ms = WAIT_MS) => nextOn(c, topic, ms);
 
 /** Rejects after `ms` instead of waiting forever for a SUBACK that never comes. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { connect as connectMqtt, nextOn } from './clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
@@ -24,31 +25,9 @@ const cred = (name: string) => {
 };
 
 let n = 0;
-async function client(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const c = mqtt.connect(url, { clientId: `nc-t${++n}-${process.pid}`, reconnectPeriod: 0, connectTimeout: WAIT_MS, ...cred('ctl'), ...opts });
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  });
-  return c;
-}
-
-/** The first message on `topic`, or undefined after `ms`. */
-function next(c: MqttClient, topic: string, ms = WAIT_MS): Promise<{ payload: string; retain: boolean } | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      c.off('message', on);
-      resolve(undefined);
-    }, ms);
-    const on = (t: string, payload: Buffer, packet: mqtt.IPublishPacket) => {
-      if (t !== topic) return;
-      clearTimeout(timer);
-      c.off('message', on);
-      resolve({ payload: payload.toString(), retain: packet.retain });
-    };
-    c.on('message', on);
-  });
-}
+const client = (url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
+  connectMqtt(url, { clientId: `nc-t${++n}-${process.pid}`, connectTimeout: WAIT_MS, ...cred('ctl'), ...opts });
+const next = (c: MqttClient, topic: string, ms = WAIT_MS) => nextOn(c, topic, ms);
 
 describe.skipIf(!natsAvailable())('a 3-node NATS cluster as conplyent broker', () => {
   let cluster: NatsCluster;
