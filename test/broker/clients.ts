@@ -105,3 +105,19 @@ export function nextOn(client: MqttClient, topic: string, ms = WAIT_MS): Promise
     client.on('message', on);
   });
 }
+
+/** Remembers the clients a suite opens so afterAll can end them all: `track(connect(...))`, `endAll()`. */
+export function clientPool() {
+  const open: MqttClient[] = [];
+  return {
+    track: async (p: Promise<MqttClient>) => {
+      const c = await p;
+      open.push(c);
+      return c;
+    },
+    add: (c: MqttClient) => open.push(c),
+    endAll: () => {
+      for (const c of open.splice(0)) c.end(true);
+    },
+  };
+}

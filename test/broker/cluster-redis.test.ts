@@ -1,7 +1,7 @@
 // Two embedded broker processes sharing one Redis (`cluster: redis://…`, broker/cluster.ts) act as
 // one broker: messages, retained presence, persistent sessions and Wills cross between them.
 import mqtt, { type MqttClient } from 'mqtt';
-import { connect, nextOn } from './clients.js';
+import { connect, nextOn, clientPool } from './clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../broker/index.js';
 import { spawnBroker, type BrokerProc } from '../helpers/broker-proc.js';
@@ -28,12 +28,7 @@ describe.skipIf(!redisAvailable())('two embedded brokers sharing one Redis', () 
   let redis: TestRedis;
   let a: BrokerProc;
   let b: BrokerProc;
-  const open: MqttClient[] = [];
-  const track = async (p: Promise<MqttClient>) => {
-    const c = await p;
-    open.push(c);
-    return c;
-  };
+  const { track, add, endAll } = clientPool();
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -42,7 +37,7 @@ describe.skipIf(!redisAvailable())('two embedded brokers sharing one Redis', () 
     b = await spawnBroker({ cluster: redis.url, clusterHeartbeatMs: 300 });
   }, 30_000);
   afterAll(async () => {
-    for (const c of open) c.end(true);
+    endAll();
     await a?.kill('SIGTERM');
     await b?.kill('SIGTERM');
     await redis?.stop();
@@ -85,7 +80,7 @@ describe.skipIf(!redisAvailable())('two embedded brokers sharing one Redis', () 
     const pub = await track(client(a.url));
     await pub.publishAsync('conplyent/r-3/job/j9', 'result', { qos: 1 });
     const back = mqtt.connect(b.url, { clientId: 'ctl-away', clean: false, reconnectPeriod: 0, connectTimeout: WAIT_MS });
-    open.push(back);
+    add(back);
     const got = next(back, 'conplyent/r-3/job/j9');
     expect(await got).toEqual({ payload: 'result', retain: false });
   });

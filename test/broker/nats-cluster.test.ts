@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { connect as connectMqtt, nextOn } from './clients.js';
+import { connect as connectMqtt, nextOn, clientPool } from './clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
@@ -31,18 +31,13 @@ const next = (c: MqttClient, topic: string, ms = WAIT_MS) => nextOn(c, topic, ms
 
 describe.skipIf(!natsAvailable())('a 3-node NATS cluster as conplyent broker', () => {
   let cluster: NatsCluster;
-  const open: MqttClient[] = [];
-  const track = async (p: Promise<MqttClient>) => {
-    const c = await p;
-    open.push(c);
-    return c;
-  };
+  const { track, endAll } = clientPool();
 
   beforeAll(async () => {
     cluster = await startNatsCluster({ users });
   }, 60_000);
   afterAll(async () => {
-    for (const c of open) c.end(true);
+    endAll();
     await cluster?.stop();
   });
 
