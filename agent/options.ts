@@ -1,9 +1,12 @@
 // Agent options, normalised once at the edge; the inside trusts them.
 import type { Logger } from 'pino';
 import pino from 'pino';
+import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import { DEFAULT_CLOCK_SKEW_MS, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './jobs/power.js';
+import { loadTrustedKeys } from './trust/keys.js';
 
 export type { PowerFn };
 
@@ -41,10 +44,25 @@ export interface AgentOptions {
   windowSize?: number;
   logger?: Logger;
   power?: PowerFn;
+  /** Policy file (docs/policy.md): which keys may run what, where, as whom. Reloaded on SIGHUP and on change. */
+  policyFile?: string;
+  /** Refuse unsigned commands (UNSIGNED) [cp-sig-5]. Needs trustedKeys or a policy with keys. Default false. */
+  requireSigned?: boolean;
+  /** Controller keys whose signatures are verified: base64 public keys or key files. Without a policy, any of them may do anything. */
+  trustedKeys?: string[];
+  /** The agent's own signing key (PKCS#8 PEM); created there once when missing. Default `<stateDir>/agent.key`. */
+  keyFile?: string;
+  /** Most jobs running at once (job control exempt); past it a command is refused with BUSY. Default 64. */
+  maxJobs?: number;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'power'>> &
-  Pick<AgentOptions, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'power'>;
+type Optional = 'username' | 'password' | 'ca' | 'cert' | 'key' | 'power' | 'policyFile';
+
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, Optional | 'trustedKeys'>> &
+  Pick<AgentOptions, Optional> & {
+    /** Trusted controller keys by key id. */
+    trustedKeys: Map<string, KeyObject>;
+  };
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -70,6 +88,12 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   const labels = o.labels ?? {};
   parseLabels(Object.entries(labels).map(([k, v]) => `${k}=${v}`));
   const min = positive('reconnectMinMs', o.reconnectMinMs, 500);
+  if (o.trustedKeys !== undefined && !Array.isArray(o.trustedKeys)) throw new TypeError(`agent option trustedKeys must be an array of keys or key files, got ${JSON.stringify(o.trustedKeys)}`);
+  const trusted = loadTrustedKeys(o.trustedKeys ?? []);
+  // A policy may bring its own keys, so this can only be checked without one.
+  if (o.requireSigned && trusted.size === 0 && !o.policyFile) throw new TypeError('agent option requireSigned needs trustedKeys (or a policyFile with keys): otherwise no command could ever run');
+  const maxJobs = positive('maxJobs', o.maxJobs, 64);
+  if (!Number.isInteger(maxJobs)) throw new TypeError(`agent option maxJobs must be an integer, got ${maxJobs}`);
   return {
     ...o,
     labels,
@@ -85,5 +109,9 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     clockSkewMs: nonNegative('clockSkewMs', o.clockSkewMs, DEFAULT_CLOCK_SKEW_MS),
     windowSize: positive('windowSize', o.windowSize, 32),
     logger: o.logger ?? pino({ level: 'silent' }),
+    requireSigned: o.requireSigned ?? false,
+    trustedKeys: trusted,
+    keyFile: o.keyFile ?? join(o.stateDir, 'agent.key'),
+    maxJobs,
   };
 }

@@ -11,6 +11,9 @@ export interface PresenceState {
   startedAt: number;
   labels: Record<string, string>;
   commands: () => CommandInfo[];
+  /** The agent's public key (text form) and whether it refuses unsigned commands [cp-sig-7]. */
+  key?: string;
+  requireSigned?: () => boolean;
 }
 
 export function facts(): NonNullable<Presence['facts']> {
@@ -37,6 +40,8 @@ export function onlinePresence(s: PresenceState): Presence {
     facts: facts(),
     labels: s.labels,
     commands: s.commands(),
+    ...(s.key ? { key: s.key } : {}),
+    ...(s.requireSigned?.() ? { requireSigned: true } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../../agent/audit/log.js';
-import { digestOf, seal, GENESIS, type AuditEntry } from '../../agent/audit/record.js';
+import { digestOf, seal, GENESIS, type AuditEntry } from '../../protocol/audit.js';
 import { banner } from '../lib/report.js';
 import type { Ctx } from './context.js';
 
