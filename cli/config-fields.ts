@@ -47,6 +47,8 @@ export const brokerFields: Record<string, FieldSpec> = {
   allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED', file: 'server.allowUnauthenticated', kind: 'bool' },
   maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
   dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
+  connectTimeoutMs: { flag: '--connect-timeout-ms', env: 'CONPLYENT_SERVER_CONNECT_TIMEOUT_MS', file: 'server.connectTimeoutMs', kind: 'number' },
+  maxUnsentBytes: { flag: '--max-unsent-bytes', env: 'CONPLYENT_SERVER_MAX_UNSENT_BYTES', file: 'server.maxUnsentBytes', kind: 'number' },
   withAgent: { flag: '--with-agent', kind: 'bool' },
   logLevel: connectionFields.logLevel!,
 };
@@ -108,6 +110,8 @@ export const brokerSchema = z.object({
   allowUnauthenticated: z.boolean(),
   maxPacketBytes: z.number().int().positive(),
   dataDir: z.string().optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
   withAgent: z.boolean(),
   logLevel,
   configFile: z.string().optional(),

@@ -41,6 +41,8 @@ const serverSection = z.strictObject({
   allowUnauthenticated: z.boolean().optional(),
   maxPacketBytes: z.number().int().positive().optional(),
   dataDir: str.optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
 });
 
 export const configFileSchema = z.strictObject({

@@ -67,6 +67,8 @@ export interface BrokerConfig {
   allowUnauthenticated: boolean;
   maxPacketBytes: number;
   dataDir?: string;
+  connectTimeoutMs?: number;
+  maxUnsentBytes?: number;
   withAgent: boolean;
   logLevel: LogLevel;
   configFile?: string;
