@@ -11,6 +11,7 @@ import { PacketSizeGuard } from './packet-guard.js';
 import { memoryPersistence, openPersistence, type AedesPersistence } from './persistence.js';
 import { readUsers } from './users-file.js';
 import { boundQueues } from './queue-bound.js';
+import { dropNotice } from './drop-notice.js';
 import { LoginThrottle } from './login-throttle.js';
 import { boundUnsent } from './slow-consumer.js';
 
@@ -48,7 +49,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const log = opts.logger?.child({ part: 'broker' });
   if (opts.usersFile) await checkUsersFile(opts.usersFile);
   const store: AedesPersistence = opts.dataDir ? await openPersistence(opts.dataDir) : memoryPersistence();
-  const persistence = boundQueues(store, opts.maxQueuedMessages, log);
+  let aedes: Aedes | undefined;
+  const persistence = boundQueues(store, opts.maxQueuedMessages, log, (clientId, packet) => {
+    const drop = dropNotice(clientId, packet, opts.maxQueuedMessages);
+    if (!drop || !aedes) return;
+    log?.warn({ client: clientId, job: drop.notice.job, topic: drop.notice.topic }, 'command dropped: offline queue full');
+    aedes.publish({ cmd: 'publish', topic: drop.topic, payload: Buffer.from(JSON.stringify(drop.notice)), qos: 1, retain: false, dup: false }, () => {});
+  });
   const addresses = new WeakMap<Client, string | undefined>();
   const throttle = new LoginThrottle(opts.loginThrottle);
   const hooks = opts.usersFile ? authHooks(opts.usersFile, { throttle, addressOf: (c) => addresses.get(c) }, log) : openHooks();
@@ -63,7 +70,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // A backstop only: boundUnsent (below) keeps writes from ever waiting on 'drain'.
     drainTimeout: 10_000,
   };
-  let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(aedesOpts);
   } catch (e) {
