@@ -12,3 +12,4 @@ export * from './selector.js';
 export * from './text.js';
 export * from './decode.js';
 export * from './json-schema.js';
+export * from './json-guard.js';
