@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The client id a controller or observer gets: its own namespace `<user>/<id>` (kept as is when it
  * already is `<user>` or starts with `<user>/`). User names cannot hold `/`, so no user can reach
- * another's ids, and agents' ids (their bare names) stay theirs [cp-conn-4].
+ * another's ids, and agents' ids (their bare names) stay theirs [cp-conn-6].
  */
 export function namespacedClientId(user: string, id: string): string {
   return id === user || id.startsWith(`${user}/`) ? id : `${user}/${id}`;
@@ -63,7 +63,7 @@ export function authHooks(usersFile: string, ctx: AuthContext, log?: Logger): Ho
       const p: Principal = { name: user, role };
       // Client-id takeover defence: a second connection with an id disconnects the first [MQTT-3.1.4-2],
       // and a clean one also wipes the first's session. An agent's id must be its own name; everyone
-      // else is moved into their own namespace, so nobody can reach another user's id [cp-conn-4].
+      // else is moved into their own namespace, so nobody can reach another user's id [cp-conn-6].
       if (role === 'agent' && client.id !== user) {
         return done(refuse(IDENTIFIER_REJECTED, `agent "${user}" must connect with client id "${user}"`), false);
       }

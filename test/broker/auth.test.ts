@@ -158,7 +158,7 @@ describe('client-id takeover on the embedded broker', () => {
   });
   afterAll(async () => broker?.stop());
 
-  it("refuses an agent whose client id is not its own name; others asking for it get their own namespace; the victim stays [cp-conn-4]", async () => {
+  it("refuses an agent whose client id is not its own name; others asking for it get their own namespace; the victim stays [cp-conn-6]", async () => {
     const b = await connect(broker.url, login('host-b'));
     await refusal(broker.url, login('host-a', 'host-b'));
     // Served as `ops/host-b` and `watcher/host-b`: accepted, and nobody else's id.

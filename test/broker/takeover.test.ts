@@ -1,4 +1,4 @@
-// Client-id takeover [cp-conn-4]: a second connection with a client id disconnects the first
+// Client-id takeover [cp-conn-6]: a second connection with a client id disconnects the first
 // [MQTT-3.1.4-2], and a clean one wipes its session. With the shipped configuration no logged-in user
 // can do that to anyone else: an observer that reuses an agent's (or, on aedes, a controller's) id in
 // a loop causes no offline status, no unanswered ping and no lost queued command.
