@@ -46,6 +46,8 @@ export function registerBroker(program: Command): void {
     .option('--users <file>', 'users file with roles and hashed passwords (env CONPLYENT_SERVER_USERS)')
     .option('--allow-unauthenticated', 'allow connections without a password on a non-loopback host')
     .option('--max-packet-bytes <n>', 'largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default 1048576)')
+    .option('--connect-timeout-ms <n>', 'close a connection that has not completed CONNECT in this time (env CONPLYENT_SERVER_CONNECT_TIMEOUT_MS; default 5000)')
+    .option('--max-unsent-bytes <n>', 'disconnect a client that leaves more unread (env CONPLYENT_SERVER_MAX_UNSENT_BYTES; default 33554432)')
     .option('--data-dir <dir>', 'keep sessions, queued commands and retained presence on disk (env CONPLYENT_SERVER_DATA_DIR)')
     .option('--cluster <redis-url>', 'one of several brokers sharing sessions, queues, presence and messages through Redis (env CONPLYENT_SERVER_CLUSTER)')
     .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')

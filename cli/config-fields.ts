@@ -48,6 +48,8 @@ export const brokerFields: Record<string, FieldSpec> = {
   maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
   dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
   cluster: { flag: '--cluster', env: 'CONPLYENT_SERVER_CLUSTER', file: 'server.cluster', kind: 'string' },
+  connectTimeoutMs: { flag: '--connect-timeout-ms', env: 'CONPLYENT_SERVER_CONNECT_TIMEOUT_MS', file: 'server.connectTimeoutMs', kind: 'number' },
+  maxUnsentBytes: { flag: '--max-unsent-bytes', env: 'CONPLYENT_SERVER_MAX_UNSENT_BYTES', file: 'server.maxUnsentBytes', kind: 'number' },
   withAgent: { flag: '--with-agent', kind: 'bool' },
   logLevel: connectionFields.logLevel!,
 };
@@ -110,6 +112,8 @@ export const brokerSchema = z.object({
   maxPacketBytes: z.number().int().positive(),
   dataDir: z.string().optional(),
   cluster: z.string().refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL').optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
   withAgent: z.boolean(),
   logLevel,
   configFile: z.string().optional(),

@@ -42,6 +42,8 @@ const serverSection = z.strictObject({
   maxPacketBytes: z.number().int().positive().optional(),
   dataDir: str.optional(),
   cluster: str.optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
 });
 
 export const configFileSchema = z.strictObject({

@@ -69,6 +69,8 @@ export interface BrokerConfig {
   dataDir?: string;
   /** redis:// URL shared by several brokers (broker/cluster.ts). */
   cluster?: string;
+  connectTimeoutMs?: number;
+  maxUnsentBytes?: number;
   withAgent: boolean;
   logLevel: LogLevel;
   configFile?: string;

@@ -17,3 +17,4 @@ export * from './keys.js';
 export * from './signature.js';
 export * from './signing.js';
 export * from './audit.js';
+export * from './json-guard.js';
