@@ -26,6 +26,11 @@ export const agentFields: Record<string, FieldSpec> = {
   replayRetentionMs: { flag: '--replay-retention-ms', env: 'CONPLYENT_REPLAY_RETENTION_MS', file: 'agent.replayRetentionMs', kind: 'number' },
   clockSkewMs: { flag: '--clock-skew-ms', env: 'CONPLYENT_CLOCK_SKEW_MS', file: 'agent.clockSkewMs', kind: 'number' },
   plugins: { flag: '--plugin', env: 'CONPLYENT_PLUGINS', file: 'agent.plugins', kind: 'modules' },
+  policyFile: { flag: '--policy', env: 'CONPLYENT_POLICY', file: 'agent.policyFile', kind: 'path' },
+  requireSigned: { flag: '--require-signed', env: 'CONPLYENT_REQUIRE_SIGNED', file: 'agent.requireSigned', kind: 'bool' },
+  trustedKeys: { flag: '--trusted-key', env: 'CONPLYENT_TRUSTED_KEYS', file: 'agent.trustedKeys', kind: 'list' },
+  keyFile: { flag: '--signing-key', env: 'CONPLYENT_KEY_FILE', file: 'agent.keyFile', kind: 'path' },
+  maxJobs: { flag: '--max-jobs', env: 'CONPLYENT_MAX_JOBS', file: 'agent.maxJobs', kind: 'number' },
 };
 
 export const controllerFields: Record<string, FieldSpec> = {
@@ -91,8 +96,14 @@ export const agentSchema = connectionSchema
     replayRetentionMs: nonNeg,
     clockSkewMs: nonNeg,
     plugins: z.array(z.string().min(1)),
+    policyFile: z.string().min(1).optional(),
+    requireSigned: z.boolean(),
+    trustedKeys: z.array(z.string().min(1)),
+    keyFile: z.string().min(1).optional(),
+    maxJobs: z.number().int().min(1, 'must be at least 1'),
   })
-  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
+  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' })
+  .refine((c) => !c.requireSigned || c.trustedKeys.length > 0 || c.policyFile, { path: ['requireSigned'], message: 'needs --trusted-key or a --policy with keys: otherwise no command could ever run' });
 
 export const controllerSchema = connectionSchema.extend({
   // 0 would be a job killed at once; "no timeout" is not offered on purpose: hosts that never answer must end.

@@ -21,6 +21,11 @@ const agentSection = z.strictObject({
   replayRetentionMs: nonNeg.optional(),
   clockSkewMs: nonNeg.optional(),
   plugins: z.array(str).optional(),
+  policyFile: str.optional(),
+  requireSigned: z.boolean().optional(),
+  trustedKeys: z.array(str).optional(),
+  keyFile: str.optional(),
+  maxJobs: z.number().int().positive().optional(),
 });
 
 const controllerSection = z.strictObject({

@@ -49,6 +49,14 @@ export interface AgentConfig extends ConnectionConfig {
   clockSkewMs: number;
   /** Absolute paths or package names; each default-exports `(agent) => void`. */
   plugins: string[];
+  /** docs/policy.md; reloaded on SIGHUP and on change. */
+  policyFile?: string;
+  requireSigned: boolean;
+  /** base64 public keys or key files of controllers whose signatures are verified. */
+  trustedKeys: string[];
+  /** The agent's own signing key; default <stateDir>/agent.key. */
+  keyFile?: string;
+  maxJobs: number;
 }
 
 export interface ControllerConfig extends ConnectionConfig {
@@ -92,6 +100,8 @@ export const AGENT_DEFAULTS = {
   spoolDiskBytes: 256 * 1024 * 1024,
   replayRetentionMs: 10 * 60 * 1000,
   clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+  requireSigned: false,
+  maxJobs: 64,
 } as const;
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -211,7 +221,7 @@ export async function resolveConfig<P extends Part>(
   await readPassword(layers, raw, sources);
 
   if (part === 'agent') {
-    Object.assign(raw, { name: sanitizeHostName(hostname()), labels: {}, stateDir: defaultStateDir(env), ...AGENT_DEFAULTS, plugins: [] });
+    Object.assign(raw, { name: sanitizeHostName(hostname()), labels: {}, stateDir: defaultStateDir(env), ...AGENT_DEFAULTS, plugins: [], trustedKeys: [] });
     gather(layers, agentFields, raw, sources);
     // The default is per agent name, so two agents on one host never share state (each would
     // report the other's jobs lost); an explicit --state-dir is used as given.
