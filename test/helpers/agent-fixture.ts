@@ -30,13 +30,16 @@ export function agentOnAedes(name: string, options: Partial<AgentOptions> = {}, 
     setup?.(f);
     await f.agent.start();
   });
-  afterAll(async () => {
-    await f.agent?.stop();
-    await f.wire?.close();
-    await f.broker?.stop();
-    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(f));
   return f;
+}
+
+/** Stops what a fixture started, agent first, and removes its directory; missing parts are skipped. */
+export async function tearDown(f: Partial<AgentFixture>): Promise<void> {
+  await f.agent?.stop();
+  await f.wire?.close();
+  await f.broker?.stop();
+  if (f.dir) rmSync(f.dir, { recursive: true, force: true });
 }
 
 /** agentOnAedes plus a controller connected to the same broker (closed first). */

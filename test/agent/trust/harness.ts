@@ -2,7 +2,7 @@
 // signs like any controller would: what the exploit replays in this folder attack. Every attack is
 // proved harmless twice: a marker file it would have created does not exist, and the agent's audit
 // log holds the refusal.
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { createAgent, type Agent, type AgentOptions } from '../../../agent/index.js';
 import { queryAudit } from '../../../agent/audit/query.js';
 import { generateSigningKey, publicKeyText, signCommand, topics, type AuditRecord } from '../../../protocol/index.js';
+import { tearDown } from '../../helpers/agent-fixture.js';
 import { startBrokerKind, type BrokerKind, type TestBroker } from '../../helpers/brokers.js';
 import { connectWire, type Wire } from '../../helpers/wire.js';
 
@@ -52,12 +53,7 @@ export function trustFixture(kind: BrokerKind, host: string, o: FixtureOptions =
     f.agent = createAgent({ broker: f.broker.url, name: host, stateDir: f.stateDir, trustedKeys: [f.ops.pub], requireSigned: true, ...o.agent?.(f) });
     await f.agent.start();
   });
-  afterAll(async () => {
-    await f.agent?.stop();
-    await f.wire?.close();
-    await f.broker?.stop();
-    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(f));
   return f;
 }
 
