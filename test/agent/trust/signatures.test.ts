@@ -154,6 +154,19 @@ describe.each(brokerKinds())('signed commands on %s', (kind) => {
     expect(verifyEvent({ ...end, code: 1 }, topics.job(f.host, ok.id), hostKey)).toMatchObject({ ok: false });
   });
 
+  it('[cp-sig-8] a replayed terminal event carries the same signed bytes and still verifies', async () => {
+    const st = await f.wire.waitFor((x) => x.topic === topics.status(f.host) && x.json.online === true);
+    const job = signed(f, { cmd: 'ping' });
+    const first = await runJob(f, job);
+    const before = f.wire.jobEvents(f.host, job.id).length;
+    await runJob(f, signed(f, { cmd: 'replay', args: [job.id] }));
+    await f.wire.waitFor((x) => x.topic === topics.job(f.host, job.id) && f.wire.jobEvents(f.host, job.id).length > before + 1, 10_000, 'the replayed events');
+    const again = f.wire.jobEvents(f.host, job.id).filter((e) => e.type === 'result');
+    expect(again.length).toBe(2);
+    expect(again[1]).toEqual(first);
+    expect(verifyEvent(again[1], topics.job(f.host, job.id), parsePublicKey(st.json.key))).toMatchObject({ ok: true });
+  });
+
   it('[cp-audit-1] the audit command returns chained records, the refusals among them', async () => {
     const { chainProblem } = await import('../../../protocol/index.js');
     const q = signed(f, { cmd: 'audit', opts: { limit: 1000 } });
