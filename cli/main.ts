@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { ConfigError } from './config-error.js';
 import { registerAgent } from './agent.js';
 import { registerBroker } from './broker.js';
-import { registerControllerVerbs } from '../controller/cli/index.js';
+import { registerControllerVerbs } from './controller/index.js';
 
 function version(): string {
   try {

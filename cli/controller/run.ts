@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { VerbContext } from './common.js';
 import { collect, defineVerb, parsePairs, UsageError, withFleet } from './common.js';
 import { Exit, worse, type ExitStatus } from './exit-codes.js';
-import { rollout } from '../rollout.js';
+import { rollout } from '../../controller/rollout.js';
 import { JobRenderer, type RenderOptions } from './render-job.js';
 
 /** Runs one command and renders it: the path shared by run, exec, kill, input, jobs and ping. */

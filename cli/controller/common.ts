@@ -1,10 +1,10 @@
 // What every controller verb shares: the connection flags, config resolution, the fleet
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
-import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../../cli/config.js';
-import { createLogger } from '../../cli/logger.js';
-import { ControllerError } from '../errors.js';
-import { connect, type Fleet } from '../fleet.js';
+import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { ControllerError } from '../../controller/errors.js';
+import { connect, type Fleet } from '../../controller/fleet.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
 import { makeOutput, type Output } from './output.js';
 
