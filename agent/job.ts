@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../protocol/index.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from './registry.js';
 import type { JobLog, Outbox } from './outbox.js';
+import { longTimer } from '../timers/long-timer.js';
 
 /** Why a job's signal was aborted. */
 export interface AbortReason {
@@ -17,18 +18,6 @@ const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 
 /** How long a handler may ignore its abort signal before the job is ended without it. */
 const ABORT_GRACE_MS = 5_000;
-
-/** Node's timers fire at once past 2^31-1 ms (TimeoutOverflowWarning): longer delays are re-armed in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function longTimeout(fn: () => void, ms: number): { clear(): void } {
-  let t: NodeJS.Timeout;
-  const arm = (left: number) => {
-    t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(left, MAX_TIMER_MS));
-  };
-  arm(ms);
-  return { clear: () => clearTimeout(t) };
-}
 
 export class Job {
   readonly controller = new AbortController();
@@ -155,7 +144,7 @@ export class Job {
       write: (s, c) => this.write(s, c),
       agent: ctxBase.agent,
     };
-    const timer = ctxBase.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
+    const timer = ctxBase.timeoutMs ? longTimer(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), ctxBase.timeoutMs) : undefined;
     // A handler that ignores its signal must not keep the job "running" forever.
     const onAbort = () => {
       const grace = setTimeout(() => {

@@ -21,7 +21,7 @@ import type { HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { longTimer } from './long-timer.js';
+import { longTimer } from '../timers/long-timer.js';
 import { checkSize, jsonPayload, publishCommand, textPayload } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
@@ -296,7 +296,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   /** mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now, not from SUBACK. */
   private guardUnsent(handle: JobHandle, waitMs: number | undefined, what: string): void {
     if (waitMs === undefined) return;
-    const guard = longTimer(() => handle.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs);
+    const guard = longTimer(() => handle.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs, { unref: true });
     void handle.started.then(() => guard.clear(), () => guard.clear());
   }
 

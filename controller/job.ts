@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { JobEvent } from '../protocol/index.js';
 import { HostStream, offlineResult, type HostResult } from './collect.js';
-import { longTimer, type LongTimer } from './long-timer.js';
+import { longTimer, type LongTimer } from '../timers/long-timer.js';
 
 /** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
 const HOLE_WAIT_MS = 500;
@@ -99,7 +99,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
       this.settle(h, offlineResult(h, message));
     }
     if (this.setup.waitMs !== undefined) {
-      this.timer = longTimer(() => this.expire(), this.setup.waitMs);
+      this.timer = longTimer(() => this.expire(), this.setup.waitMs, { unref: true });
     }
     this.maybeDone();
   }
