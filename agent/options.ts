@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { DEFAULT_CLOCK_SKEW_MS, isHostName, parseLabels } from '../protocol/index.js';
 
-import type { PowerFn } from './power.js';
+import type { PowerFn } from './jobs/power.js';
 
 export type { PowerFn };
 

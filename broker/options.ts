@@ -1,6 +1,7 @@
 // BrokerOptions: documented once here, normalised and validated once at the edge (startBroker).
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { parseClusterUrl } from './cluster.js';
 
 /** Files of the mqtts listener (PEM). */
 export interface TlsOptions {
@@ -53,6 +54,14 @@ export interface BrokerOptions {
   maxQueuedMessages?: number;
   /** Directory for persistent state (sessions, queued QoS 1 messages, retained presence). Default: in memory only. */
   dataDir?: string;
+  /**
+   * `redis://[user:password@]host:port[/db]` (or `rediss://`): run as one of several brokers sharing
+   * sessions, queued messages, retained presence and the message bus through Redis (broker/cluster.ts).
+   * Replaces `dataDir` (Redis holds the state). Default: a stand-alone broker.
+   */
+  cluster?: string;
+  /** With `cluster`: how often this broker says it is alive; a broker silent for 3 beats has its clients' Wills published by another. Default 5000 ms. */
+  clusterHeartbeatMs?: number;
   /** pino logger; silent when absent (the library never prints). */
   logger?: Logger;
 }
@@ -119,6 +128,11 @@ export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
     port('tls.port', opts.tls.port);
     for (const k of ['cert', 'key'] as const) if (typeof opts.tls[k] !== 'string') throw new TypeError(`tls.${k} must be a file path`);
   }
+  if (opts.cluster !== undefined) {
+    if (opts.dataDir !== undefined) throw new TypeError('cluster and dataDir exclude each other: with cluster, Redis holds the state');
+    parseClusterUrl(opts.cluster);
+  }
+  if (opts.clusterHeartbeatMs !== undefined) positive('clusterHeartbeatMs', opts.clusterHeartbeatMs);
   if (!opts.usersFile && !opts.allowUnauthenticated && !isLoopback(host)) throw new InsecureBrokerError(host);
   return out;
 }

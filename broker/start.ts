@@ -10,6 +10,7 @@ import { normalizeOptions, type BrokerOptions } from './options.js';
 import { PacketSizeGuard } from './packet-guard.js';
 import { memoryPersistence, openPersistence, type AedesPersistence } from './persistence.js';
 import { readUsers } from './users-file.js';
+import { openCluster } from './cluster.js';
 import { boundQueues } from './queue-bound.js';
 
 /** A broker that is listening; `close()` stops the listeners, disconnects clients and flushes state. */
@@ -45,7 +46,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const opts = normalizeOptions(options);
   const log = opts.logger?.child({ part: 'broker' });
   if (opts.usersFile) await checkUsersFile(opts.usersFile);
-  const store: AedesPersistence = opts.dataDir ? await openPersistence(opts.dataDir) : memoryPersistence();
+  const cluster = opts.cluster ? await openCluster(opts.cluster, log) : undefined;
+  const store: AedesPersistence = cluster?.persistence ?? (opts.dataDir ? await openPersistence(opts.dataDir) : memoryPersistence());
   const persistence = boundQueues(store, opts.maxQueuedMessages, log);
   const hooks = opts.usersFile ? authHooks(opts.usersFile, log) : openHooks();
   const aedesOpts: AedesOptions = {
@@ -56,12 +58,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // conplyent topics have at most 4 levels; nobody needs 100.
     maxTopicLevels: 16,
     connectTimeout: 10_000,
+    ...(cluster && { mq: cluster.mq as AedesOptions['mq'], heartbeatInterval: opts.clusterHeartbeatMs ?? 5_000 }),
   };
   let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(aedesOpts);
   } catch (e) {
     await store.destroy().catch(() => {});
+    if (cluster) await new Promise<void>((r) => cluster.mq.close(() => r()));
     throw e;
   }
   aedes.on('clientError', (client, err) => log?.debug({ client: client?.id, err: err.message }, 'client error'));
@@ -114,7 +118,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const tls = opts.tls ? await tlsListener(opts.host, opts.tls, accept) : undefined;
     if (tls) listeners.push(tls);
     const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    log?.info({ port: tcp.port, wsPort: ws?.port, tlsPort: tls?.port, auth: Boolean(opts.usersFile), dataDir: opts.dataDir }, 'broker listening');
+    log?.info({ port: tcp.port, wsPort: ws?.port, tlsPort: tls?.port, auth: Boolean(opts.usersFile), dataDir: opts.dataDir, cluster: Boolean(cluster) }, 'broker listening');
     let closing: Promise<void> | undefined;
     return {
       aedes,

@@ -47,6 +47,7 @@ export function registerBroker(program: Command): void {
     .option('--allow-unauthenticated', 'allow connections without a password on a non-loopback host')
     .option('--max-packet-bytes <n>', 'largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default 1048576)')
     .option('--data-dir <dir>', 'keep sessions, queued commands and retained presence on disk (env CONPLYENT_SERVER_DATA_DIR)')
+    .option('--cluster <redis-url>', 'one of several brokers sharing sessions, queues, presence and messages through Redis (env CONPLYENT_SERVER_CLUSTER)')
     .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')
     .option('--log-level <level>', 'log level (env CONPLYENT_LOG_LEVEL; default info)')
     .option('--print-config', 'print the effective config (secrets masked) and exit')
@@ -63,6 +64,7 @@ or an explicit --allow-unauthenticated.
 Examples:
   conplyent broker --with-agent                      # what \`npm start\` runs: a fleet of one on 127.0.0.1:1883
   conplyent broker --host 0.0.0.0 --users /etc/conplyent/users.json --data-dir /var/lib/conplyent/broker
+  conplyent broker --host 0.0.0.0 --users users.json --cluster redis://redis.internal:6379   # one of several, behind a load balancer
   conplyent broker --tls-port 8883 --tls-cert cert.pem --tls-key key.pem --ws-port 8080 --users users.json`,
   );
   cmd.action(async (_o: unknown, self: Command) => {

@@ -47,6 +47,7 @@ export const brokerFields: Record<string, FieldSpec> = {
   allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED', file: 'server.allowUnauthenticated', kind: 'bool' },
   maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
   dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
+  cluster: { flag: '--cluster', env: 'CONPLYENT_SERVER_CLUSTER', file: 'server.cluster', kind: 'string' },
   withAgent: { flag: '--with-agent', kind: 'bool' },
   logLevel: connectionFields.logLevel!,
 };
@@ -108,6 +109,7 @@ export const brokerSchema = z.object({
   allowUnauthenticated: z.boolean(),
   maxPacketBytes: z.number().int().positive(),
   dataDir: z.string().optional(),
+  cluster: z.string().refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL').optional(),
   withAgent: z.boolean(),
   logLevel,
   configFile: z.string().optional(),

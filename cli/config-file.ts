@@ -41,6 +41,7 @@ const serverSection = z.strictObject({
   allowUnauthenticated: z.boolean().optional(),
   maxPacketBytes: z.number().int().positive().optional(),
   dataDir: str.optional(),
+  cluster: str.optional(),
 });
 
 export const configFileSchema = z.strictObject({
