@@ -62,6 +62,8 @@ export type NormalizedOptions = Required<Pick<BrokerOptions, Defaulted>> &
   Omit<BrokerOptions, Defaulted | 'connectRate'> & { connectRate: ConnectRateOptions | false };
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
+export const DEFAULT_BROKER_HOST = '127.0.0.1';
+export const DEFAULT_BROKER_PORT = 1883;
 
 /** Loopback means only this machine can connect: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {
@@ -99,12 +101,12 @@ export class InsecureBrokerError extends Error {
 }
 
 export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? DEFAULT_BROKER_HOST;
   if (typeof host !== 'string' || host.length === 0) throw new TypeError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
   const out: NormalizedOptions = {
     ...opts,
     host,
-    port: port('port', opts.port ?? 1883),
+    port: port('port', opts.port ?? DEFAULT_BROKER_PORT),
     maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
     maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
     maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
