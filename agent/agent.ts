@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCodes, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { ErrorCodes, MAX_TTL_MS, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
 import { AgentConnection } from './connection.js';
 import { judge } from './dispatch.js';
 import { Job, type AbortReason } from './job.js';
@@ -76,7 +76,7 @@ export class Agent extends EventEmitter {
 
   /** Connects and resolves once the agent is online (subscribed, presence published). */
   async start(): Promise<void> {
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, { owner: this.name });
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, { owner: this.name });
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),

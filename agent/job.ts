@@ -1,7 +1,7 @@
 // One running command: its context, its abort controller, and its single terminal event.
 import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../protocol/index.js';
+import { MAX_CHUNK_BYTES, PROTOCOL_VERSION, ErrorCodes, ResultEvent, formatIssues, type ErrorCode, type JobEventBody } from '../protocol/index.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from './registry.js';
 import type { JobLog, Outbox } from './outbox.js';
 
@@ -112,7 +112,7 @@ export class Job {
     if (body.type === 'result') {
       // An Outcome from a JavaScript plugin is not held to its types (a fractional code, a numeric
       // signal): a result no receiver could decode would leave the job unended for all of them.
-      const checked = ResultEvent.safeParse({ v: 1, host: '', job: this.id, seq: 0, ts: 0, ...body });
+      const checked = ResultEvent.safeParse({ v: PROTOCOL_VERSION, host: '', job: this.id, seq: 0, ts: 0, ...body });
       if (!checked.success) body = { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an invalid outcome: ${formatIssues(checked.error)}` };
     }
     if (body.type === 'result' && body.value !== undefined) {

@@ -4,7 +4,7 @@
 // `replay` for a while after it was acknowledged [cp-replay-1].
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_EVENT_BYTES, topics, isTerminal, type JobEvent, type JobEventBody } from '../protocol/index.js';
+import { MAX_EVENT_BYTES, PROTOCOL_VERSION, topics, isTerminal, type JobEvent, type JobEventBody } from '../protocol/index.js';
 import { previewArgs } from './preview.js';
 
 export interface Transport {
@@ -162,7 +162,7 @@ export class Outbox {
   }
 
   private encode(log: JobLog, body: JobEventBody): Buffer {
-    const ev = { v: 1, host: log.host, job: log.job, seq: log.nextSeq++, ts: Date.now(), ...body } as JobEvent;
+    const ev = { v: PROTOCOL_VERSION, host: log.host, job: log.job, seq: log.nextSeq++, ts: Date.now(), ...body } as JobEvent;
     const buf = Buffer.from(JSON.stringify(ev));
     return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(shrink(ev, buf.length))) : buf;
   }

@@ -124,8 +124,3 @@ export const brokerSchema = z.object({
 export function fileSection(shape: Record<string, z.ZodType>) {
   return z.strictObject(Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : s).optional()])));
 }
-
-/** The default a schema field declares (its `.default(...)`), for leaving defaults out of generated command lines. */
-export function defaultOf(schema: { shape: Record<string, z.ZodType> }, key: string): unknown {
-  return schema.shape[key]?.safeParse(undefined).data;
-}

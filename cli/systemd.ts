@@ -4,7 +4,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from './config.js';
-import { agentSchema, defaultOf } from './config-fields.js';
+import { defaultOf } from '../link/settings.js';
+import { agentSchema } from './config-fields.js';
 
 export type Scope = 'user' | 'system';
 

@@ -13,6 +13,7 @@ import {
   isJobId,
   newJobId,
   parseTopic,
+  PROTOCOL_VERSION,
   topics,
   type AgentNotice,
   type CommandInput,
@@ -116,7 +117,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   run(target: Target, command: string, args: unknown[] = [], options: RunOptions = {}): JobHandle {
     const envelope: CommandInput = {
-      v: 1,
+      v: PROTOCOL_VERSION,
       id: options.id ?? newJobId(),
       cmd: command,
       args,

@@ -27,6 +27,11 @@ export const linkSettingsSchema = z.object({
   keepaliveSec: z.number().int().min(1).max(65535).default(30),
 });
 
+/** The default a schema field declares (its `.default(...)`); undefined when it has none. */
+export function defaultOf(schema: { shape: Record<string, z.ZodType> }, key: string): unknown {
+  return schema.shape[key]?.safeParse(undefined).data;
+}
+
 export type LinkSettings = z.output<typeof linkSettingsSchema>;
 export type LinkSettingsInput = z.input<typeof linkSettingsSchema>;
 
