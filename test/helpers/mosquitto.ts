@@ -36,7 +36,7 @@ export function mosquittoConf(p: ConfParams): string {
     'per_listener_settings false',
     p.bindAddress ? `listener ${p.port} ${p.bindAddress}` : `listener ${p.port}`,
     'protocol mqtt',
-    '# Nagle adds 40-90 ms per round trip to small MQTT packets (conplyent LESSONS).',
+    '# Nagle adds 40-90 ms per round trip to small MQTT packets; this turns it off per socket.',
     'set_tcp_nodelay true',
     '# Same limit as the embedded broker: a larger packet disconnects its sender only.',
     `max_packet_size ${MAX_PACKET_BYTES}`,
