@@ -62,6 +62,8 @@ export type NormalizedOptions = Required<Pick<BrokerOptions, Defaulted>> &
   Omit<BrokerOptions, Defaulted | 'connectRate'> & { connectRate: ConnectRateOptions | false };
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
+/** Also Mosquitto's max_queued_messages in deploy/, so both brokers hold as much for an offline session. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
 export const DEFAULT_BROKER_HOST = '127.0.0.1';
 export const DEFAULT_BROKER_PORT = 1883;
 
@@ -109,7 +111,7 @@ export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
     port: port('port', opts.port ?? DEFAULT_BROKER_PORT),
     maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
     maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
-    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
+    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES),
     connectRate: opts.connectRate === false ? false : { max: 100, windowMs: 1000, exemptLoopback: true, ...opts.connectRate },
   };
   if (out.connectRate) {

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_QUEUED_MESSAGES } from '../../broker/options.js';
 
 export type Role = 'agent' | 'controller' | 'observer';
 export interface MosquittoUser {
@@ -26,8 +27,6 @@ export interface ConfParams {
   logDest?: string;
 }
 
-/** Same bound as the embedded broker's default maxPacketBytes (broker/options.ts). */
-export const MAX_PACKET_BYTES = 1024 * 1024;
 
 /** The mosquitto.conf lines for these parameters. */
 export function mosquittoConf(p: ConfParams): string {
@@ -39,9 +38,9 @@ export function mosquittoConf(p: ConfParams): string {
     '# Nagle adds 40-90 ms per round trip to small MQTT packets; this turns it off per socket.',
     'set_tcp_nodelay true',
     '# Same limit as the embedded broker: a larger packet disconnects its sender only.',
-    `max_packet_size ${MAX_PACKET_BYTES}`,
+    `max_packet_size ${DEFAULT_MAX_PACKET_BYTES}`,
     '# Offline persistent sessions (a controller waiting for results) may queue this many QoS 1 messages.',
-    'max_queued_messages 10000',
+    `max_queued_messages ${DEFAULT_MAX_QUEUED_MESSAGES}`,
     '# Sessions of hosts gone this long are dropped (command TTLs are at most 24 h anyway).',
     'persistent_client_expiration 14d',
   ];
