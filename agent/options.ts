@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { z } from 'zod';
-import { brokerUrlSchema, linkSettingsSchema, parseOptions } from '../link/settings.js';
+import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
 import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './power.js';
@@ -47,13 +47,25 @@ export const agentSettingsSchema = linkSettingsSchema.extend({
   windowSize: positiveInt.default(32),
 });
 
-/** Backoff from min to max: a min above the max is a mistake worth naming, not a value to clamp. */
-export const reconnectOrder: [(s: { reconnectMinMs: number; reconnectMaxMs: number }) => boolean, { path: string[]; message: string }] = [
-  (s) => s.reconnectMinMs <= s.reconnectMaxMs,
-  { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' },
-];
+/** The longest reconnect delay unless told otherwise (written once, in the schema). */
+const DEFAULT_RECONNECT_MAX_MS = defaultOf(agentSettingsSchema, 'reconnectMaxMs') as number;
 
-const agentOptionsSchema = agentSettingsSchema.refine(...reconnectOrder);
+/**
+ * The backoff runs from min to max. A max left unset follows a larger min (a caller asking for slow
+ * reconnects gets them); a max set below the min is a mistake worth naming, not a value to clamp.
+ * Applied to the agent's options here and to the CLI's agent config (cli/config-fields.ts).
+ */
+export function withBackoffOrder<T extends { reconnectMinMs: number; reconnectMaxMs: number }>(schema: z.ZodType<T>): z.ZodType<T> {
+  const ordered = schema.refine((s) => s.reconnectMinMs <= s.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
+  return z.preprocess((o) => {
+    if (o === null || typeof o !== 'object') return o;
+    const { reconnectMinMs: min, reconnectMaxMs: max } = o as Record<string, unknown>;
+    if (max !== undefined || typeof min !== 'number') return o;
+    return { ...o, reconnectMaxMs: Math.max(min, DEFAULT_RECONNECT_MAX_MS) };
+  }, ordered) as unknown as z.ZodType<T>;
+}
+
+const agentOptionsSchema = withBackoffOrder(agentSettingsSchema);
 
 /** What createAgent takes: every setting of agentSettingsSchema (defaults there), a logger and the power hook. */
 export type AgentOptions = z.input<typeof agentSettingsSchema> & {

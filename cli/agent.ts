@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agent/index.js';
 import { addConnectionOptions, ConfigError, credentials, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
 import { defaultOf } from '../link/settings.js';
-import { agentSchema } from './config-fields.js';
+import { agentSectionSchema } from './config-fields.js';
 import { createLogger } from './logger.js';
 import { registerInstall } from './agent-install.js';
 
-const agentDefault = (key: string) => defaultOf(agentSchema, key);
+const agentDefault = (key: string) => defaultOf(agentSectionSchema, key);
 
 /** The agent's own flags, shared by `agent`, `agent install` and `broker --with-agent`. */
 export function addAgentOptions(cmd: Command): Command {

@@ -1,7 +1,7 @@
 // Where every setting comes from (flag, env var, config-file key) and the rules its final value must
 // satisfy, with its default. docs/config.md mirrors these tables.
 import { z } from 'zod';
-import { agentSettingsSchema, reconnectOrder } from '../agent/options.js';
+import { agentSettingsSchema, withBackoffOrder } from '../agent/options.js';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES } from '../broker/options.js';
 import { brokerUrlSchema, linkSettingsSchema } from '../link/settings.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../protocol/index.js';
@@ -90,7 +90,7 @@ export const agentSectionSchema = agentSettingsSchema
     plugins: z.array(z.string().min(1)).default([]),
   });
 
-export const agentSchema = connectionSchema.extend(agentSectionSchema.shape).refine(...reconnectOrder);
+export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape));
 
 /** The controller's own section (config file `controller`). */
 export const controllerSectionSchema = z.object({

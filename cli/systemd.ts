@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from './config.js';
 import { defaultOf } from '../link/settings.js';
-import { agentSchema } from './config-fields.js';
+import { agentSectionSchema } from './config-fields.js';
 
 export type Scope = 'user' | 'system';
 
@@ -56,7 +56,7 @@ export function agentArgs(cfg: AgentConfig): string[] {
     ['replayRetentionMs', '--replay-retention-ms'],
     ['clockSkewMs', '--clock-skew-ms'],
   ];
-  for (const [key, flag] of numeric) if (cfg[key] !== defaultOf(agentSchema, key)) a.push(flag, String(cfg[key]));
+  for (const [key, flag] of numeric) if (cfg[key] !== defaultOf(agentSectionSchema, key)) a.push(flag, String(cfg[key]));
   for (const p of cfg.plugins) a.push('--plugin', p);
   if (cfg.logLevel !== 'info') a.push('--log-level', cfg.logLevel);
   return a;

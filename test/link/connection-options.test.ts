@@ -40,8 +40,10 @@ describe('one set of connection rules for agent and controller', () => {
     expect(clientOptions('mqtt://h', { keepaliveSec: 65535 }).keepalive).toBe(65535);
   });
 
-  it('the agent refuses a reconnect backoff whose minimum exceeds its maximum, as the CLI does', () => {
-    expect(() => createAgent({ ...agentBase, broker: 'mqtt://h', reconnectMinMs: 60_000 })).toThrow(/agent option reconnectMinMs: must not exceed reconnectMaxMs/);
+  it('reconnect backoff: a maximum left unset follows a larger minimum; one set below the minimum is refused', () => {
+    expect(resolveAgentOptions({ ...agentBase, broker: 'mqtt://h', reconnectMinMs: 60_000 }).reconnectMaxMs).toBe(60_000);
+    expect(resolveAgentOptions({ ...agentBase, broker: 'mqtt://h', reconnectMinMs: 100 }).reconnectMaxMs).toBe(30_000);
+    expect(() => createAgent({ ...agentBase, broker: 'mqtt://h', reconnectMinMs: 2_000, reconnectMaxMs: 1_000 })).toThrow(/agent option reconnectMinMs: must not exceed reconnectMaxMs/);
   });
 
   it('TLS material is a path or PEM text, alike for every part; an unreadable path names the option', () => {
