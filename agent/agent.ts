@@ -1,30 +1,24 @@
-// The agent: one connection, one state directory, one command registry, one outbox. It turns
-// commands into jobs and jobs into events, and keeps its presence honest.
+// The agent, the composition root: it wires one connection and its intake (inbound/), one job
+// launcher and job table (jobs/), one outbox (outbound/) and one state directory (state/), and keeps
+// its presence honest. Messages flow in -> judge -> run -> out; the parts meet only here.
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCodes, MAX_TTL_MS, PROTOCOL_VERSION, decodePresence, isNewerOrSame, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
-import { AgentConnection } from './connection.js';
-import { judge } from './dispatch.js';
-import { Job, type AbortReason } from './job.js';
-import { Outbox } from './outbox.js';
+import { MAX_TTL_MS, PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { registerBuiltins } from './commands/index.js';
+import { AgentConnection } from './inbound/connection.js';
+import { Intake, type Notice } from './inbound/intake.js';
+import { judgeOwnStatus } from './inbound/own-status.js';
+import { SubscriptionRefused } from './inbound/refusals.js';
+import type { AbortReason } from './jobs/abort.js';
+import { JobLauncher } from './jobs/launcher.js';
+import { JobTable } from './jobs/job-table.js';
+import { defaultPower } from './jobs/power.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './options.js';
+import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
-import { StateDir } from './state.js';
-import { JobTable } from './job-table.js';
-import { endOrphanGroup, processStartTime } from './orphans.js';
-import { registerBuiltins } from './commands/index.js';
-import { defaultPower } from './power.js';
-
-/** Commands whose second run would hurt most: their seen-id record is fsynced. */
-const DURABLE = new Set(['reboot', 'shutdown']);
-
-/**
- * Job control answers at once instead of queueing behind foreground commands: a slow or stuck
- * foreground command must never keep an operator from seeing or killing jobs [cp-dispatch-4].
- */
-const IMMEDIATE = new Set(['kill', 'is_alive', 'jobs', 'ping', 'send_input', 'replay']);
+import { StateDir } from './state/state-dir.js';
 
 export class Agent extends EventEmitter {
   readonly name: string;
@@ -33,17 +27,38 @@ export class Agent extends EventEmitter {
   private readonly log: Logger;
   private state!: StateDir;
   private outbox!: Outbox;
+  private launcher!: JobLauncher;
   private conn: AgentConnection | undefined;
   private presence!: PresenceState;
   private readonly jobs: JobTable;
   private cwd = process.cwd();
-  private foreground: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
   private failStart!: (err: Error) => void;
   private wasOnline = false;
+  private subscribedOnce = false;
   private stopped = false;
+  /** What the built-in commands reach of the agent around them. */
+  private readonly services: AgentServices = {
+    getCwd: () => this.cwd,
+    setCwd: (dir) => {
+      this.cwd = dir;
+    },
+    jobs: () => this.jobs.infos(),
+    sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
+    kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
+    replay: async (id, fromSeq) => {
+      const log = this.outbox.get(id);
+      if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
+      return this.outbox.replay(log, fromSeq);
+    },
+    closeServer: () => {
+      setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
+    },
+    power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
+    commands: () => this.registry.list(),
+  };
 
   constructor(options: AgentOptions) {
     super();
@@ -85,15 +100,42 @@ export class Agent extends EventEmitter {
       labels: this.o.labels,
       commands: () => this.registry.list(),
     };
-    this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir);
-    this.outbox.onForget = (id) => {
-      this.jobs.forget(id);
-    };
+    this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
+      onTerminalAcked: (id) => this.state.forgetJob(id),
+      onForget: (id) => this.jobs.forget(id),
+    });
+    this.launcher = new JobLauncher({
+      host: this.name,
+      state: this.state,
+      outbox: this.outbox,
+      jobs: this.jobs,
+      logger: this.log,
+      services: this.services,
+      boot: () => this.presence.boot,
+      cwd: () => this.cwd,
+    });
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;
       this.failStart = reject;
     });
-    this.reportLostJobs();
+    this.launcher.reportLost();
+    const intake = new Intake({
+      env: {
+        host: this.name,
+        labels: this.o.labels,
+        clockSkewMs: this.o.clockSkewMs,
+        lookup: (n) => this.registry.get(n),
+        known: () => this.registry.list().map((c) => c.name),
+        hasSeen: (id) => this.state.hasSeen(id),
+        now: Date.now,
+      },
+      logger: this.log,
+      accepting: () => !this.stopped,
+      ownStatus: (payload) => this.onOwnStatus(payload),
+      notice: (n) => this.notice(n),
+      reject: (v) => this.launcher.reject(v),
+      run: (v) => this.launcher.start(v),
+    });
     this.conn = new AgentConnection(this.o, {
       will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
       onConnect: (sessionPresent) => void this.onConnect(sessionPresent),
@@ -102,7 +144,7 @@ export class Agent extends EventEmitter {
         this.outbox.wakeAll();
         this.emit('offline');
       },
-      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
+      onMessage: (topic, payload, retained) => intake.receive(topic, payload, retained),
       onRefused: (err) => this.refused(`the broker refused the connection (${err.message}): check --username/--password-file and that the user is an agent named "${this.name}"`),
     });
     this.sweeper = setInterval(() => {
@@ -129,15 +171,14 @@ export class Agent extends EventEmitter {
       this.markOnline();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not come online on this connection');
-      if (/refused subscriptions/.test((err as Error).message)) {
-        this.refused(`${(err as Error).message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
+      if (err instanceof SubscriptionRefused) {
+        this.refused(`${err.message}: the user this agent logs in as must have the agent role and the name "${this.name}"`);
       }
       // An 'error' event nobody listens to throws; here that would be an unhandled rejection that
       // ends an embedding process over a refused subscription or a link that dropped before SUBACK.
       if (this.listenerCount('error') > 0) this.emit('error', err);
     }
   }
-  private subscribedOnce = false;
 
   /**
    * A refusal before the agent was ever online is a configuration error: start() fails with it
@@ -156,145 +197,21 @@ export class Agent extends EventEmitter {
     return this.conn!.publish(topics.status(this.name), JSON.stringify(onlinePresence(this.presence)), true);
   }
 
-  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    try {
-      // A retained status arrives when we (re)subscribe, before our own "online" of this connection
-      // overwrites it: nothing to repair then. Only a live one can be a late Will.
-      if (topic === topics.status(this.name)) return retained ? undefined : this.onOwnStatus(payload);
-      if (retained) {
-        // [cp-mqtt-2] a retained command would run again on every resubscribe (reboot loops): never run one.
-        return this.notice({ type: 'error', error: 'RETAINED', message: 'commands must not be published with the retain flag; not run (clear it with an empty retained message)', topic, excerpt: payload.subarray(0, 200).toString('utf8') });
-      }
-      this.accept(topic, payload);
-    } catch (err) {
-      // Nothing a sender does may take the agent down; log and keep serving.
-      this.log.error({ err, topic }, 'failed to handle a message');
-    }
-  }
-
-  /**
-   * A Will of an older connection can reach the broker after our "online" (the broker noticed the
-   * old link's death late). The retained status then says offline while we are here: say online again.
-   */
+  /** A live offline status of ours while we are connected: a late Will, or another agent using our name. */
   private onOwnStatus(payload: Buffer): void {
-    const p = decodePresence(payload);
-    if (!p || p.online || !this.connected) return;
-    const mine = { boot: this.presence.boot, conn: this.presence.conn };
-    if (p.boot === mine.boot && p.conn === mine.conn) return;
-    if (isNewerOrSame(p, mine)) {
-      this.log.error({ other: p }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
-      return;
-    }
-    this.log.info({ stale: { boot: p.boot, conn: p.conn } }, 'stale Last Will overwrote presence; republishing online');
+    if (!this.connected) return;
+    const v = judgeOwnStatus(payload, { boot: this.presence.boot, conn: this.presence.conn });
+    if (v.kind === 'impostor') this.log.error({ other: v.other }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
+    if (v.kind !== 'stale') return;
+    this.log.info({ stale: { boot: v.other.boot, conn: v.other.conn } }, 'stale Last Will overwrote presence; republishing online');
     void this.publishOnline().catch(() => undefined);
   }
 
-  private accept(topic: string, payload: Buffer): void {
-    if (this.stopped) return;
-    const v = judge(
-      {
-        host: this.name,
-        labels: this.o.labels,
-        clockSkewMs: this.o.clockSkewMs,
-        lookup: (n) => this.registry.get(n),
-        known: () => this.registry.list().map((c) => c.name),
-        hasSeen: (id) => this.state.hasSeen(id),
-        now: Date.now,
-      },
-      topic,
-      payload,
-    );
-    switch (v.kind) {
-      case 'ignore':
-        return;
-      case 'notice':
-        return this.notice({ type: 'error', error: v.error, message: v.message, topic, excerpt: payload.subarray(0, 200).toString('utf8') });
-      case 'duplicate':
-        // [cp-dedupe-1] a redelivered or retried id never runs twice; its first run's events stand.
-        return this.notice({ type: 'duplicate', job: v.id, message: `job ${v.id} was already received; not run again (use replay to get its events)`, topic });
-      case 'reject': {
-        this.state.markSeen(v.id);
-        const log = this.outbox.open(this.name, v.id);
-        this.outbox.append(log, { type: 'error', code: ErrorCodes[v.error], error: v.error, message: v.message, durationMs: 0, events: 0 });
-        return;
-      }
-      case 'run':
-        return this.startJob(v.id, v.def, v.args, v.opts, v.command);
-    }
-  }
-
-  private startJob(id: string, def: import('./registry.js').CommandDef, args: unknown[], opts: unknown, command: import('../protocol/index.js').Command): void {
-    this.state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot: this.presence.boot }, DURABLE.has(def.name));
-    const log = this.outbox.open(this.name, id);
-    log.onTerminalAcked = () => this.state.forgetJob(id);
-    const job = new Job(id, def, args, log, this.outbox, this.log.child({ job: id }));
-    this.jobs.add(job);
-    this.outbox.append(log, { type: 'accepted', cmd: def.name, args, kind: def.kind, boot: this.presence.boot, ...(command.from ? { from: command.from } : {}) });
-    const run = () =>
-      job.run({
-        host: this.name,
-        opts,
-        cwd: command.cwd ? resolvePath(this.cwd, command.cwd) : this.cwd,
-        timeoutMs: command.timeoutMs,
-        agent: this.services,
-      });
-    if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else {
-      // Foreground commands keep their order (cd, then ls). The next one waits for this job's end,
-      // not its handler: a killed handler stuck in a syscall (wrfile into a FIFO) must not wedge the queue.
-      const turn = () => Promise.race([run(), job.ended]);
-      this.foreground = this.foreground.then(turn, turn);
-    }
-  }
-
-  private notice(n: Omit<AgentNotice, 'v' | 'host' | 'ts'>): void {
+  private notice(n: Notice): void {
     if (!this.connected) return;
     const body: AgentNotice = { v: PROTOCOL_VERSION, host: this.name, ts: Date.now(), ...n };
     void this.conn!.publish(topics.errors(this.name), JSON.stringify(body)).catch(() => undefined);
   }
-
-  /** Jobs a previous life left running: each is reported lost once, never run again [cp-evt-8]. */
-  private reportLostJobs(): void {
-    for (const rec of this.state.unfinishedJobs()) {
-      const log = this.outbox.open(this.name, rec.id, 1);
-      log.onTerminalAcked = () => this.state.forgetJob(rec.id);
-      this.outbox.append(log, {
-        type: 'lost',
-        code: ErrorCodes.LOST,
-        message: `the agent stopped (crash, kill or power loss) while ${rec.cmd} ran; it was not run again${endOrphanGroup(rec.pid, rec.pidStartTime)}`,
-        boot: this.presence.boot,
-      });
-    }
-  }
-
-  private readonly services: AgentServices = {
-    getCwd: () => this.cwd,
-    setCwd: (dir) => {
-      this.cwd = dir;
-    },
-    jobs: () => this.jobs.infos(),
-    sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
-    kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
-    attachStdin: (id, stdin, pid) => {
-      const job = this.jobs.get(id);
-      if (job) {
-        job.stdin = stdin;
-        job.pid = pid;
-        if (pid !== undefined) this.state.recordJob({ id, cmd: job.def.name, args: job.args, startedAt: job.startedAt, boot: this.presence.boot, pid, pidStartTime: processStartTime(pid) });
-      }
-    },
-    replay: async (id, fromSeq) => {
-      const log = this.outbox.get(id);
-      if (!log) throw new CommandError('UNKNOWN_JOB', `no events of job ${id} are kept here (unknown, or older than the replay retention of ${this.o.replayRetentionMs} ms)`);
-      return this.outbox.replay(log, fromSeq);
-    },
-    closeServer: () => {
-      setImmediate(() => void this.stop('close_server').then(() => this.emit('closed')));
-    },
-    power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
-    commands: () => this.registry.list(),
-  };
-
 
   /** Kills running jobs, publishes their terminal events and offline presence, and disconnects. */
   async stop(reason: 'shutdown' | 'close_server' = 'shutdown'): Promise<void> {

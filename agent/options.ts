@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
 import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
-import type { PowerFn } from './power.js';
+import type { PowerFn } from './jobs/power.js';
 
 export type { PowerFn };
 

@@ -23,6 +23,11 @@ export interface CommandContext<A = unknown[], O = Record<string, unknown>> {
   update(data: unknown): Promise<void>;
   /** Sends raw output in bounded chunks; resolves when the publish window has room (backpressure). */
   write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void>;
+  /**
+   * Hands this job's process stdin to the agent so send_input can reach it; the pid is shown by
+   * `jobs` and recorded, so an agent restarted after a crash can end the group left behind.
+   */
+  attachStdin(stdin: NodeJS.WritableStream, pid?: number): void;
   /** Agent-wide services the built-in shell needs; custom commands rarely do. */
   readonly agent: AgentServices;
 }
@@ -38,8 +43,6 @@ export interface AgentServices {
   sendInput(job: string, data: Buffer, end: boolean): Promise<void>;
   /** Kills a running job's process tree; throws CommandError UNKNOWN_JOB / NOT_RUNNING. */
   kill(job: string, signal?: NodeJS.Signals): Promise<void>;
-  /** Registers stdin (and the pid, for `jobs`) of the calling job's process so send_input can reach it. */
-  attachStdin(job: string, stdin: NodeJS.WritableStream, pid?: number): void;
   /** Replays stored events of a job from a sequence number: how many were sent and the oldest seq still kept. */
   replay(job: string, fromSeq: number): Promise<{ replayed: number; firstAvailable: number }>;
   /** Kills every job, reports offline and stops the agent once this job's result is out. */
@@ -105,7 +108,7 @@ const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * An explicit map of commands (never a lookup on an object: `__proto__`, `constructor` and
- * `toString` are unknown commands, LESSONS / Salt CVE-2020-11651).
+ * `toString` are unknown commands: Salt's CVE-2020-11651 came from dispatching on what was not hidden).
  */
 export class CommandRegistry {
   private readonly defs = new Map<string, CommandDef>();

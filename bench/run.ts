@@ -14,8 +14,11 @@ import { stream } from './scenarios/stream.js';
 import { footprint } from './scenarios/footprint.js';
 import { spawnCost } from './scenarios/spawn.js';
 import { recovery } from './scenarios/recovery.js';
+import { audit } from './scenarios/audit.js';
+import { signing } from './scenarios/signing.js';
+import { scale } from './scenarios/scale.js';
 
-const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery };
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
 const SCENARIO_LIMIT_MS = 200_000;
 

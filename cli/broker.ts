@@ -1,7 +1,7 @@
 // `conplyent broker`: the embedded broker, optionally with a local agent in the same process (the
 // one-box fleet of `npm start`), and `broker user add|remove|list` for its users file.
 import type { Command } from 'commander';
-import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES, InsecureBrokerError, isLoopback } from '../broker/options.js';
+import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_UNSENT_BYTES, InsecureBrokerError, isLoopback } from '../broker/options.js';
 import { addAgentOptions, createAgentFromConfig, runAgent, untilStopped } from './agent.js';
 import { ConfigError, printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
 import { createLogger } from './logger.js';
@@ -46,7 +46,10 @@ export function registerBroker(program: Command): void {
     .option('--users <file>', 'users file with roles and hashed passwords (env CONPLYENT_SERVER_USERS)')
     .option('--allow-unauthenticated', 'allow connections without a password on a non-loopback host')
     .option('--max-packet-bytes <n>', `largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default ${DEFAULT_MAX_PACKET_BYTES})`)
+    .option('--connect-timeout-ms <n>', `close a connection that has not completed CONNECT in this time (env CONPLYENT_SERVER_CONNECT_TIMEOUT_MS; default ${DEFAULT_CONNECT_TIMEOUT_MS})`)
+    .option('--max-unsent-bytes <n>', `disconnect a client that leaves more unread (env CONPLYENT_SERVER_MAX_UNSENT_BYTES; default ${DEFAULT_MAX_UNSENT_BYTES})`)
     .option('--data-dir <dir>', 'keep sessions, queued commands and retained presence on disk (env CONPLYENT_SERVER_DATA_DIR)')
+    .option('--cluster <redis-url>', 'one of several brokers sharing sessions, queues, presence and messages through Redis (env CONPLYENT_SERVER_CLUSTER)')
     .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')
     .option('--log-level <level>', 'log level (env CONPLYENT_LOG_LEVEL; default info)')
     .option('--print-config', 'print the effective config (secrets masked) and exit')
@@ -63,6 +66,7 @@ or an explicit --allow-unauthenticated.
 Examples:
   conplyent broker --with-agent                      # what \`npm start\` runs: a fleet of one on 127.0.0.1:1883
   conplyent broker --host 0.0.0.0 --users /etc/conplyent/users.json --data-dir /var/lib/conplyent/broker
+  conplyent broker --host 0.0.0.0 --users users.json --cluster redis://redis.internal:6379   # one of several, behind a load balancer
   conplyent broker --tls-port 8883 --tls-cert cert.pem --tls-key key.pem --ws-port 8080 --users users.json`,
   );
   cmd.action(async (_o: unknown, self: Command) => {

@@ -50,6 +50,9 @@ export const brokerFields: Record<string, FieldSpec> = {
   allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'CONPLYENT_SERVER_ALLOW_UNAUTHENTICATED', file: 'server.allowUnauthenticated', kind: 'bool' },
   maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
   dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
+  cluster: { flag: '--cluster', env: 'CONPLYENT_SERVER_CLUSTER', file: 'server.cluster', kind: 'string' },
+  connectTimeoutMs: { flag: '--connect-timeout-ms', env: 'CONPLYENT_SERVER_CONNECT_TIMEOUT_MS', file: 'server.connectTimeoutMs', kind: 'number' },
+  maxUnsentBytes: { flag: '--max-unsent-bytes', env: 'CONPLYENT_SERVER_MAX_UNSENT_BYTES', file: 'server.maxUnsentBytes', kind: 'number' },
   withAgent: { flag: '--with-agent', kind: 'bool' },
   logLevel: connectionFields.logLevel!,
 };
@@ -112,6 +115,11 @@ export const brokerSchema = z.object({
   allowUnauthenticated: z.boolean().default(false),
   maxPacketBytes: z.number().int().positive().default(DEFAULT_MAX_PACKET_BYTES),
   dataDir: z.string().optional(),
+  /** redis:// URL shared by several brokers (broker/cluster.ts). */
+  cluster: z.string().refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL').optional(),
+  // Defaults of these two live in broker/options.ts, where the broker library applies them.
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
   withAgent: z.boolean().default(false),
   logLevel,
   configFile: z.string().optional(),

@@ -26,6 +26,9 @@ export const configFileSchema = z.strictObject({
     allowUnauthenticated: server.allowUnauthenticated,
     maxPacketBytes: server.maxPacketBytes,
     dataDir: server.dataDir,
+    cluster: server.cluster,
+    connectTimeoutMs: server.connectTimeoutMs,
+    maxUnsentBytes: server.maxUnsentBytes,
   }).optional(),
 });
 

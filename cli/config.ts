@@ -170,5 +170,10 @@ export async function resolveConfig<P extends Part>(
 
 /** The config as pretty JSON with secrets masked, for `--print-config`. */
 export function printConfig(cfg: object): string {
-  return JSON.stringify(cfg, (k, v) => (k === 'password' && v !== undefined ? '***' : v), 2);
+  return JSON.stringify(cfg, (k, v) => {
+    if (k === 'password' && v !== undefined) return '***';
+    // A Redis URL may carry a password: redis://user:secret@host.
+    if (k === 'cluster' && typeof v === 'string') return v.replace(/\/\/[^@/]*@/, '//***@');
+    return v;
+  }, 2);
 }

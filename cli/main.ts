@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { ConfigError } from './config-error.js';
 import { registerAgent } from './agent.js';
 import { registerBroker } from './broker.js';
+import { registerKey } from './key.js';
+import { registerSign } from './sign.js';
 import { registerControllerVerbs } from '../controller/cli/index.js';
 
 function version(): string {
@@ -43,6 +45,8 @@ Set CONPLYENT_DEBUG=1 to see stack traces.`,
   registerAgent(program);
   registerBroker(program);
   registerControllerVerbs(program);
+  registerKey(program);
+  registerSign(program);
   await program.parseAsync(argv);
 }
 

@@ -22,6 +22,10 @@ export const ErrorCodes = {
   BAD_ARGS: ExitCode.INVALID_PARAMETER, // wrong argument count or types
   BAD_TARGET: ExitCode.INVALID_PARAMETER, // the fleet command's target does not parse
   UNKNOWN_JOB: ExitCode.INVALID_PARAMETER, // kill / send_input / replay of a job this agent does not know
+  UNSIGNED: ExitCode.INVALID_PARAMETER, // the agent requires signed commands and this one has no sig
+  BAD_SIGNATURE: ExitCode.INVALID_PARAMETER, // the sig does not verify for this command on this topic
+  UNKNOWN_KEY: ExitCode.INVALID_PARAMETER, // the sig's key id is not one this agent trusts
+  DENIED: ExitCode.INVALID_PARAMETER, // the agent's policy does not allow this key this command
   EXPIRED: ExitCode.ERROR, // older than its TTL: never run
   CLOCK_SKEW: ExitCode.ERROR, // sentAt is further in the future than the allowed skew
   PATH: ExitCode.ERROR, // file system error (missing, not a directory, permission...)
@@ -31,6 +35,7 @@ export const ErrorCodes = {
   CANCELLED: ExitCode.ERROR, // killed by a kill command or close_server
   LOST: ExitCode.ERROR, // the agent died while the job ran; reported by its next start
   SPAWN: ExitCode.ERROR, // the program could not be started
+  BUSY: ExitCode.ERROR, // the agent is at its limit of running jobs; try again later
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 export const ERROR_CODE_NAMES = Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]];

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_ID_RE } from './names.js';
 import { MAX_TTL_MS } from './limits.js';
+import { SignatureSchema } from './signature.js';
 
 /** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
 const argValue = z.unknown();
@@ -30,8 +31,8 @@ export const CommandSchema = z
     cwd: z.string().min(1).max(4096).optional(),
     /** Fleet topic only: which hosts must run it [cp-fleet-1]. */
     target: z.string().min(1).max(1024).optional(),
-    /** Reserved for command signing; agents ignore it for now [cp-env-9]. */
-    sig: z.string().max(4096).optional(),
+    /** Signature by a controller key over the canonical form of the command [cp-env-9] [cp-sig-2]. */
+    sig: SignatureSchema.optional(),
   })
   .strict(); // unknown fields are BAD_ENVELOPE, never silently ignored [cp-env-10]
 

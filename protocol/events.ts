@@ -1,6 +1,7 @@
 // Job events [cp-evt-*]: everything an agent says about a job, on conplyent/<host>/job/<id>.
 import { z } from 'zod';
 import { ERROR_CODE_NAMES } from './codes.js';
+import { SignatureSchema } from './signature.js';
 
 const base = {
   v: z.literal(1),
@@ -11,6 +12,9 @@ const base = {
   /** Agent time of the event, epoch ms. */
   ts: z.number(),
 };
+
+/** Terminal events carry the agent's signature when it has a key [cp-sig-8]. */
+const signed = { sig: SignatureSchema.optional() };
 
 /** First event of every job that runs; a refused command gets a lone `error` instead [cp-evt-2]. */
 export const AcceptedEvent = z.object({
@@ -50,6 +54,7 @@ export const ResultEvent = z.object({
   killed: z.boolean().optional(),
   /** Set instead of `value` when the value would exceed the event limit: never truncated silently [cp-limit-3]. */
   valueOmitted: z.string().optional(),
+  ...signed,
 });
 
 export const ErrorEvent = z.object({
@@ -61,6 +66,7 @@ export const ErrorEvent = z.object({
   message: z.string(),
   durationMs: z.number().optional(),
   events: z.number().int().nonnegative().optional(),
+  ...signed,
 });
 
 /** Events dropped because the spool bound was exceeded: never a silent hole [cp-evt-7]. */
@@ -79,6 +85,7 @@ export const LostEvent = z.object({
   code: z.number().int(),
   message: z.string(),
   boot: z.number().int(),
+  ...signed,
 });
 
 export const JobEventSchema = z.discriminatedUnion('type', [
@@ -108,15 +115,18 @@ type DistOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** An event as a producer writes it: the agent fills v, host, job, seq and ts. */
 export type JobEventBody = DistOmit<JobEvent, 'v' | 'host' | 'job' | 'seq' | 'ts'>;
 
-/** Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5]. */
+/**
+ * Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5];
+ * `dropped` is published by the embedded broker for a command it could not queue [cp-queue-1].
+ */
 export const AgentNoticeSchema = z.object({
   v: z.literal(1),
   host: z.string(),
   ts: z.number(),
-  type: z.enum(['error', 'duplicate']),
+  type: z.enum(['error', 'duplicate', 'dropped']),
   error: z.enum(ERROR_CODE_NAMES).optional(),
   message: z.string(),
-  /** The job id when one could be read (duplicates). */
+  /** The job id when one could be read (duplicates, dropped commands). */
   job: z.string().optional(),
   /** The topic the payload came in on. */
   topic: z.string(),

@@ -12,3 +12,8 @@ export * from './selector.js';
 export * from './text.js';
 export * from './decode.js';
 export * from './json-schema.js';
+export * from './canonical-json.js';
+export * from './keys.js';
+export * from './signature.js';
+export * from './signing.js';
+export * from './json-guard.js';

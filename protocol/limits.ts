@@ -19,5 +19,8 @@ export const DEFAULT_TTL_MS = 5 * 60 * 1000;
 /** Allowed clock difference between sender and agent [cp-env-6]. */
 export const DEFAULT_CLOCK_SKEW_MS = 5_000;
 
+/** Deepest nesting of arrays and objects in a command payload [cp-limit-4]. */
+export const MAX_JSON_DEPTH = 64;
+
 /** Longest host name, job id or label value that becomes part of a topic or a selector. */
 export const MAX_NAME_LENGTH = 64;

@@ -1,5 +1,6 @@
 // Presence [cp-presence-*]: the retained conplyent/<host>/status message.
 import { z } from 'zod';
+import { PUBLIC_KEY_TEXT_RE } from './keys.js';
 
 export const CommandInfoSchema = z.object({
   name: z.string(),
@@ -41,6 +42,10 @@ export const PresenceSchema = z.object({
   facts: FactsSchema.optional(),
   labels: z.record(z.string(), z.string()).default({}),
   commands: z.array(CommandInfoSchema).default([]),
+  /** The agent's ed25519 public key (base64 of the raw 32 bytes), which signs its terminal events [cp-sig-7]. */
+  key: z.string().regex(PUBLIC_KEY_TEXT_RE, 'key must be base64 of 32 bytes').optional(),
+  /** True when the agent refuses unsigned commands [cp-sig-7]. */
+  requireSigned: z.boolean().optional(),
 });
 export type Presence = z.infer<typeof PresenceSchema>;
 

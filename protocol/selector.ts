@@ -27,7 +27,7 @@ type GlobToken = { star: true } | { star: false; one: (ch: string) => boolean };
  * RegExp: `^.*.*.*…Z$` is exponential in its stars, and every agent evaluates every fleet target,
  * so one command with 60 stars froze the whole fleet. `[set]` keeps RegExp class syntax.
  */
-function compileGlob(glob: string): GlobPattern {
+export function compileGlob(glob: string): GlobPattern {
   const tokens: GlobToken[] = [];
   for (let i = 0; i < glob.length; i++) {
     const ch = glob[i];

@@ -72,8 +72,10 @@ function scalar(text: string, quoted: boolean, literals: boolean): string | numb
 export function parseTextCommand(input: string): CommandInput {
   const words = tokenize(input.trim());
   if (words.length === 0) throw new SyntaxError('empty command');
-  const envelope: Record<string, unknown> = {};
-  const opts: Record<string, unknown> = {};
+  // No prototype: `__proto__=x` must become a key the decoder can see and refuse [cp-env-11], not
+  // silently set the prototype of the options object.
+  const envelope: Record<string, unknown> = Object.create(null);
+  const opts: Record<string, unknown> = Object.create(null);
   const args: unknown[] = [];
   let cmd: string | undefined;
   let optionsOpen = true;

@@ -6,7 +6,7 @@ import { registerJobCommands } from './jobs.js';
 import { registerProcessCommands } from './process.js';
 import { registerSystemCommands } from './system.js';
 
-export { killTree, terminateTree, treeAlive } from './tree-kill.js';
+export { killTree, terminateTree, treeAlive } from '../jobs/tree-kill.js';
 
 /** Registers cd, cwd, ls, mkdir, rm, touch, wrfile, hash, rdfile, exec, jobs, kill, is_alive, send_input, replay, ping, os_info, user_name, reboot, shutdown, close_server. */
 export function registerBuiltins(registry: CommandRegistry): void {

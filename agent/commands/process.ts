@@ -6,13 +6,8 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
 import { flag, name, str } from './schemas.js';
-import { KILL_GRACE_MS, terminateTree } from './tree-kill.js';
-
-/** Why the core aborted a job (ctx.signal.reason). */
-interface AbortReason {
-  kind?: 'kill' | 'timeout' | 'close';
-  signal?: NodeJS.Signals;
-}
+import { abortReason } from '../jobs/abort.js';
+import { KILL_GRACE_MS, terminateTree } from '../jobs/tree-kill.js';
 
 const SPAWN_REASONS: Record<string, string> = {
   ENOENT: 'program not found',
@@ -67,13 +62,13 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   if (child.stdin) {
     // A program that exits without reading its stdin must not turn a later send_input into a crash.
     child.stdin.on('error', (err) => ctx.log.debug({ err }, 'stdin closed'));
-    ctx.agent.attachStdin(ctx.job, child.stdin, child.pid);
+    ctx.attachStdin(child.stdin, child.pid);
   }
 
   let cutOff = false;
   let cutTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
-    const reason = ctx.signal.reason as AbortReason | undefined;
+    const reason = abortReason(ctx.signal);
     if (child.pid !== undefined) terminateTree(child.pid, reason?.signal ?? 'SIGTERM');
     // A process that left our group (setsid, a daemon) can hold the pipes open after the tree died:
     // stop reading once the SIGKILL grace is over, so a killed job always ends.
@@ -104,7 +99,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
     throw new CommandError('SPAWN', `cannot start ${program}: ${SPAWN_REASONS[code] ?? result.originalMessage ?? 'spawn failed'}${code ? ` (${code})` : ''}`);
   }
   if (streamError) throw new CommandError('FAILED', `output stream failed: ${(streamError as Error)?.message ?? streamError}`);
-  const reason = ctx.signal.aborted ? (ctx.signal.reason as AbortReason | undefined) : undefined;
+  const reason = abortReason(ctx.signal);
   return new Outcome(result.exitCode ?? null, {
     signal: result.signal ?? null,
     timedOut: reason?.kind === 'timeout',

@@ -72,7 +72,6 @@ export function makeShell(cwd: string) {
     async kill(job, signal) {
       running(job).ctrl.abort({ kind: 'kill', signal });
     },
-    attachStdin: (job, stdin) => void state.stdins.set(job, stdin),
     async replay(job, fromSeq) {
       if (!state.jobs.has(job)) throw new CommandError('UNKNOWN_JOB', `no job ${job}`);
       state.replays.push([job, fromSeq]);
@@ -121,6 +120,7 @@ export function makeShell(cwd: string) {
         out.push({ stream, data });
         if (o.write) await o.write(stream, data);
       },
+      attachStdin: (stdin) => void state.stdins.set(id, stdin),
       agent,
     };
     started.done = (async (): Promise<RunResult> => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandInfoSchema } from '../../protocol/index.js';
-import { powerCommands } from '../../agent/power.js';
+import { powerCommands } from '../../agent/jobs/power.js';
 import { makeShell } from './shell-harness.js';
 
 const BUILTINS = ['cd', 'close_server', 'cwd', 'exec', 'hash', 'is_alive', 'jobs', 'kill', 'ls', 'mkdir', 'os_info', 'ping', 'rdfile', 'reboot', 'replay', 'rm', 'send_input', 'shutdown', 'touch', 'user_name', 'wrfile'];

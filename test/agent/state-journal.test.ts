@@ -1,10 +1,10 @@
-// The agent's journal (agent/state.ts) gains a few lines per command; an agent that runs for months
+// The agent's journal (agent/state/state-dir.ts) gains a few lines per command; an agent that runs for months
 // must not grow it without bound: it is compacted while running, and stays correct after a restart.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StateDir } from '../../agent/state.js';
+import { StateDir } from '../../agent/state/state-dir.js';
 import { MAX_TTL_MS } from '../../protocol/index.js';
 
 describe('state journal', () => {

@@ -88,3 +88,36 @@ export async function subscribeGranted(client: MqttClient, filters: string[]): P
     throw e;
   }
 }
+
+/** The next message on exactly `topic` with its retain flag, or undefined after `ms` (a recorded absence). */
+export function nextOn(client: MqttClient, topic: string, ms = WAIT_MS): Promise<{ payload: string; retain: boolean } | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('message', on);
+      resolve(undefined);
+    }, ms);
+    const on = (t: string, payload: Buffer, packet: { retain: boolean }) => {
+      if (t !== topic) return;
+      clearTimeout(timer);
+      client.off('message', on);
+      resolve({ payload: payload.toString(), retain: packet.retain });
+    };
+    client.on('message', on);
+  });
+}
+
+/** Remembers the clients a suite opens so afterAll can end them all: `track(connect(...))`, `endAll()`. */
+export function clientPool() {
+  const open: MqttClient[] = [];
+  return {
+    track: async (p: Promise<MqttClient>) => {
+      const c = await p;
+      open.push(c);
+      return c;
+    },
+    add: (c: MqttClient) => open.push(c),
+    endAll: () => {
+      for (const c of open.splice(0)) c.end(true);
+    },
+  };
+}

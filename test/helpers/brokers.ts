@@ -19,6 +19,11 @@ export interface TestBroker {
   port: number;
   /** The process serving it: Mosquitto's child (changes on restart), or this process for aedes. */
   readonly pid: number;
+  /**
+   * Where controllers connect. Mosquitto: a controllers-only listener with free client ids (on the
+   * main one every client id is the user name; deploy/README.md says why). aedes: the same as url.
+   */
+  controllerUrl: string;
   stop(): Promise<void>;
   /** Stops and starts again on the same port; keeps persisted state when persistence is configured. */
   restart(): Promise<void>;
@@ -124,6 +129,7 @@ export async function startAedes(opts: AedesTestOptions = {}): Promise<TestBroke
   return {
     name: 'aedes',
     url: `mqtt://${HOST}:${port}`,
+    controllerUrl: `mqtt://${HOST}:${port}`,
     port,
     pid: process.pid,
     stop: async () => {
@@ -152,6 +158,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'conplyent-mosquitto-'));
   const auth = opts.users?.length ? writeAuthFiles(dir, opts.users) : undefined;
   const confFile = join(dir, 'mosquitto.conf');
+  const controllerPort = auth ? await freePort() : undefined;
   const writeConf = (port: number) =>
     writeFileSync(
       confFile,
@@ -159,6 +166,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
         port,
         bindAddress: HOST,
         ...auth,
+        controllerPort,
         persistenceDir: opts.persistenceDir,
         // As root Mosquitto drops to user "mosquitto", which cannot read our 0600 temp files.
         runAs: process.getuid?.() === 0 ? 'root' : undefined,
@@ -210,6 +218,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   return {
     name: 'mosquitto',
     url: `mqtt://${HOST}:${port}`,
+    controllerUrl: `mqtt://${HOST}:${controllerPort ?? port}`,
     port,
     get pid() {
       return child?.pid ?? 0;

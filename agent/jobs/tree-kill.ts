@@ -1,6 +1,7 @@
 // Ending a whole process tree. exec starts every program in its own process group (detached), so one
 // signal to the group reaches grandchildren too (`sh -c 'a & b'`); Windows has no groups: taskkill /T.
 import { execFile } from 'node:child_process';
+import { processExists } from './pid.js';
 
 /** Sends `signal` to the process group led by `pid` (falling back to the pid alone); false when nothing was there. */
 export function killTree(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boolean {
@@ -23,15 +24,7 @@ export function killTree(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boole
 
 /** Whether any process of the group led by `pid` still exists (EPERM: it exists, we may not signal it). */
 export function treeAlive(pid: number): boolean {
-  const probe = (target: number) => {
-    try {
-      process.kill(target, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  return process.platform === 'win32' ? probe(pid) : probe(-pid) || probe(pid);
+  return process.platform === 'win32' ? processExists(pid) : processExists(-pid) || processExists(pid);
 }
 
 /** Grace period between the requested signal and SIGKILL for a tree that is still alive. */

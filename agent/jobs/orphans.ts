@@ -2,20 +2,7 @@
 // tree). The next start reports the job lost and ends that group, but only when the pid still names
 // the same process: a recycled pid must never be killed. The identity check uses the process start
 // time from /proc, so this is Linux-only; elsewhere the group is left alone and the lost event says so.
-import { readFileSync } from 'node:fs';
-
-/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined. */
-export function processStartTime(pid: number): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: count fields after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
+import { processStartTime } from './pid.js';
 
 /** Kills the process group of a lost job if it is still the one the job started. Returns what happened. */
 export function endOrphanGroup(pid: number | undefined, startTime: string | undefined): string {

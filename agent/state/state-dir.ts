@@ -1,5 +1,6 @@
 // The agent's state directory: what must survive a crash so that nothing runs twice and no job
-// stays "running" forever (LESSONS: redelivery runs twice; crashes must be honest).
+// stays "running" forever. QoS 1 is at-least-once (MQTT 3.1.1 §4.3.2): after a reconnect the broker
+// may deliver a command again, so ids are recorded before execution; and a crash must be reported.
 //   boot         last boot number (incarnation, [cp-presence-3])
 //   journal.log  one append-only line per fact, so a command costs one small append, not file churn:
 //                  S <id> <ts>       job id seen: appended BEFORE execution [cp-dedupe-1]
@@ -10,6 +11,7 @@
 //   spool/       the outbox's disk spool (only for the life of the process)
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StateLock } from './lock.js';
 
 export interface JobRecord {
   id: string;
@@ -28,24 +30,6 @@ const ARG_CHARS = 200;
 /** Journal bytes appended since the last compaction that trigger the next one (checked by prune()). */
 const COMPACT_BYTES = 4 * 1024 * 1024;
 
-/** State directories locked by agents of this process. */
-const LOCKED = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export class StateDirInUse extends Error {
-  constructor(dir: string, name: string, pid: number) {
-    super(`state directory ${dir} is in use by agent "${name}" (pid ${pid}); give every agent its own --state-dir (the lock ${join(dir, 'agent.lock')} of a process that died is taken over)`);
-  }
-}
-
 export interface StateDirOptions {
   /** Compact when this many bytes were appended since the last compaction (and at least its size). */
   compactBytes?: number;
@@ -62,6 +46,7 @@ export class StateDir {
   /** Bytes appended since the last compaction, and that compaction's size: the journal's bound. */
   private appended = 0;
   private compactedSize = 0;
+  private readonly lock: StateLock;
 
   constructor(
     readonly dir: string,
@@ -72,38 +57,15 @@ export class StateDir {
     this.journal = join(dir, 'journal.log');
     this.spoolDir = join(dir, 'spool');
     mkdirSync(dir, { recursive: true });
-    this.lock(options.owner ?? 'agent');
+    this.lock = new StateLock(dir, options.owner ?? 'agent');
     rmSync(this.spoolDir, { recursive: true, force: true });
     mkdirSync(this.spoolDir, { recursive: true });
     this.load();
   }
 
-  /**
-   * One agent per state directory: two sharing one would report each other's jobs lost (and end
-   * their processes) and refuse each other's job ids as duplicates.
-   */
-  private lock(owner: string): void {
-    const path = join(this.dir, 'agent.lock');
-    if (LOCKED.has(path)) throw new StateDirInUse(this.dir, owner, process.pid);
-    try {
-      const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; name: string };
-      if (held.pid !== process.pid && alive(held.pid)) throw new StateDirInUse(this.dir, held.name, held.pid);
-    } catch (err) {
-      if (err instanceof StateDirInUse) throw err;
-      // no lock, or an unreadable one: ours to take
-    }
-    writeFileSync(path, JSON.stringify({ pid: process.pid, name: owner }));
-    LOCKED.add(path);
-    this.lockPath = path;
-  }
-  private lockPath: string | undefined;
-
   /** Gives the directory up (on a clean stop). */
   release(): void {
-    if (!this.lockPath) return;
-    LOCKED.delete(this.lockPath);
-    rmSync(this.lockPath, { force: true });
-    this.lockPath = undefined;
+    this.lock.release();
   }
 
   /**

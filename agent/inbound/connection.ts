@@ -2,8 +2,9 @@
 // session, TCP_NODELAY on every socket, our own reconnect schedule (exponential backoff with full
 // jitter, so a thousand agents do not stampede a restarted broker [cp-conn-2]).
 import mqtt, { type MqttClient } from 'mqtt';
-import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
-import type { ResolvedAgentOptions } from './options.js';
+import { keepNoDelay, mqttOptions } from '../../link/mqtt-options.js';
+import type { ResolvedAgentOptions } from '../options.js';
+import { SubscriptionRefused } from './refusals.js';
 
 /** How long stop() waits for acknowledgements and for the socket to close. */
 const END_GRACE_MS = 2_000;
@@ -99,7 +100,7 @@ export class AgentConnection {
         (err, granted) => {
           if (err) return reject(err);
           const denied = (granted ?? []).filter((g) => g.qos === 128);
-          if (denied.length) return reject(new Error(`broker refused subscriptions: ${denied.map((d) => d.topic).join(', ')}`));
+          if (denied.length) return reject(new SubscriptionRefused(denied.map((d) => d.topic)));
           resolve();
         },
       );

@@ -1,7 +1,8 @@
-// From a received payload to a running job, in the order the contract fixes:
-// decode -> target -> dedupe -> TTL -> lookup -> arguments -> accepted -> run [cp-dispatch-*].
-import { DEFAULT_TTL_MS, newJobId, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../protocol/index.js';
-import type { CommandDef } from './registry.js';
+// The verdict on one received payload, in the order the contract fixes:
+// decode -> target -> dedupe -> TTL -> lookup -> arguments -> run [cp-dispatch-*]. Pure: it never
+// throws and changes nothing; the agent acts on the verdict.
+import { DEFAULT_TTL_MS, newJobId, decodeCommand, formatIssues, matchesSelector, parseSelector, parseTopic, type Command, type ErrorCode } from '../../protocol/index.js';
+import type { CommandDef } from '../registry.js';
 
 export type Verdict =
   | { kind: 'ignore' } // a fleet command for other hosts, or not a command topic
@@ -10,7 +11,11 @@ export type Verdict =
   | { kind: 'reject'; id: string; cmd: string; args: unknown[]; error: ErrorCode; message: string }
   | { kind: 'run'; id: string; command: Command; def: CommandDef; args: unknown[]; opts: unknown };
 
-export interface DispatchEnv {
+export type RejectVerdict = Extract<Verdict, { kind: 'reject' }>;
+export type RunVerdict = Extract<Verdict, { kind: 'run' }>;
+
+/** What judge() needs to know about the agent; injected, so tests can pass a plain object. */
+export interface JudgeEnv {
   host: string;
   labels: Record<string, string>;
   clockSkewMs: number;
@@ -20,7 +25,7 @@ export interface DispatchEnv {
   now(): number;
 }
 
-export function judge(env: DispatchEnv, topic: string, payload: Buffer): Verdict {
+export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
   const t = parseTopic(topic);
   if (!t || (t.kind !== 'cmd' && t.kind !== 'fleetCmd')) return { kind: 'ignore' };
   if (t.kind === 'cmd' && t.host !== env.host) return { kind: 'ignore' };
@@ -64,7 +69,7 @@ export function judge(env: DispatchEnv, topic: string, payload: Buffer): Verdict
   return { kind: 'run', id, command, def, args: args.data as unknown[], opts: opts.data };
 }
 
-function rejectOrNotice(env: DispatchEnv, command: Command, error: ErrorCode, message: string): Verdict {
+function rejectOrNotice(env: JudgeEnv, command: Command, error: ErrorCode, message: string): Verdict {
   if (!command.id) return { kind: 'notice', error, message };
   if (env.hasSeen(command.id)) return { kind: 'duplicate', id: command.id };
   return { kind: 'reject', id: command.id, cmd: command.cmd, args: command.args, error, message };

@@ -1,0 +1,28 @@
+// Reading the audit log back: records by time range, key and job, oldest first, bounded.
+import { lines } from './files.js';
+import type { AuditRecord } from './record.js';
+
+export interface AuditQuery {
+  /** Inclusive bounds, epoch ms. */
+  since?: number;
+  until?: number;
+  kid?: string;
+  job?: string;
+  /** At most this many records (default 1000): an answer is bounded like everything else. */
+  limit?: number;
+}
+
+export function queryAudit(dir: string, q: AuditQuery = {}): AuditRecord[] {
+  const limit = q.limit ?? 1000;
+  const out: AuditRecord[] = [];
+  for (const { record: r } of lines(dir)) {
+    if (!r) continue;
+    if (q.since !== undefined && r.ts < q.since) continue;
+    if (q.until !== undefined && r.ts > q.until) continue;
+    if (q.kid !== undefined && r.kid !== q.kid) continue;
+    if (q.job !== undefined && r.job !== q.job) continue;
+    out.push(r);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+// One running command: its context, its abort controller, its event log and its single terminal event.
+import { isUtf8 } from 'node:buffer';
+import type { Logger } from 'pino';
+import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
+import type { JobLog } from '../outbound/job-log.js';
+import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from '../registry.js';
+import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
+import { JobInput } from './job-input.js';
+import { checkedTerminal, type TerminalBody } from './terminal.js';
+import { longTimeout } from './timeout.js';
+
+/** Characters JSON must escape as \u00XX (tab, newline and carriage return stay short). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+
+export interface JobListeners {
+  /** The job's handler started a process: a restarted agent must be able to end its group. */
+  onProcess?(pid: number): void;
+}
+
+/** What the agent gives a job to run in: where, for how long, and the agent-wide services. */
+export interface RunContext {
+  host: string;
+  opts: unknown;
+  cwd: string;
+  timeoutMs?: number;
+  agent: AgentServices;
+}
+
+export class Job {
+  readonly controller = new AbortController();
+  readonly startedAt = Date.now();
+  /** Resolves at the job's terminal event, even when its handler never returns (a write into a FIFO). */
+  readonly ended: Promise<void>;
+  private endedAt: number | undefined;
+  private code: number | null | undefined;
+  private pid: number | undefined;
+  private started = false;
+  private outputEvents = 0;
+  private readonly input: JobInput;
+  private markEnded!: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly def: CommandDef,
+    readonly args: unknown[],
+    private readonly log: JobLog,
+    private readonly logger: Logger,
+    private readonly listeners: JobListeners = {},
+  ) {
+    this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+    this.input = new JobInput(id);
+  }
+
+  get running(): boolean {
+    return this.endedAt === undefined;
+  }
+
+  /** Exit code of the ended job (undefined while it runs). */
+  get exitCode(): number | null | undefined {
+    return this.code;
+  }
+
+  info(): JobInfo {
+    return {
+      id: this.id,
+      cmd: this.def.name,
+      args: this.args,
+      kind: this.def.kind,
+      state: this.running ? 'running' : 'done',
+      startedAt: this.startedAt,
+      ...(this.endedAt !== undefined ? { endedAt: this.endedAt } : {}),
+      ...(this.pid !== undefined ? { pid: this.pid } : {}),
+      ...(this.code !== undefined ? { code: this.code } : {}),
+    };
+  }
+
+  abort(reason: AbortReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    // Still queued behind other foreground commands: it ends now and will never start (run() checks).
+    if (!this.started) this.fail('CANCELLED', `cancelled (${reason.kind}) before it started; not run`);
+  }
+
+  /** Writes to the job's stdin (send_input); throws CommandError when it takes no input. */
+  sendInput(data: Buffer, end: boolean): Promise<void> {
+    return this.input.send(data, end);
+  }
+
+  /** Output in wire-sized chunks; UTF-8 text stays text, anything else is base64 [cp-evt-3]. */
+  async write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void> {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let off = 0; off < buf.length; off += MAX_CHUNK_BYTES) {
+      if (!this.running) return;
+      const piece = buf.subarray(off, off + MAX_CHUNK_BYTES);
+      // Control characters grow sixfold as JSON escapes; such a chunk is smaller as base64 [cp-limit-3].
+      const text = isUtf8(piece) && !CONTROL_RE.test(piece.toString('latin1'));
+      this.output({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
+      await this.log.room();
+    }
+  }
+
+  async update(data: unknown): Promise<void> {
+    const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+    let off = 0;
+    do {
+      if (!this.running) return;
+      this.output({ type: 'output', stream: 'update', data: text.slice(off, off + MAX_CHUNK_BYTES) });
+      await this.log.room();
+      off += MAX_CHUNK_BYTES;
+    } while (off < text.length);
+  }
+
+  private output(body: Extract<JobEventBody, { type: 'output' }>): void {
+    if (this.log.append(body)) this.outputEvents++;
+  }
+
+  /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
+  finish(body: TerminalBody): void {
+    if (!this.running) return;
+    body = checkedTerminal(this.id, body);
+    this.endedAt = Date.now();
+    this.code = body.code;
+    this.log.append({ ...body, durationMs: this.endedAt - this.startedAt, events: this.outputEvents });
+    this.markEnded();
+  }
+
+  fail(error: ErrorCode, message: string): void {
+    this.finish({ type: 'error', code: ErrorCodes[error], error, message });
+  }
+
+  /** Runs the handler and turns whatever it does into exactly one terminal event. */
+  async run(rc: RunContext): Promise<void> {
+    // A queued foreground job can be killed (or its agent stopped) before its turn: it must never
+    // start after that. No abort listener existed yet, so nothing else ends it.
+    if (!this.running) return;
+    this.started = true;
+    const signal = this.controller.signal;
+    const timer = rc.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), rc.timeoutMs) : undefined;
+    // A handler that ignores its signal must not keep the job "running" forever.
+    const onAbort = () => {
+      const grace = setTimeout(() => {
+        const reason = abortReason(signal)!;
+        if (reason.kind === 'timeout') this.fail('TIMEOUT', `timed out after ${rc.timeoutMs} ms; the handler did not stop`);
+        else this.fail('CANCELLED', `cancelled (${reason.kind}); the handler did not stop`);
+      }, ABORT_GRACE_MS);
+      grace.unref();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const value = await this.def.handler(this.context(rc));
+      if (value instanceof Outcome) {
+        this.finish({ type: 'result', code: value.code, durationMs: 0, events: 0, ...value.fields });
+      } else if (abortReason(signal)?.kind === 'timeout') {
+        this.fail('TIMEOUT', `timed out after ${rc.timeoutMs} ms`);
+      } else {
+        this.finish({ type: 'result', code: 0, durationMs: 0, events: 0, ...(value === undefined ? {} : { value }) });
+      }
+    } catch (err) {
+      // A JavaScript plugin is not held to the ErrorCode type: a code the contract does not know (or a
+      // prototype name such as 'constructor') would make an event no receiver can decode.
+      if (err instanceof CommandError && Object.hasOwn(ErrorCodes, err.error)) this.fail(err.error, err.message);
+      else if (err instanceof CommandError) this.fail('FAILED', `${err.message} (the command threw an unknown error code ${JSON.stringify(err.error)})`);
+      else {
+        this.logger.warn({ err }, 'command handler failed');
+        this.fail('FAILED', (err as Error)?.message ?? String(err));
+      }
+    } finally {
+      timer?.clear();
+    }
+  }
+
+  private context(rc: RunContext): CommandContext<unknown, unknown> {
+    return {
+      job: this.id,
+      host: rc.host,
+      args: this.args,
+      opts: rc.opts,
+      cwd: rc.cwd,
+      signal: this.controller.signal,
+      timeoutMs: rc.timeoutMs,
+      log: this.logger,
+      update: (d) => this.update(d),
+      write: (s, c) => this.write(s, c),
+      attachStdin: (stdin, pid) => {
+        this.input.attach(stdin);
+        this.pid = pid;
+        if (pid !== undefined) this.listeners.onProcess?.(pid);
+      },
+      agent: rc.agent,
+    };
+  }
+}

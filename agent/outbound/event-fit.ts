@@ -1,0 +1,34 @@
+// One event encoded for the wire, within the event size limit. Producers chunk output; what can
+// still be too big is a result value, the arguments an `accepted` echoes, or an error message naming
+// a huge path. Such an event is made to fit with an explicit marker, never cut silently [cp-limit-3]:
+// an event over the broker's packet limit would make the broker drop the connection, and the QoS 1
+// resend after every reconnect would wedge it for good (mqtt.js issues #768 and #1005).
+import { MAX_EVENT_BYTES, PROTOCOL_VERSION, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import { previewArgs } from '../preview.js';
+
+/** Longest error message kept when an error event would exceed the event limit. */
+const MAX_MESSAGE_CHARS = 4096;
+
+function shrink(ev: JobEvent, size: number): JobEvent {
+  const over = `${size} bytes, over the ${MAX_EVENT_BYTES}-byte event limit`;
+  switch (ev.type) {
+    case 'result': {
+      const { value: _drop, ...rest } = ev;
+      return { ...rest, valueOmitted: `value was ${over}` };
+    }
+    case 'accepted':
+      return { ...ev, args: previewArgs(ev.args), argsOmitted: `the event was ${over}; arguments are shortened, marked with their length` } as JobEvent;
+    case 'error':
+    case 'lost':
+      return { ...ev, message: `${ev.message.slice(0, MAX_MESSAGE_CHARS)}…(message cut: the event was ${over})` };
+    default:
+      return ev;
+  }
+}
+
+/** The event `seq` of a job as the bytes published on its topic. */
+export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody): Buffer {
+  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...body } as JobEvent;
+  const buf = Buffer.from(JSON.stringify(ev));
+  return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(shrink(ev, buf.length))) : buf;
+}

@@ -1,0 +1,151 @@
+// The ordered event log of one job, owned by its Job: numbered events, the gap left where the spool
+// had to drop some [cp-evt-7], the terminal event. Only this class changes it; the outbox and the
+// replay store read it through its methods.
+import { isTerminal, topics, type JobEventBody } from '../../protocol/index.js';
+import { encodeEvent } from './event-fit.js';
+import type { Spool, SpoolEntry, SpoolFile } from './spool.js';
+import { Window, type Transport } from './window.js';
+
+export interface JobLogDeps {
+  spool: Spool;
+  transport: Transport;
+  windowSize: number;
+  /** Told after each acknowledgement, once the log has accounted for it. */
+  onAcked(log: JobLog, e: SpoolEntry): void;
+}
+
+export class JobLog {
+  private readonly entries: SpoolEntry[] = [];
+  private readonly file: SpoolFile;
+  private readonly window: Window;
+  private seq: number;
+  /** Events dropped since the last one kept: the next kept event is preceded by a gap event counting them. */
+  private droppedEvents = 0;
+  private droppedBytes = 0;
+  private endTime: number | undefined;
+
+  constructor(
+    readonly host: string,
+    readonly job: string,
+    firstSeq: number,
+    private readonly deps: JobLogDeps,
+  ) {
+    this.seq = firstSeq;
+    this.file = deps.spool.file(job);
+    this.window = new Window(firstSeq, topics.job(host, job), deps.windowSize, deps.transport, {
+      nextSeq: () => this.seq,
+      entry: (seq) => this.entry(seq),
+      bytes: (e) => deps.spool.read(this.file, e),
+      acked: (e) => this.acked(e),
+    });
+  }
+
+  /** Oldest seq still kept. */
+  get firstSeq(): number {
+    return this.entries.length ? this.entries[0].seq : this.seq;
+  }
+
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Next seq to hand to the transport: everything below it was published at least once. */
+  get sentSeq(): number {
+    return this.window.sentSeq;
+  }
+
+  get ended(): boolean {
+    return this.endTime !== undefined;
+  }
+
+  get endedAt(): number | undefined {
+    return this.endTime;
+  }
+
+  /** Every event appended so far is acknowledged. */
+  get settled(): boolean {
+    return this.window.ackedSeq >= this.seq;
+  }
+
+  /**
+   * Appends an event. Returns false when it was dropped (spool full); the next event that fits is
+   * preceded by a gap event counting what was dropped. Terminal events are never dropped.
+   */
+  append(body: JobEventBody): boolean {
+    if (this.ended) return false;
+    const terminal = isTerminal(body);
+    const spool = this.deps.spool;
+    if (this.droppedEvents > 0) {
+      const gap = encodeEvent(this.host, this.job, this.seq, { type: 'gap', droppedEvents: this.droppedEvents, droppedBytes: this.droppedBytes, reason: 'spool bound exceeded while disconnected' });
+      const next = encodeEvent(this.host, this.job, this.seq + 1, body); // measured only
+      // The gap goes right before the first event kept after the hole, or the receiver cannot tell
+      // where the hole is: an event that fits while its gap does not is dropped too.
+      if (!terminal && !spool.fits(gap.length + next.length)) return this.drop(next.length);
+      this.droppedEvents = this.droppedBytes = 0;
+      this.store(gap, false);
+    }
+    const buf = encodeEvent(this.host, this.job, this.seq, body);
+    if (!terminal && !spool.fits(buf.length)) return this.drop(buf.length);
+    this.store(buf, terminal);
+    if (terminal) this.endTime = Date.now();
+    this.window.pump();
+    return true;
+  }
+
+  /** Resolves when the job may produce more output (see Window.room). */
+  room(): Promise<void> {
+    return this.window.room();
+  }
+
+  /** Publishes what waits, e.g. after a reconnect. */
+  pump(): void {
+    this.window.pump();
+  }
+
+  /** Releases producers waiting for room, e.g. on a disconnect (the spool takes their output). */
+  wake(): void {
+    this.window.wake();
+  }
+
+  /** The stored bytes of published events from `fromSeq` on, read one at a time. */
+  *published(fromSeq: number): Generator<Buffer> {
+    const upTo = this.sentSeq;
+    for (let seq = Math.max(fromSeq, this.firstSeq); seq < upTo; seq++) {
+      const e = this.entry(seq);
+      if (e) yield this.deps.spool.read(this.file, e);
+    }
+  }
+
+  /** Drops acknowledged events, oldest first, while `over()` says the replay store is too big. */
+  evictAcked(over: () => boolean): void {
+    while (this.entries.length && this.entries[0].seq < this.window.ackedSeq && over()) this.deps.spool.released(this.entries.shift()!);
+  }
+
+  /** Gives up every event and the spool file (a fully acknowledged job being forgotten). */
+  release(): void {
+    for (const e of this.entries) this.deps.spool.released(e);
+    this.entries.length = 0;
+    this.file.remove();
+  }
+
+  private drop(len: number): false {
+    this.droppedEvents++;
+    this.droppedBytes += len;
+    return false;
+  }
+
+  private store(buf: Buffer, terminal: boolean): void {
+    this.entries.push(this.deps.spool.store(this.file, this.seq++, buf, terminal));
+  }
+
+  private entry(seq: number): SpoolEntry | undefined {
+    const i = seq - this.firstSeq;
+    return i >= 0 && i < this.entries.length ? this.entries[i] : undefined;
+  }
+
+  private acked(e: SpoolEntry): void {
+    this.deps.spool.acked(e);
+    if (e.terminal) this.file.close();
+    this.deps.onAcked(this, e);
+  }
+}
