@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
+import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
@@ -114,7 +114,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   run(target: Target, command: string, args: unknown[] = [], options: RunOptions = {}): JobHandle {
     const envelope: CommandInput = {
-      v: 1,
+      v: PROTOCOL_VERSION,
       id: options.id ?? newJobId(),
       cmd: command,
       args,
@@ -201,7 +201,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.closed) return Promise.resolve(withReason(new HostStream(host).result(), 'the fleet connection is closed'));
     const res = this.resolve([host]);
     if (res.noMatch) return Promise.resolve(neverSeen(host));
-    const envelope: CommandInput = { v: 1, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
+    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
     const body = checkSize(jsonPayload(envelope, res.route));
     const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
       if (this.requests.get(r.id) === r) this.requests.delete(r.id);
