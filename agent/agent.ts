@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, publicKeyText, topics, type AgentNotice, type AuditEntry, type ErrorCode } from '../protocol/index.js';
+import { MAX_TTL_MS, PROTOCOL_VERSION, publicKeyText, topics, type AgentNotice, type AuditEntry, type ErrorCode } from '../protocol/index.js';
 import { acceptedEntry, outcomeEntry, refusedEntry } from './audit/decisions.js';
 import { AuditLog } from './audit/log.js';
 import { queryAudit } from './audit/query.js';
@@ -112,7 +112,7 @@ export class Agent extends EventEmitter {
       },
     });
     await this.trust.start();
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, { owner: this.name });
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, { owner: this.name });
     let ownKey;
     try {
       ownKey = loadOrCreateOwnKey(this.o.keyFile);

@@ -68,8 +68,9 @@ export function authHooks(usersFile: string, ctx: AuthContext, log?: Logger): Ho
         return done(refuse(IDENTIFIER_REJECTED, `agent "${user}" must connect with client id "${user}"`), false);
       }
       if (role !== 'agent') client.id = namespacedClientId(user, client.id);
-      // The Will is published later by the broker itself; check it now (LESSONS: Last Will skips
-      // authorization — aedes #211, EMQX #1230) and again when it is published (authorizePublish).
+      // The Will is published later by the broker itself; check it now (brokers that skipped it
+      // let a client publish where it may not: aedes #211, EMQX #1230) and again when it is
+      // published (authorizePublish).
       const will = (client as unknown as { _will?: { topic: string } | null })._will;
       if (will && !canSetWill(p, will.topic)) {
         log?.warn({ client: client.id, user, topic: will.topic }, 'will topic refused');
@@ -100,7 +101,7 @@ export function authHooks(usersFile: string, ctx: AuthContext, log?: Logger): Ho
         return done(null);
       }
       // [MQTT-3.3.5-2]: acknowledge and drop, like Mosquitto. Closing the connection instead would
-      // make a QoS 1 client resend the same message forever (LESSONS: a poison message loops).
+      // make a QoS 1 client resend the same message forever (mqtt.js #768, #1005).
       log?.warn({ client: client?.id, user: p?.name, topic: packet.topic }, 'publish denied and dropped');
       packet.topic = DENIED_SINK;
       packet.retain = false;

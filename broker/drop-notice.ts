@@ -2,7 +2,7 @@
 // (broker/queue-bound.ts) was already PUBACKed to its sender [MQTT-4.3.2], so without a word it
 // would simply vanish. The broker says so where controllers already listen for refusals: a `dropped`
 // notice on the agent's errors topic, with the job id when one can be read [cp-queue-1].
-import { decodeCommand, isHostName, parseTopic, topics, type AgentNotice } from '../protocol/index.js';
+import { decodeCommand, isHostName, parseTopic, PROTOCOL_VERSION, topics, type AgentNotice } from '../protocol/index.js';
 
 interface DroppedPacket {
   topic?: unknown;
@@ -19,7 +19,7 @@ export function dropNotice(clientId: string, packet: unknown, maxQueued: number,
   const decoded = decodeCommand(body);
   const job = decoded.ok ? decoded.value.id : decoded.id;
   const notice: AgentNotice = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     host: clientId,
     ts: now,
     type: 'dropped',

@@ -93,6 +93,10 @@ export type NormalizedOptions = Required<Pick<BrokerOptions, Defaulted>> &
   Omit<BrokerOptions, Defaulted | 'connectRate' | 'loginThrottle'> & { connectRate: ConnectRateOptions | false; loginThrottle: Required<LoginThrottleOptions> };
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
+/** Also Mosquitto's max_queued_messages in deploy/, so both brokers hold as much for an offline session. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
+export const DEFAULT_BROKER_HOST = '127.0.0.1';
+export const DEFAULT_BROKER_PORT = 1883;
 export const DEFAULT_MAX_UNSENT_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -132,15 +136,15 @@ export class InsecureBrokerError extends Error {
 }
 
 export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? DEFAULT_BROKER_HOST;
   if (typeof host !== 'string' || host.length === 0) throw new TypeError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
   const out: NormalizedOptions = {
     ...opts,
     host,
-    port: port('port', opts.port ?? 1883),
+    port: port('port', opts.port ?? DEFAULT_BROKER_PORT),
     maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
     maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
-    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
+    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES),
     maxUnsentBytes: positive('maxUnsentBytes', opts.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES),
     connectTimeoutMs: positive('connectTimeoutMs', opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     loginThrottle: { freeFailures: 5, baseDelayMs: 250, maxDelayMs: 10_000, windowMs: 15 * 60_000, ...opts.loginThrottle },

@@ -1,6 +1,6 @@
 // aedes queues QoS 1/2 messages for offline persistent sessions without any limit; a controller or
 // observer that subscribed to conplyent/# and never came back would grow the broker's memory (or
-// disk) forever (LESSONS: offline queues grow without bound). This wrapper caps each client's queue,
+// disk) forever. This wrapper caps each client's queue,
 // like Mosquitto's max_queued_messages, and drops the newest message when it is full.
 import type { Logger } from 'pino';
 

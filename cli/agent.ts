@@ -6,8 +6,12 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/index.js';
 import { addConnectionOptions, ConfigError, credentials, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
+import { defaultOf } from '../link/settings.js';
+import { agentSectionSchema } from './config-fields.js';
 import { createLogger } from './logger.js';
 import { registerInstall } from './agent-install.js';
+
+const agentDefault = (key: string) => defaultOf(agentSectionSchema, key);
 
 /** The agent's own flags, shared by `agent`, `agent install` and `broker --with-agent`. */
 export function addAgentOptions(cmd: Command): Command {
@@ -15,19 +19,19 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--name <host>', 'host name on the wire (env CONPLYENT_NAME; default: sanitised hostname)')
     .addOption(labelOption())
     .option('--state-dir <dir>', 'state directory (env CONPLYENT_STATE_DIR; default ~/.local/state/conplyent, /var/lib/conplyent as root)')
-    .option('--keepalive <sec>', 'MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default 30)')
-    .option('--reconnect-min-ms <ms>', 'first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default 500)')
-    .option('--reconnect-max-ms <ms>', 'longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default 30000)')
+    .option('--keepalive <sec>', `MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default ${agentDefault('keepaliveSec')})`)
+    .option('--reconnect-min-ms <ms>', `first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default ${agentDefault('reconnectMinMs')})`)
+    .option('--reconnect-max-ms <ms>', `longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default ${agentDefault('reconnectMaxMs')})`)
     .option('--spool-memory-bytes <n>', 'events kept in memory while offline (env CONPLYENT_SPOOL_MEMORY_BYTES)')
     .option('--spool-disk-bytes <n>', 'events spooled to disk while offline (env CONPLYENT_SPOOL_DISK_BYTES)')
     .option('--replay-retention-ms <ms>', 'how long finished jobs can be replayed (env CONPLYENT_REPLAY_RETENTION_MS)')
-    .option('--clock-skew-ms <ms>', 'allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default 5000)')
+    .option('--clock-skew-ms <ms>', `allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default ${agentDefault('clockSkewMs')})`)
     .addOption(repeatable('--plugin <module>', 'JS module whose default export (agent) => void adds commands; repeatable (env CONPLYENT_PLUGINS=a,b)'))
     .option('--policy <file>', 'policy file: which keys may run what, where, as whom (docs/policy.md; env CONPLYENT_POLICY); reloaded on SIGHUP')
     .option('--require-signed', 'refuse unsigned commands (env CONPLYENT_REQUIRE_SIGNED)')
     .addOption(repeatable('--trusted-key <file|key>', 'controller public key (base64) or key file whose signatures are trusted; repeatable (env CONPLYENT_TRUSTED_KEYS=a,b)'))
     .option('--signing-key <file>', "the agent's own ed25519 key, created there when missing (env CONPLYENT_KEY_FILE; default <state-dir>/agent.key)")
-    .option('--max-jobs <n>', 'most jobs running at once; past it commands are refused with BUSY (env CONPLYENT_MAX_JOBS; default 64)');
+    .option('--max-jobs <n>', `most jobs running at once; past it commands are refused with BUSY (env CONPLYENT_MAX_JOBS; default ${agentDefault('maxJobs')})`);
 }
 
 /** Loads plugins into a created agent: paths by file URL, bare names through normal package resolution. */

@@ -8,7 +8,7 @@ import { jsonDepth, prototypeKeyPath } from './json-guard.js';
 import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
 import { isJobId } from './names.js';
 import { parseTextCommand } from './text.js';
-import { JobEventSchema, type JobEvent } from './events.js';
+import { AgentNoticeSchema, JobEventSchema, type AgentNotice, type JobEvent } from './events.js';
 import { PresenceSchema, type Presence } from './presence.js';
 
 export interface DecodeError {
@@ -95,6 +95,11 @@ function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
 /** Decodes a job event; undefined when it is not one (receivers skip and may log it). */
 export function decodeEvent(payload: Buffer): JobEvent | undefined {
   return decodeJson(payload, JobEventSchema);
+}
+
+/** Decodes a notice from `conplyent/<host>/errors` [cp-topic-5]; undefined when it is not one. */
+export function decodeNotice(payload: Buffer): AgentNotice | undefined {
+  return decodeJson(payload, AgentNoticeSchema);
 }
 
 /** Decodes a presence message; undefined for an empty (cleared) or invalid one. */

@@ -1,5 +1,5 @@
 // Every bound the wire has, in one place, so topics.md, the agent and the controller agree.
-// (LESSONS: unbounded input is how brokers and daemons fall over.)
+// Unbounded input is how brokers fall over: aedes had no packet size limit for years (aedes #831).
 
 /** Largest command payload an agent accepts, in bytes [cp-limit-1]. */
 export const MAX_COMMAND_BYTES = 512 * 1024;

@@ -56,6 +56,19 @@ function tokenize(input: string): Word[] {
 const NUMBER_RE = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * What an unquoted option value means [cp-text-6]: a decimal number when it survives the round trip,
+ * `true`/`false`/`null`, else the text itself. The CLI's `-o key=value` uses it too, so the same
+ * word means the same thing in `conplyent run … -o x=1.10` and in the text command `x=1.10`.
+ * @example
+ * parseOptionValue('42')   // 42
+ * parseOptionValue('1.10') // '1.10' (as a number it would come back as 1.1)
+ * parseOptionValue('true') // true
+ */
+export function parseOptionValue(text: string): string | number | boolean | null {
+  return scalar(text, false, true);
+}
+
 function scalar(text: string, quoted: boolean, literals: boolean): string | number | boolean | null {
   if (quoted) return text;
   // Only words that survive the round trip become numbers: `1.10` and 20-digit ids stay strings.

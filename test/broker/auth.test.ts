@@ -121,7 +121,7 @@ describe.each(brokerKinds())('authentication and roles on %s', (kind) => {
     try {
       a = await connect(broker.url, { ...login('host-a'), will });
     } catch {
-      // Refused at CONNECT: the embedded broker checks the Will there (LESSONS: Last Will skips authorization).
+      // Refused at CONNECT: the embedded broker checks the Will there (brokers that did not let Wills skip the ACL: aedes #211, EMQX #1230).
     }
     if (kind === 'aedes') expect(a).toBeUndefined();
     if (a) {

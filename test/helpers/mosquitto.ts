@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_UNSENT_BYTES } from '../../broker/options.js';
 
 export type Role = 'agent' | 'controller' | 'observer';
 export interface MosquittoUser {
@@ -33,11 +34,11 @@ export interface ConfParams {
 }
 
 /** Same bound as the embedded broker's default maxPacketBytes (broker/options.ts). */
-export const MAX_PACKET_BYTES = 1024 * 1024;
+export const MAX_PACKET_BYTES = DEFAULT_MAX_PACKET_BYTES;
 /** Same bound as the embedded broker's default maxConnections (broker/options.ts), per listener. */
 export const MAX_CONNECTIONS = 10_000;
 /** Same bound as the embedded broker's default maxUnsentBytes (broker/options.ts). */
-export const MAX_UNSENT_BYTES = 32 * 1024 * 1024;
+export const MAX_UNSENT_BYTES = DEFAULT_MAX_UNSENT_BYTES;
 
 /** The mosquitto.conf lines for these parameters. */
 export function mosquittoConf(p: ConfParams): string {
@@ -45,12 +46,12 @@ export function mosquittoConf(p: ConfParams): string {
   const lines = [
     '# Generated from test/helpers/mosquitto.ts (mosquittoConf) — conplyent broker settings for Mosquitto 2.x.',
     `per_listener_settings ${p.passwordFile ? 'true' : 'false'}`,
-    '# Nagle adds 40-90 ms per round trip to small MQTT packets (conplyent LESSONS).',
+    '# Nagle adds 40-90 ms per round trip to small MQTT packets; this turns it off per socket.',
     'set_tcp_nodelay true',
     '# Same limit as the embedded broker: a larger packet disconnects its sender only.',
     `max_packet_size ${MAX_PACKET_BYTES}`,
     '# Offline persistent sessions (a controller waiting for results) may queue this many QoS 1 messages.',
-    'max_queued_messages 10000',
+    `max_queued_messages ${DEFAULT_MAX_QUEUED_MESSAGES}`,
     '# Per-client bound on queued bytes, same as the embedded broker\'s maxUnsentBytes: a subscriber that',
     '# stops reading loses messages past it instead of holding the broker\'s memory.',
     `max_queued_bytes ${MAX_UNSENT_BYTES}`,
