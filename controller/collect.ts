@@ -3,7 +3,7 @@
 // so the dedupe and gap rules are unit-tested without a broker.
 import { ErrorCodes, type ErrorCode, type JobEvent } from '../protocol/index.js';
 
-export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'expired' | 'rejected' | 'lost';
+export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'expired' | 'rejected' | 'lost' | 'forged';
 
 /** What could not be recovered: never hidden, always reported [cp-evt-7]. */
 export interface GapInfo {
@@ -27,7 +27,7 @@ export interface HostResult {
   /** The return value of a foreground command. */
   value?: unknown;
   /** Why there is no normal result: an error code name and message, or the controller's reason. */
-  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER'; message: string };
+  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER' | 'FORGED'; message: string };
   gap?: GapInfo;
   timedOut?: boolean;
   killed?: boolean;
@@ -205,4 +205,14 @@ export function withReason(r: HostResult, why: string): HostResult {
 /** The synthetic result of a host that presence says is offline (the command stays queued for it). */
 export function offlineResult(host: string, message: string): HostResult {
   return { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message } };
+}
+
+/**
+ * A terminal event that does not verify against the host's pinned key [cp-sig-8]: whoever can
+ * publish on the job topic wrote it, so it is never taken as the host's answer. What the host
+ * itself sent before it (output) is kept for the record.
+ */
+export function forgedResult(stream: HostStream | undefined, host: string, why: string): HostResult {
+  const { stdout, stderr, gap } = (stream ?? new HostStream(host)).result();
+  return { host, state: 'forged', code: null, signal: null, durationMs: null, stdout, stderr, ...(gap ? { gap } : {}), error: { code: 'FORGED', message: why } };
 }

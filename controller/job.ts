@@ -4,7 +4,7 @@
 // expected). The fleet owns the MQTT side and hands it a send function; this file owns the rest.
 import { EventEmitter } from 'node:events';
 import type { JobEvent } from '../protocol/index.js';
-import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import { forgedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
 import type { JobFollower } from './router.js';
@@ -164,6 +164,16 @@ export class JobHandle
     // A live event that overtakes a replayed one (attach, a reconnect) waits for it.
     this.deliver(host, this.buffer(host).push(ev));
     this.check(host, s);
+  }
+
+  /**
+   * A terminal event that does not verify against the host's pinned key [cp-sig-8]. The host is
+   * settled as forged at once rather than waiting on: someone who can publish on its job topic is
+   * writing answers in its name, which the operator must hear about even if the real one follows.
+   */
+  forged(host: string, why: string): void {
+    if (this.settled || this.finals.has(host)) return;
+    this.settle(host, forgedResult(this.streams.get(host), host, why));
   }
 
   private buffer(host: string): ReorderBuffer {

@@ -2,7 +2,7 @@
 // nothing and recovers nothing; its terminal event, or the wait running out, is all the asker needs.
 // A JobHandle would also follow holes and reconnects, which a one-shot question has no use for.
 import type { JobEvent } from '../protocol/index.js';
-import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import { forgedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { longTimer, type LongTimer } from '../timers/long-timer.js';
 
 export class ControlRequest {
@@ -23,6 +23,11 @@ export class ControlRequest {
   onEvent(host: string, ev: JobEvent): void {
     if (host !== this.host || !this.stream.accept(ev)) return;
     if (this.stream.terminal) this.settle(this.stream.result());
+  }
+
+  /** A forged terminal event [cp-sig-8]: the answer is that someone else wrote it. */
+  forged(host: string, why: string): void {
+    if (host === this.host) this.settle(forgedResult(this.stream, host, why));
   }
 
   /** The host is offline: the command stays queued for it, and the asker is told so now. */
