@@ -1,7 +1,7 @@
 // Per-host collection of one job's events: duplicates dropped by seq [cp-evt-1], gaps found, the
 // first terminal event kept [cp-evt-5], and the flat HostResult built at the end. Pure: no I/O,
 // so the dedupe and gap rules are unit-tested without a broker.
-import { ErrorCodes, type ErrorCode, type JobEvent } from '../protocol/index.js';
+import { ErrorCodes, type ErrorCode, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 
 export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'expired' | 'rejected' | 'lost' | 'forged';
 
@@ -205,6 +205,11 @@ export function withReason(r: HostResult, why: string): HostResult {
 /** The synthetic result of a host that presence says is offline (the command stays queued for it). */
 export function offlineResult(host: string, message: string): HostResult {
   return { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message } };
+}
+
+/** The host refused the command's signature [cp-sig-5] (a notice, never a job event). */
+export function refusedResult(host: string, code: SignatureErrorCode, message: string): HostResult {
+  return { host, state: 'rejected', code: ErrorCodes[code], signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code, message } };
 }
 
 /**

@@ -2,7 +2,7 @@
 // errors notices), each payload decoded by protocol/ like every other. The topic's host level is
 // what the broker's ACL vouches for, so it is used, never the payload's own `host` field.
 import type { Logger } from 'pino';
-import { decodeEvent, decodeNotice, decodePresence, parseTopic, type AgentNotice, type JobEvent } from '../protocol/index.js';
+import { decodeEvent, decodeNotice, decodePresence, parseTopic, type AgentNotice, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 import type { PresenceView } from './presence.js';
 
 /** Whatever follows a job id on this controller: a JobHandle, or a request sent for one. */
@@ -10,6 +10,8 @@ export interface JobFollower {
   onEvent(host: string, ev: JobEvent): void;
   /** The host says it had already received this id and did not run it again [cp-dedupe-1]. */
   duplicate?(host: string): void;
+  /** The host refused the command's signature [cp-sig-5]: its only answer is a notice. */
+  refused?(host: string, code: SignatureErrorCode, message: string): void;
   /** A terminal event that is not the host's [cp-sig-8]: settle the host as forged. */
   forged(host: string, why: string): void;
 }
@@ -61,5 +63,8 @@ export function routeNotice(to: Routes, host: string, payload: Buffer): void {
   const n = decodeNotice(payload);
   if (!n) return;
   if (n.type === 'duplicate' && n.job) to.follower(n.job)?.duplicate?.(host);
+  // A command refused in verification gets no job event at all [cp-sig-5]; without this the host
+  // would only be no-answer when the wait ran out.
+  if (n.type === 'error' && n.job && (n.error === 'UNSIGNED' || n.error === 'UNKNOWN_KEY' || n.error === 'BAD_SIGNATURE')) to.follower(n.job)?.refused?.(host, n.error, n.message);
   to.notice(n);
 }

@@ -40,6 +40,8 @@ class LineBuffer {
 }
 
 export function describeResult(r: HostResult): string {
+  // Not the host's answer at all: say whose word it is instead of repeating the code.
+  if (r.state === 'forged') return `FORGED result, not from the host: ${r.error?.message ?? 'bad signature'}`;
   const parts = [r.state.toUpperCase()];
   if (r.state === 'failed') parts.push(r.timedOut ? 'timed out' : r.signal ? `signal ${r.signal}` : `exit ${r.code}`);
   if (r.error) parts.push(r.error.code === 'OFFLINE' || r.error.code === 'NO_ANSWER' ? r.error.message : `${r.error.code}: ${r.error.message}`);
@@ -133,6 +135,9 @@ export class JobRenderer {
     const parts = [`${results.length} host${results.length === 1 ? '' : 's'}: ${(byState.ok ?? []).length} ok`];
     for (const [state, hosts] of Object.entries(byState)) if (state !== 'ok') parts.push(`${hosts.length} ${state} (${hosts.join(', ')})`);
     this.out.stderr.write((bad.length ? s.red : s.green)(parts.join(', ')) + '\n');
+    if (byState.forged) {
+      this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
+    }
   }
 }
 

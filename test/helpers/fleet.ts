@@ -37,6 +37,7 @@ function waitForLine(child: ChildProcess, text: string, getOut: () => string, ti
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(t);
+      rmSync(knownHosts, { force: true });
       reject(new Error(`fleet process exited (${code}):\n${getOut().slice(-2000)}`));
     });
     check();
@@ -81,9 +82,14 @@ export interface CliResult {
 }
 
 /** Runs `conplyent <args>` against a broker; stdin is fed `input` (then closed). */
+let cliRuns = 0;
+
 export function runCli(broker: string, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  // Each run pins agent keys in its own file: test agents get new keys under old names, which the
+  // user's real ~/.config/conplyent/known_hosts would (rightly) report as forged.
+  const knownHosts = join(tmpdir(), `cp-known-hosts-${process.pid}-${++cliRuns}`);
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', CONPLYENT_BROKER: broker, CONPLYENT_HISTORY: join(tmpdir(), 'conplyent-test-history'), ...o.env },
+    env: { ...process.env, NO_COLOR: '1', CONPLYENT_BROKER: broker, CONPLYENT_HISTORY: join(tmpdir(), 'conplyent-test-history'), CONPLYENT_KNOWN_HOSTS: knownHosts, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -98,6 +104,7 @@ export function runCli(broker: string, args: string[], o: { input?: string; time
     }, o.timeoutMs ?? 30_000);
     child.once('exit', (code) => {
       clearTimeout(t);
+      rmSync(knownHosts, { force: true });
       resolve({ code, stdout, stderr });
     });
   });
