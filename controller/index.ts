@@ -8,3 +8,4 @@ export type { ConnectOptions } from './connection.js';
 export { resolveTarget, type Target, type Resolution } from './targets.js';
 export { put, get, PUT_CHUNK_BYTES, type PutResult, type GetResult, type TransferProgress } from './transfer.js';
 export { ControllerError, ControllerErrorCodes, type ControllerErrorCode } from './errors.js';
+export { fetchAudit, auditProblem, type AuditFilter, type AuditPage } from './audit.js';
