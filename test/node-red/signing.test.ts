@@ -32,6 +32,10 @@ function flows(url: string, pem: string): unknown[] {
     ...route('/signed', 'bk_signed', 'signed'),
     ...route('/plain', 'bk_plain', 'plain'),
     { id: 'catch', z, type: 'catch', name: '', scope: null, uncaught: false, x: 450, y: 500, wires: [['d_errors']] },
+    // Presence nodes connect each config node at deploy; the test waits for both to see the agent.
+    { id: 'hosts_signed', z, type: 'conplyent-hosts', name: 'hosts', broker: 'bk_signed', target: HOST, x: 450, y: 400, wires: [['d_hosts']] },
+    { id: 'hosts_plain', z, type: 'conplyent-hosts', name: 'hosts', broker: 'bk_plain', target: HOST, x: 450, y: 450, wires: [['d_hosts']] },
+    debug('d_hosts', 'hosts'),
     debug('d_results', 'results'),
     debug('d_errors', 'errors'),
   ];
@@ -57,6 +61,7 @@ describe('node-red-contrib-conplyent with a signing key', () => {
     feed = await debugFeed(red.url);
     const deployed = await red.post('/flows', flows(broker.url, pem), { 'Node-RED-Deployment-Type': 'full' });
     expect(deployed.status, deployed.text).toBe(204);
+    await feed.waitFor('hosts', (ms) => ms.length >= 2);
   }, 60_000);
 
   afterAll(async () => {
