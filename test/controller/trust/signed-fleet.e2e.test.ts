@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../../agent/index.js';
-import { connect, type Fleet, type HostInfo } from '../../../controller/index.js';
+import { connect, get, put, type Fleet, type HostInfo } from '../../../controller/index.js';
 import { generateSigningKey, privateKeyPem, publicKeyText, trustedKeys, verifyCommand, type CommandInput } from '../../../protocol/index.js';
 import { brokerKinds, startBrokerKind, type TestBroker } from '../../helpers/brokers.js';
 import { connectWire, type Wire } from '../../helpers/wire.js';
@@ -78,6 +78,17 @@ describe.each(brokerKinds())('signed commands from the controller on %s', (kind)
     expect(a.topic).not.toBe(b.topic);
     expect(verifyCommand(a.json, b.topic, trusted)).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
     expect(cmds().some((m) => m.topic === 'conplyent/_all/cmd')).toBe(true);
+  }, 30_000);
+
+  it('[cp-sig-3] put and get chunks are signed too: a file goes both ways to agents that require signatures', async () => {
+    const fleet = await open();
+    const local = join(dir, 'blob.bin');
+    writeFileSync(local, Buffer.alloc(300 * 1024, 7));
+    const sent = await put(fleet, HOSTS, local, join(dir, 'remote.bin'));
+    expect(sent.map((r) => r.state)).toEqual(['ok', 'ok']);
+    const back = await get(fleet, HOSTS[1], join(dir, 'remote.bin'), join(dir, 'back.bin'));
+    expect(back.ok).toBe(true);
+    expect(readFileSync(join(dir, 'back.bin')).equals(readFileSync(local))).toBe(true);
   }, 30_000);
 
   it('[cp-sig-7] pins each agent key on first contact in the known-hosts file (0600) and shows it in hosts()', async () => {
