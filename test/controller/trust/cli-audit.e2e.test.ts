@@ -1,52 +1,34 @@
 // `conplyent audit HOST`: the agent's audit records fetched with its signed `audit` command, shown
 // as a table or NDJSON, and --verify naming the record an attacker on the host altered or removed.
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../../agent/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../../controller/index.js';
-import { generateSigningKey, keyId, privateKeyPem, publicKeyText } from '../../../protocol/index.js';
-import { startAedes, type TestBroker } from '../../helpers/brokers.js';
+import { keyId } from '../../../protocol/index.js';
 import { ndjson, runCli } from '../../helpers/fleet.js';
+import { signedAgentOnAedes } from './signed-agent.js';
 
 const HOST = 'audit-1';
 
 describe('conplyent audit', () => {
-  const ops = generateSigningKey();
-  let broker: TestBroker;
-  let agent: Agent;
-  let dir: string;
-  let keyFile: string;
-  const cli = (args: string[]) => runCli(broker.url, [...args, '--signing-key', keyFile]);
+  const f = signedAgentOnAedes(HOST);
+  const cli = (args: string[]) => runCli(f.broker.url, [...args, '--signing-key', f.keyFile]);
   const logFile = () => {
-    const d = join(dir, 'state', 'audit');
+    const d = join(f.dir, 'state', 'audit');
     return join(d, readdirSync(d).filter((n) => n.endsWith('.jsonl')).sort()[0]!);
   };
 
   beforeAll(async () => {
-    dir = realpathSync(mkdtempSync(join(tmpdir(), 'cp-cliaudit-')));
-    keyFile = join(dir, 'ops.key');
-    writeFileSync(keyFile, privateKeyPem(ops.privateKey), { mode: 0o600 });
-    broker = await startAedes();
-    agent = createAgent({ broker: broker.url, name: HOST, stateDir: join(dir, 'state'), trustedKeys: [publicKeyText(ops.privateKey)], requireSigned: true });
-    await agent.start();
-    const fleet = await connect(broker.url, { signingKey: ops.privateKey });
+    const fleet = await connect(f.broker.url, { signingKey: f.ops });
     for (let i = 0; i < 3; i++) await fleet.run([HOST], 'exec', ['true'], { id: `a${i}` }).done();
     await fleet.close();
-  });
-
-  afterAll(async () => {
-    await agent?.stop();
-    await broker?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('[cp-audit-1] lists each decision and outcome with the key that signed it; --job and --json narrow it', async () => {
     const r = await cli(['audit', HOST]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/SEQ\s+TIME\s+WHAT\s+CODE/);
-    expect(r.stdout).toMatch(new RegExp(`accepted\\s+ALLOWED\\s+exec\\s+true\\s+${keyId(ops.privateKey)}`));
+    expect(r.stdout).toMatch(new RegExp(`accepted\\s+ALLOWED\\s+exec\\s+true\\s+${keyId(f.ops)}`));
     const one = ndjson((await cli(['audit', HOST, '--job', 'a1', '--json'])).stdout);
     expect(one.map((x) => [x.type, x.kind, x.job])).toEqual([
       ['audit', 'decision', 'a1'],
