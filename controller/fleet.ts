@@ -83,7 +83,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   static async open(url: string, options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
     // Key files are read before dialling: a bad one is BAD_OPTION, not a half-open fleet.
-    const trust: Trust = { keys: new HostKeys(options), signer: options.signingKey !== undefined ? loadSigner(options.signingKey) : undefined };
+    const trust: Trust = { keys: new HostKeys(options, (m) => log?.warn(m)), signer: options.signingKey !== undefined ? loadSigner(options.signingKey) : undefined };
     const client = await openClient(url, { ...options, logger: log });
     const fleet = new Fleet(client, url, options, trust, log);
     await fleet.waitForHosts();

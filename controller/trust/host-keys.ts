@@ -30,7 +30,8 @@ const TERMINAL = new Set(['result', 'error', 'lost']);
 export class HostKeys {
   private readonly pins = new Map<string, { text: string; key: KeyObject }>();
 
-  constructor(private readonly o: PinOptions = {}) {
+  /** `warn` hears about pins that could not be written; the pin still holds in memory. */
+  constructor(private readonly o: PinOptions = {}, private readonly warn?: (message: string) => void) {
     const given = Object.entries(o.agentKeys ?? {});
     const known = o.knownHosts ? readKnownHosts(o.knownHosts) : new Map<string, string>();
     // Keys given up front win over the file: they are what the operator says now.
@@ -61,7 +62,13 @@ export class HostKeys {
       if (!announced) return {};
       const key = parsePublicKey(announced);
       this.pins.set(host, { text: announced, key });
-      if (this.o.knownHosts) appendKnownHost(this.o.knownHosts, host, announced);
+      try {
+        if (this.o.knownHosts) appendKnownHost(this.o.knownHosts, host, announced);
+      } catch (e) {
+        // Called for a message from the broker: a full disk or a read-only file must not take the
+        // controller down; the pin holds for this run and the next run pins again.
+        this.warn?.(`cannot write ${host}'s key to ${this.o.knownHosts}: ${(e as Error).message}`);
+      }
       return { pinnedKeyId: keyId(key) };
     }
     const pinnedKeyId = keyId(pin.key);

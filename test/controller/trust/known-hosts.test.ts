@@ -49,3 +49,17 @@ describe('known-hosts file', () => {
     expect(keys.pinned('web-1')).toBe(publicKeyText(first));
   });
 });
+
+describe('a known-hosts file that cannot be written', () => {
+  it('keeps the pin in memory and warns instead of throwing into the message handler', () => {
+    const parent = join(dir, 'later-a-file');
+    const warnings: string[] = [];
+    const keys = new HostKeys({ knownHosts: join(parent, 'known_hosts') }, (m) => warnings.push(m));
+    // After start-up its directory became a file: the append fails (as on a full or read-only disk).
+    writeFileSync(parent, '');
+    const k = pub();
+    expect(keys.observe('web-1', k, true).pinnedKeyId).toBeDefined();
+    expect(keys.pinned('web-1')).toBe(k);
+    expect(warnings[0]).toMatch(/cannot write web-1's key/);
+  });
+});
