@@ -37,7 +37,6 @@ function waitForLine(child: ChildProcess, text: string, getOut: () => string, ti
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(t);
-      rmSync(knownHosts, { force: true });
       reject(new Error(`fleet process exited (${code}):\n${getOut().slice(-2000)}`));
     });
     check();
@@ -81,9 +80,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `conplyent <args>` against a broker; stdin is fed `input` (then closed). */
 let cliRuns = 0;
 
+/** Runs `conplyent <args>` against a broker; stdin is fed `input` (then closed). */
 export function runCli(broker: string, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   // Each run pins agent keys in its own file: test agents get new keys under old names, which the
   // user's real ~/.config/conplyent/known_hosts would (rightly) report as forged.
