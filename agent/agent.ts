@@ -18,6 +18,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
+import { doubt, type StateHealth } from './state/health.js';
 import { StateDir } from './state/state-dir.js';
 
 export class Agent extends EventEmitter {
@@ -91,7 +92,11 @@ export class Agent extends EventEmitter {
 
   /** Connects and resolves once the agent is online (subscribed, presence published). */
   async start(): Promise<void> {
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, { owner: this.name });
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, {
+      owner: this.name,
+      onHealth: (h) => this.onStateHealth(h),
+    });
+    this.logStateHealth(this.state.health());
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),
@@ -99,6 +104,7 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
+      state: () => this.state.health(),
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
       onTerminalAcked: (id) => this.state.forgetJob(id),
@@ -128,6 +134,7 @@ export class Agent extends EventEmitter {
         known: () => this.registry.list().map((c) => c.name),
         hasSeen: (id) => this.state.hasSeen(id),
         now: Date.now,
+        doubt: (c) => doubt(this.state.health(), c, Date.now(), this.o.clockSkewMs),
       },
       logger: this.log,
       accepting: () => !this.stopped,
@@ -191,6 +198,19 @@ export class Agent extends EventEmitter {
     if (this.sweeper) clearInterval(this.sweeper);
     void this.conn?.end().finally(() => this.state.release());
     this.failStart(new Error(message));
+  }
+
+  /** [cp-state-3] never silent: the log says what is wrong with the state directory and what is refused. */
+  private logStateHealth(h: StateHealth): void {
+    if (h.status === 'damaged') this.log.error({ state: h }, `state damaged: ${h.reason}; commands sent before ${new Date(h.since).toISOString()} (and, until ${new Date(h.until).toISOString()}, commands with an id but no sentAt) are refused with STATE_DAMAGED; fresh commands run`);
+    else if (h.status === 'unavailable') this.log.error({ state: h }, `state unavailable: ${h.reason}; every command is refused with STATE_UNAVAILABLE`);
+    else this.log.info('state directory healthy again');
+  }
+
+  /** The state directory's health changed while running: say so in the log and in presence. */
+  private onStateHealth(h: StateHealth): void {
+    this.logStateHealth(h);
+    if (this.connected) void this.publishOnline().catch(() => undefined);
   }
 
   private publishOnline(): Promise<void> {

@@ -23,6 +23,8 @@ export interface JudgeEnv {
   known(): string[];
   hasSeen(id: string): boolean;
   now(): number;
+  /** Why a command that passed dedupe and time checks still cannot run (state damaged or unavailable) [cp-state-1]. */
+  doubt?(command: Command): { error: ErrorCode; message: string } | undefined;
 }
 
 export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
@@ -60,6 +62,9 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
       return { ...base, error: 'EXPIRED', message: `expired: sent ${now - command.sentAt} ms ago, TTL ${ttl} ms (+${env.clockSkewMs} ms skew allowance); not run` };
     }
   }
+  // [cp-state-1] [cp-state-2] after journal damage, only a command provably newer runs.
+  const doubt = env.doubt?.(command);
+  if (doubt) return { ...base, ...doubt };
   const def = env.lookup(command.cmd);
   if (!def) return { ...base, error: 'UNKNOWN_COMMAND', message: `unknown command "${command.cmd}"; this agent knows: ${env.known().join(', ')}` };
   const args = def.args.safeParse(command.args);
