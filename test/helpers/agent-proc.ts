@@ -1,8 +1,8 @@
 // Agents as child processes (test/fixtures/agent-main.mjs over the built dist/), for kill -9 and restart tests.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from './fixture-path.js';
 
-const MAIN = fileURLToPath(new URL('../fixtures/agent-main.mjs', import.meta.url));
+const MAIN = fixturePath('agent-main.mjs');
 
 export interface AgentProc {
   child: ChildProcess;
