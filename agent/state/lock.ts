@@ -65,6 +65,15 @@ export class StateLock {
   }
 }
 
+/** Why the journal cannot be trusted after how the previous holder ended, or undefined when it can [cp-state-1]. */
+export function doubtfulEnd(prev: PreviousHolder): string | undefined {
+  if (prev.kind === 'unreadable') return 'agent.lock cannot be read: how the previous agent ended is unknown';
+  if (prev.kind === 'left' && !prev.sameBoot) {
+    return `the machine restarted while agent "${prev.holder.name}" (pid ${prev.holder.pid}) held this directory: ids it recorded in its last seconds may never have reached the disk`;
+  }
+  return undefined;
+}
+
 function readHolder(path: string, boot: string | undefined): PreviousHolder {
   let text: string;
   try {

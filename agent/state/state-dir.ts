@@ -10,11 +10,12 @@
 //   agent.lock    the holder (lock.ts); one left behind from another boot means the machine went down
 //                 under the agent, with appended lines possibly still unflushed
 //   spool/        the outbox's disk spool (only for the life of the process)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateHealth } from './health.js';
-import { encodeLine, headerLine, parseJournal } from './journal-lines.js';
-import { StateDirInUse, StateLock } from './lock.js';
+import { appendTo, JOURNAL, markJournal, readJournal, replaceDurably, type JournalRead } from './journal-file.js';
+import { encodeLine, headerLine, type JournalLine } from './journal-lines.js';
+import { doubtfulEnd, StateDirInUse, StateLock } from './lock.js';
 
 export interface JobRecord {
   id: string;
@@ -63,7 +64,7 @@ export class StateDir {
     private readonly options: StateDirOptions = {},
   ) {
     this.compactBytes = options.compactBytes ?? COMPACT_BYTES;
-    this.journal = join(dir, 'journal.log');
+    this.journal = join(dir, JOURNAL);
     this.spoolDir = join(dir, 'spool');
     try {
       mkdirSync(dir, { recursive: true });
@@ -111,44 +112,24 @@ export class StateDir {
 
   private load(): void {
     const now = Date.now();
-    let damage: string | undefined;
-    let text: string | undefined;
+    let read: JournalRead;
     try {
-      text = readFileSync(this.journal, 'utf8');
+      read = readJournal(this.dir, now);
     } catch (err) {
-      const code = errCode(err);
-      if (code !== 'ENOENT') damage = `journal.log cannot be read (${code})`;
-      else if (existsSync(join(this.dir, 'journal.mark'))) damage = 'journal.log is missing, though journal.mark says this directory kept one';
+      return this.fail(`journal.log is damaged and cannot be moved aside (${errCode(err)})`);
     }
-    if (text !== undefined) {
-      const parsed = parseJournal(text);
-      damage = parsed.damage;
-      this.apply(parsed.lines, now);
-    }
-    // Kept for whoever investigates (unless it is missing); a new journal starts beside it.
-    if (damage !== undefined && (text !== undefined || existsSync(this.journal))) {
-      try {
-        renameSync(this.journal, `${this.journal}.damaged-${now}`);
-      } catch (err) {
-        return this.fail(`journal.log is damaged and cannot be moved aside (${errCode(err)})`);
-      }
-    }
-    const prev = this.lock?.previous;
-    if (prev?.kind === 'left' && !prev.sameBoot) {
-      damage ??= `the machine restarted while agent "${prev.holder.name}" (pid ${prev.holder.pid}) held this directory: ids it recorded in its last seconds may never have reached the disk`;
-    } else if (prev?.kind === 'unreadable') {
-      damage ??= 'agent.lock cannot be read: how the previous agent ended is unknown';
-    }
+    this.apply(read.lines, now);
+    const damage = read.damage ?? (this.lock ? doubtfulEnd(this.lock.previous) : undefined);
     if (damage !== undefined) this.state = { status: 'damaged', since: now, until: now + this.retentionMs, reason: damage };
     try {
       this.compact();
-      this.writeMark();
+      markJournal(this.dir);
     } catch (err) {
       this.fail(`journal.log cannot be written (${errCode(err)})`);
     }
   }
 
-  private apply(lines: { kind: string; fields: string[] }[], now: number): void {
+  private apply(lines: JournalLine[], now: number): void {
     const cutoff = now - this.retentionMs;
     for (const { kind, fields } of lines) {
       const [id, data = ''] = fields;
@@ -180,8 +161,7 @@ export class StateDir {
 
   /**
    * Rewrites the journal with only what still matters (the damage window, the seen window,
-   * unfinished jobs). Fsynced, and the directory too, before and after the rename: it replaces
-   * lines that were fsynced for reboot/shutdown.
+   * unfinished jobs), durably: it replaces lines that were fsynced for reboot/shutdown.
    */
   private compact(): void {
     const s = this.state;
@@ -191,41 +171,9 @@ export class StateDir {
       ...[...this.seen].map(([id, ts]) => encodeLine('S', id, ts)),
       ...[...this.running.values()].map((r) => this.rLine(r)),
     ].join('');
-    const tmp = `${this.journal}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.journal);
-    this.syncDir();
+    replaceDurably(this.journal, text);
     this.appended = 0;
     this.compactedSize = Buffer.byteLength(text);
-  }
-
-  /** The mark that tells a lost journal from a never written one; durable before anything is run. */
-  private writeMark(): void {
-    const mark = join(this.dir, 'journal.mark');
-    if (existsSync(mark)) return;
-    const fd = openSync(mark, 'w');
-    try {
-      writeSync(fd, 'conplyent: this directory keeps journal.log; do not delete one without the other\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    this.syncDir();
-  }
-
-  private syncDir(): void {
-    const fd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 
   private rLine(rec: JobRecord): string {
@@ -237,13 +185,7 @@ export class StateDir {
   private append(text: string, durable: boolean): void {
     if (this.state.status === 'unavailable') throw new StateUnavailable(this.state.reason);
     try {
-      const fd = openSync(this.journal, 'a');
-      try {
-        writeSync(fd, text);
-        if (durable) fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      appendTo(this.journal, text, durable);
     } catch (err) {
       this.fail(`journal.log cannot be appended to (${errCode(err)})`);
       throw new StateUnavailable((this.state as { reason: string }).reason);
