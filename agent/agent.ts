@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { MAX_TTL_MS, PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
 import { Intake, type Notice } from './inbound/intake.js';
@@ -92,7 +92,7 @@ export class Agent extends EventEmitter {
 
   /** Connects and resolves once the agent is online (subscribed, presence published). */
   async start(): Promise<void> {
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, 24 * 3600_000) + this.o.clockSkewMs, {
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, {
       owner: this.name,
       onHealth: (h) => this.onStateHealth(h),
     });

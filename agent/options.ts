@@ -1,89 +1,83 @@
-// Agent options, normalised once at the edge; the inside trusts them.
+// Agent options: one zod schema holds every setting's rule and default (the CLI's agent config
+// extends it); resolveAgentOptions validates with it once, at the edge, and the inside trusts it.
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { DEFAULT_CLOCK_SKEW_MS, isHostName, parseLabels } from '../protocol/index.js';
+import { z } from 'zod';
+import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
+import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './jobs/power.js';
 
 export type { PowerFn };
 
-export interface AgentOptions {
-  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
-  broker: string;
+const positiveInt = z.number().int().positive();
+const MiB = 1024 * 1024;
+
+/** Labels as the wire carries them [cp-name-3]: the message is parseLabels' own. */
+const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  try {
+    parseLabels(Object.entries(labels).map(([k, v]) => `${k}=${v}`));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+export const agentSettingsSchema = linkSettingsSchema.extend({
+  /** Broker URL; its scheme is one of BROKER_SCHEMES (link/broker-url.ts), e.g. mqtt://, mqtts://, wss://. */
+  broker: brokerUrlSchema,
   /** Host name; also the MQTT client id and, with auth, the user name. */
-  name: string;
-  labels?: Record<string, string>;
-  username?: string;
-  password?: string;
-  /** TLS files (paths). */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
+  name: z.string().refine(isHostName, `expected a host name matching ${HOST_NAME_RE} (and not "all")`),
+  labels: labelsSchema.default({}),
   /** Where boot counter, seen ids, running jobs and the disk spool live. */
-  stateDir: string;
-  /** MQTT keepalive; a dead link is noticed within 1.5x this. Default 30 s. */
-  keepaliveSec?: number;
-  /** Reconnect backoff: exponential from min to max with full jitter. Defaults 500 ms / 30 s. */
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  /** Unpublished events kept in memory while disconnected, then on disk. Defaults 8 MiB / 256 MiB. */
-  spoolMemoryBytes?: number;
-  spoolDiskBytes?: number;
-  /** How long events of a finished job stay available to `replay`, and how many bytes in all. Defaults 10 min / 32 MiB. */
-  replayRetentionMs?: number;
-  replayBytes?: number;
-  /** Finished jobs kept for replay at most (each costs some heap beyond its events). Default 1000. */
-  replayJobs?: number;
-  /** Allowed sender/agent clock difference for TTL checks. Default 5 s. */
-  clockSkewMs?: number;
-  /** How many events of one job may await PUBACK before its output is paused. Default 32. */
-  windowSize?: number;
+  stateDir: z.string().min(1),
+  /** Reconnect backoff: exponential from min to max with full jitter. */
+  reconnectMinMs: positiveInt.default(500),
+  reconnectMaxMs: positiveInt.default(30_000),
+  /** Unpublished events kept in memory while disconnected, then on disk. */
+  spoolMemoryBytes: positiveInt.default(8 * MiB),
+  spoolDiskBytes: positiveInt.default(256 * MiB),
+  /** How long events of a finished job stay available to `replay`, and how many bytes in all. */
+  replayRetentionMs: positiveInt.default(10 * 60 * 1000),
+  replayBytes: positiveInt.default(32 * MiB),
+  /** Finished jobs kept for replay at most (each costs some heap beyond its events). */
+  replayJobs: positiveInt.default(1000),
+  /** Allowed sender/agent clock difference for TTL checks. NaN would make every seen-id and TTL comparison false: dedupe and expiry silently off. */
+  clockSkewMs: z.number().int().nonnegative().default(DEFAULT_CLOCK_SKEW_MS),
+  /** How many events of one job may await PUBACK before its output is paused. */
+  windowSize: positiveInt.default(32),
+});
+
+/** The longest reconnect delay unless told otherwise (written once, in the schema). */
+const DEFAULT_RECONNECT_MAX_MS = defaultOf(agentSettingsSchema, 'reconnectMaxMs') as number;
+
+/**
+ * The backoff runs from min to max. A max left unset follows a larger min (a caller asking for slow
+ * reconnects gets them); a max set below the min is a mistake worth naming, not a value to clamp.
+ * Applied to the agent's options here and to the CLI's agent config (cli/config-fields.ts).
+ */
+export function withBackoffOrder<T extends { reconnectMinMs: number; reconnectMaxMs: number }>(schema: z.ZodType<T>): z.ZodType<T> {
+  const ordered = schema.refine((s) => s.reconnectMinMs <= s.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
+  return z.preprocess((o) => {
+    if (o === null || typeof o !== 'object') return o;
+    const { reconnectMinMs: min, reconnectMaxMs: max } = o as Record<string, unknown>;
+    if (max !== undefined || typeof min !== 'number') return o;
+    return { ...o, reconnectMaxMs: Math.max(min, DEFAULT_RECONNECT_MAX_MS) };
+  }, ordered) as unknown as z.ZodType<T>;
+}
+
+const agentOptionsSchema = withBackoffOrder(agentSettingsSchema);
+
+/** What createAgent takes: every setting of agentSettingsSchema (defaults there), a logger and the power hook. */
+export type AgentOptions = z.input<typeof agentSettingsSchema> & {
+  /** pino logger; silent when absent. */
   logger?: Logger;
+  /** Carries out reboot and shutdown; the default calls the system's own commands. */
   power?: PowerFn;
-}
+};
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'power'>> &
-  Pick<AgentOptions, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'power'>;
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`agent option ${name} must be a positive number, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** NaN here would make every seen-id and TTL comparison false: dedupe and expiry silently off. */
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`agent option ${name} must be a non-negative number, got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
-  }
-  return value;
-}
+export type ResolvedAgentOptions = z.output<typeof agentSettingsSchema> & { logger: Logger; power?: PowerFn };
 
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
-  if (!isHostName(o.name)) throw new TypeError(`agent name "${o.name}" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}`);
-  if (!o.broker) throw new TypeError('agent option broker is required (e.g. mqtt://localhost:1883)');
-  if (!o.stateDir) throw new TypeError('agent option stateDir is required');
-  const labels = o.labels ?? {};
-  parseLabels(Object.entries(labels).map(([k, v]) => `${k}=${v}`));
-  const min = positive('reconnectMinMs', o.reconnectMinMs, 500);
-  return {
-    ...o,
-    labels,
-    insecure: o.insecure ?? false,
-    keepaliveSec: positive('keepaliveSec', o.keepaliveSec, 30),
-    reconnectMinMs: min,
-    reconnectMaxMs: Math.max(min, positive('reconnectMaxMs', o.reconnectMaxMs, 30_000)),
-    spoolMemoryBytes: positive('spoolMemoryBytes', o.spoolMemoryBytes, 8 * 1024 * 1024),
-    spoolDiskBytes: positive('spoolDiskBytes', o.spoolDiskBytes, 256 * 1024 * 1024),
-    replayRetentionMs: positive('replayRetentionMs', o.replayRetentionMs, 10 * 60 * 1000),
-    replayBytes: positive('replayBytes', o.replayBytes, 32 * 1024 * 1024),
-    replayJobs: positive('replayJobs', o.replayJobs, 1000),
-    clockSkewMs: nonNegative('clockSkewMs', o.clockSkewMs, DEFAULT_CLOCK_SKEW_MS),
-    windowSize: positive('windowSize', o.windowSize, 32),
-    logger: o.logger ?? pino({ level: 'silent' }),
-  };
+  const settings = parseOptions(agentOptionsSchema, o, 'agent option');
+  return { ...settings, logger: o.logger ?? pino({ level: 'silent' }), power: o.power };
 }

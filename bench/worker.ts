@@ -76,11 +76,11 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
   }
   if (spec.kind === 'presence') {
     // The start-to-online baseline: a cold process that connects and publishes a retained status, nothing else.
-    const { topics } = await import('../protocol/index.js');
+    const { PROTOCOL_VERSION, topics } = await import('../protocol/index.js');
     startAt = epochNow();
     const c = await rawClient(spec.url, `presence-${process.pid}`, 600);
     const now = Date.now();
-    await c.publishAsync(topics.status(spec.name), JSON.stringify({ v: 1, host: spec.name, online: true, boot: 1, conn: 1, since: now, startedAt: now }), { qos: 1, retain: true });
+    await c.publishAsync(topics.status(spec.name), JSON.stringify({ v: PROTOCOL_VERSION, host: spec.name, online: true, boot: 1, conn: 1, since: now, startedAt: now }), { qos: 1, retain: true });
     stopper = () => c.endAsync();
     return undefined;
   }

@@ -3,6 +3,7 @@
 import type { Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { canPublish, canSetWill, canSubscribe, retainable, type Principal } from './acl.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { cachedUsers, verifyIn } from './users-file.js';
 
 /** Where denied publishes go: a `$` topic, which no role may subscribe to. */
@@ -19,34 +20,61 @@ function refuse(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
+/** What the hooks need to know about a connection besides its packets. */
+export interface AuthContext {
+  throttle: LoginThrottle;
+  /** The remote address of a client's connection. */
+  addressOf(client: Client): string | undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The client id a controller or observer gets: its own namespace `<user>/<id>` (kept as is when it
+ * already is `<user>` or starts with `<user>/`). User names cannot hold `/`, so no user can reach
+ * another's ids, and agents' ids (their bare names) stay theirs [cp-conn-6].
+ */
+export function namespacedClientId(user: string, id: string): string {
+  return id === user || id.startsWith(`${user}/`) ? id : `${user}/${id}`;
+}
+
 /**
  * Builds the hooks for a users file. The principal of each client is kept in a WeakMap, never on the
  * client object, so nothing a client sends can set it.
  */
-export function authHooks(usersFile: string, log?: Logger): Hooks & { principalOf(client: Client | null): Principal | undefined } {
+export function authHooks(usersFile: string, ctx: AuthContext, log?: Logger): Hooks & { principalOf(client: Client | null): Principal | undefined } {
   const users = cachedUsers(usersFile);
   const principals = new WeakMap<Client, Principal>();
 
   const authenticate: Hooks['authenticate'] = (client, username, password, done) => {
     (async () => {
       const all = await users();
-      const role = typeof username === 'string' ? await verifyIn(all, username, password) : undefined;
-      if (!role || !username) return done(refuse(BAD_USER_OR_PASSWORD, 'bad user name or password'), false);
-      const p: Principal = { name: username, role };
+      const address = ctx.addressOf(client);
+      const user = typeof username === 'string' ? username : '';
+      const wait = ctx.throttle.delayFor(user, address);
+      if (wait > 0) await sleep(wait);
+      const role = user ? await verifyIn(all, user, password) : undefined;
+      if (!role) {
+        const failures = ctx.throttle.failed(user, address);
+        log?.warn({ user, ip: address, failures: failures.user, ipFailures: failures.address, delayedMs: wait }, 'login failed');
+        return done(refuse(BAD_USER_OR_PASSWORD, 'bad user name or password'), false);
+      }
+      ctx.throttle.succeeded(address);
+      const p: Principal = { name: user, role };
       // Client-id takeover defence: a second connection with an id disconnects the first [MQTT-3.1.4-2],
-      // so an agent's id must be its own name, and nobody else may use an agent's name as id.
-      if (role === 'agent' && client.id !== username) {
-        return done(refuse(IDENTIFIER_REJECTED, `agent "${username}" must connect with client id "${username}"`), false);
+      // and a clean one also wipes the first's session. An agent's id must be its own name; everyone
+      // else is moved into their own namespace, so nobody can reach another user's id [cp-conn-6].
+      if (role === 'agent' && client.id !== user) {
+        return done(refuse(IDENTIFIER_REJECTED, `agent "${user}" must connect with client id "${user}"`), false);
       }
-      if (role !== 'agent' && all.get(client.id)?.role === 'agent') {
-        return done(refuse(IDENTIFIER_REJECTED, `client id "${client.id}" belongs to an agent`), false);
-      }
-      // The Will is published later by the broker itself; check it now (LESSONS: Last Will skips
-      // authorization — aedes #211, EMQX #1230) and again when it is published (authorizePublish).
+      if (role !== 'agent') client.id = namespacedClientId(user, client.id);
+      // The Will is published later by the broker itself; check it now (brokers that skipped it
+      // let a client publish where it may not: aedes #211, EMQX #1230) and again when it is
+      // published (authorizePublish).
       const will = (client as unknown as { _will?: { topic: string } | null })._will;
       if (will && !canSetWill(p, will.topic)) {
-        log?.warn({ client: client.id, user: username, topic: will.topic }, 'will topic refused');
-        return done(refuse(NOT_AUTHORIZED, `will topic "${will.topic}" not allowed for ${role} "${username}"`), false);
+        log?.warn({ client: client.id, user, topic: will.topic }, 'will topic refused');
+        return done(refuse(NOT_AUTHORIZED, `will topic "${will.topic}" not allowed for ${role} "${user}"`), false);
       }
       principals.set(client, p);
       done(null, true);
@@ -73,7 +101,7 @@ export function authHooks(usersFile: string, log?: Logger): Hooks & { principalO
         return done(null);
       }
       // [MQTT-3.3.5-2]: acknowledge and drop, like Mosquitto. Closing the connection instead would
-      // make a QoS 1 client resend the same message forever (LESSONS: a poison message loops).
+      // make a QoS 1 client resend the same message forever (mqtt.js #768, #1005).
       log?.warn({ client: client?.id, user: p?.name, topic: packet.topic }, 'publish denied and dropped');
       packet.topic = DENIED_SINK;
       packet.retain = false;

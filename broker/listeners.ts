@@ -40,7 +40,7 @@ function closer(server: Server, extra?: () => void): () => Promise<void> {
     });
 }
 
-/** Nagle's algorithm adds 40–90 ms per small write on loopback (LESSONS): off on every accepted socket. */
+/** Nagle's algorithm adds 40–90 ms per small write on loopback (why Mosquitto has set_tcp_nodelay): off on every accepted socket. */
 function noDelay(socket: Socket): void {
   socket.setNoDelay(true);
 }

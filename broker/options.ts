@@ -27,6 +27,18 @@ export interface ConnectRateOptions {
 }
 
 /**
+ * After `freeFailures` failed logins within `windowMs`, every further attempt by the same user name or
+ * from the same address waits `baseDelayMs`, doubling per failure up to `maxDelayMs`, before its
+ * password is even checked. Loopback is not exempt: a local attacker guesses just as well.
+ */
+export interface LoginThrottleOptions {
+  freeFailures?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  windowMs?: number;
+}
+
+/**
  * Options of {@link startBroker}.
  * @example
  * const broker = await startBroker({ host: '0.0.0.0', port: 1883, usersFile: '/etc/conplyent/users.json', dataDir: '/var/lib/conplyent' });
@@ -52,6 +64,16 @@ export interface BrokerOptions {
   connectRate?: ConnectRateOptions | false;
   /** Most QoS 1/2 messages queued for one offline persistent session; newer ones are dropped (logged). Default 10000, like deploy/mosquitto.conf. */
   maxQueuedMessages?: number;
+  /**
+   * Most bytes the broker holds unsent for one client (its socket's write buffer). A client that stops
+   * reading and lets more pile up is disconnected; it never slows the publisher or anyone else
+   * (broker/slow-consumer.ts). Default 32 MiB: a reader on a slow link may fall this far behind.
+   */
+  maxUnsentBytes?: number;
+  /** Milliseconds a new connection may take to complete its CONNECT; a socket that is silent longer is closed. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Failed logins: each user name and each address is slowed down after a few failures (broker/login-throttle.ts). */
+  loginThrottle?: LoginThrottleOptions;
   /** Directory for persistent state (sessions, queued QoS 1 messages, retained presence). Default: in memory only. */
   dataDir?: string;
   /**
@@ -66,11 +88,17 @@ export interface BrokerOptions {
   logger?: Logger;
 }
 
-type Defaulted = 'host' | 'port' | 'maxPacketBytes' | 'maxConnections' | 'maxQueuedMessages';
+type Defaulted = 'host' | 'port' | 'maxPacketBytes' | 'maxConnections' | 'maxQueuedMessages' | 'maxUnsentBytes' | 'connectTimeoutMs';
 export type NormalizedOptions = Required<Pick<BrokerOptions, Defaulted>> &
-  Omit<BrokerOptions, Defaulted | 'connectRate'> & { connectRate: ConnectRateOptions | false };
+  Omit<BrokerOptions, Defaulted | 'connectRate' | 'loginThrottle'> & { connectRate: ConnectRateOptions | false; loginThrottle: Required<LoginThrottleOptions> };
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
+/** Also Mosquitto's max_queued_messages in deploy/, so both brokers hold as much for an offline session. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
+export const DEFAULT_BROKER_HOST = '127.0.0.1';
+export const DEFAULT_BROKER_PORT = 1883;
+export const DEFAULT_MAX_UNSENT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Loopback means only this machine can connect: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {
@@ -108,20 +136,27 @@ export class InsecureBrokerError extends Error {
 }
 
 export function normalizeOptions(opts: BrokerOptions): NormalizedOptions {
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? DEFAULT_BROKER_HOST;
   if (typeof host !== 'string' || host.length === 0) throw new TypeError(`host must be a non-empty string, got ${JSON.stringify(host)}`);
   const out: NormalizedOptions = {
     ...opts,
     host,
-    port: port('port', opts.port ?? 1883),
+    port: port('port', opts.port ?? DEFAULT_BROKER_PORT),
     maxPacketBytes: positive('maxPacketBytes', opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
     maxConnections: positive('maxConnections', opts.maxConnections ?? 10_000),
-    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
+    maxQueuedMessages: positive('maxQueuedMessages', opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES),
+    maxUnsentBytes: positive('maxUnsentBytes', opts.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES),
+    connectTimeoutMs: positive('connectTimeoutMs', opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    loginThrottle: { freeFailures: 5, baseDelayMs: 250, maxDelayMs: 10_000, windowMs: 15 * 60_000, ...opts.loginThrottle },
     connectRate: opts.connectRate === false ? false : { max: 100, windowMs: 1000, exemptLoopback: true, ...opts.connectRate },
   };
   if (out.connectRate) {
     positive('connectRate.max', out.connectRate.max);
     positive('connectRate.windowMs', out.connectRate.windowMs);
+  }
+  for (const k of ['baseDelayMs', 'maxDelayMs', 'windowMs'] as const) positive(`loginThrottle.${k}`, out.loginThrottle[k]);
+  if (!Number.isInteger(out.loginThrottle.freeFailures) || out.loginThrottle.freeFailures < 0) {
+    throw new TypeError(`loginThrottle.freeFailures must be a non-negative integer, got ${JSON.stringify(out.loginThrottle.freeFailures)}`);
   }
   if (opts.wsPort !== undefined) port('wsPort', opts.wsPort);
   if (opts.tls) {

@@ -1,5 +1,6 @@
 // --data-dir: the broker's state on disk, so a restart keeps sessions, queued QoS 1 messages for
-// offline agents, and retained presence (issue 8).
+// offline agents, and retained presence: a broker restart must not lose a queued command or
+// make every host look unknown.
 //
 // Why aedes-persistence-level: it is the maintained LevelDB backend of the aedes project, its async
 // class (asyncPersistence.js) implements the aedes 1.x interface including cleanIncoming

@@ -1,6 +1,6 @@
 // aedes queues QoS 1/2 messages for offline persistent sessions without any limit; a controller or
 // observer that subscribed to conplyent/# and never came back would grow the broker's memory (or
-// disk) forever (LESSONS: offline queues grow without bound). This wrapper caps each client's queue,
+// disk) forever. This wrapper caps each client's queue,
 // like Mosquitto's max_queued_messages, and drops the newest message when it is full.
 import type { Logger } from 'pino';
 
@@ -16,7 +16,13 @@ interface OutgoingPersistence {
  * at zero, so the bound can only be late, never early. Only the offline path (outgoingEnqueueCombi)
  * drops: the online path is followed at once by a delivery that expects the stored packet.
  */
-export function boundQueues<P extends object>(persistence: P, maxQueued: number, log?: Logger): P {
+export function boundQueues<P extends object>(
+  persistence: P,
+  maxQueued: number,
+  log?: Logger,
+  /** Called for every message dropped for a client, so its sender can be told (broker/drop-notice.ts). */
+  onDrop?: (clientId: string, packet: unknown) => void,
+): P {
   const target = persistence as unknown as OutgoingPersistence;
   const counts = new Map<string, number>();
   const warned = new Set<string>();
@@ -33,6 +39,7 @@ export function boundQueues<P extends object>(persistence: P, maxQueued: number,
           warned.add(s.clientId);
           log?.warn({ client: s.clientId, maxQueued }, 'offline queue full: dropping new messages for this client');
         }
+        onDrop?.(s.clientId, packet);
         return false;
       });
       if (room.length > 0) await target.outgoingEnqueueCombi(room, packet);

@@ -12,6 +12,9 @@ import { memoryPersistence, openPersistence, type AedesPersistence } from './per
 import { readUsers } from './users-file.js';
 import { openCluster } from './cluster.js';
 import { boundQueues } from './queue-bound.js';
+import { dropNotice } from './drop-notice.js';
+import { LoginThrottle } from './login-throttle.js';
+import { boundUnsent } from './slow-consumer.js';
 
 /** A broker that is listening; `close()` stops the listeners, disconnects clients and flushes state. */
 export interface RunningBroker {
@@ -48,8 +51,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   if (opts.usersFile) await checkUsersFile(opts.usersFile);
   const cluster = opts.cluster ? await openCluster(opts.cluster, log) : undefined;
   const store: AedesPersistence = cluster?.persistence ?? (opts.dataDir ? await openPersistence(opts.dataDir) : memoryPersistence());
-  const persistence = boundQueues(store, opts.maxQueuedMessages, log);
-  const hooks = opts.usersFile ? authHooks(opts.usersFile, log) : openHooks();
+  let aedes: Aedes | undefined;
+  const persistence = boundQueues(store, opts.maxQueuedMessages, log, (clientId, packet) => {
+    const drop = dropNotice(clientId, packet, opts.maxQueuedMessages);
+    if (!drop || !aedes) return;
+    log?.warn({ client: clientId, job: drop.notice.job, topic: drop.notice.topic }, 'command dropped: offline queue full');
+    aedes.publish({ cmd: 'publish', topic: drop.topic, payload: Buffer.from(JSON.stringify(drop.notice)), qos: 1, retain: false, dup: false }, () => {});
+  });
+  const addresses = new WeakMap<Client, string | undefined>();
+  const throttle = new LoginThrottle(opts.loginThrottle);
+  const hooks = opts.usersFile ? authHooks(opts.usersFile, { throttle, addressOf: (c) => addresses.get(c) }, log) : openHooks();
   const aedesOpts: AedesOptions = {
     ...hooks,
     persistence,
@@ -57,10 +68,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     maxClientsIdLength: 128,
     // conplyent topics have at most 4 levels; nobody needs 100.
     maxTopicLevels: 16,
-    connectTimeout: 10_000,
+    connectTimeout: opts.connectTimeoutMs,
+    // A backstop only: boundUnsent (below) keeps writes from ever waiting on 'drain'.
+    drainTimeout: 10_000,
     ...(cluster && { mq: cluster.mq as AedesOptions['mq'], heartbeatInterval: opts.clusterHeartbeatMs ?? 5_000 }),
   };
-  let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(aedesOpts);
   } catch (e) {
@@ -86,15 +98,23 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       streams.delete(stream);
       admitted.release();
     });
-    const client = aedes.handle(stream, req) as ParsingClient;
+    // Before aedes.handle: its CONNECT handling writes through stream.write.
+    let client: ParsingClient | undefined;
+    boundUnsent(stream, opts.maxUnsentBytes, (buffered) => {
+      log?.warn({ client: client?.id, ip: socket.remoteAddress, buffered, maxUnsentBytes: opts.maxUnsentBytes }, 'client stopped reading: disconnected (slow consumer)');
+      stream.destroy();
+    });
+    const handled = aedes.handle(stream, req) as ParsingClient;
+    client = handled;
+    addresses.set(handled, socket.remoteAddress);
     const sizeGuard = new PacketSizeGuard(opts.maxPacketBytes);
-    const parser = client._parser;
+    const parser = handled._parser;
     const parse = parser.parse.bind(parser);
     parser.parse = (buf: Buffer) => {
       const verdict = sizeGuard.feed(buf);
       if (verdict.ok) return parse(buf);
-      log?.warn({ client: client.id, ip: socket.remoteAddress }, verdict.reason);
-      client.emit('error', new Error(verdict.reason));
+      log?.warn({ client: handled.id, ip: socket.remoteAddress }, verdict.reason);
+      handled.emit('error', new Error(verdict.reason));
       stream.destroy();
       return 0;
     };

@@ -6,8 +6,12 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/index.js';
 import { addConnectionOptions, ConfigError, credentials, labelOption, printConfig, repeatable, resolveConfig, type AgentConfig } from './config.js';
+import { defaultOf } from '../link/settings.js';
+import { agentSectionSchema } from './config-fields.js';
 import { createLogger } from './logger.js';
 import { registerInstall } from './agent-install.js';
+
+const agentDefault = (key: string) => defaultOf(agentSectionSchema, key);
 
 /** The agent's own flags, shared by `agent`, `agent install` and `broker --with-agent`. */
 export function addAgentOptions(cmd: Command): Command {
@@ -15,13 +19,13 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--name <host>', 'host name on the wire (env CONPLYENT_NAME; default: sanitised hostname)')
     .addOption(labelOption())
     .option('--state-dir <dir>', 'state directory (env CONPLYENT_STATE_DIR; default ~/.local/state/conplyent, /var/lib/conplyent as root)')
-    .option('--keepalive <sec>', 'MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default 30)')
-    .option('--reconnect-min-ms <ms>', 'first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default 500)')
-    .option('--reconnect-max-ms <ms>', 'longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default 30000)')
+    .option('--keepalive <sec>', `MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default ${agentDefault('keepaliveSec')})`)
+    .option('--reconnect-min-ms <ms>', `first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default ${agentDefault('reconnectMinMs')})`)
+    .option('--reconnect-max-ms <ms>', `longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default ${agentDefault('reconnectMaxMs')})`)
     .option('--spool-memory-bytes <n>', 'events kept in memory while offline (env CONPLYENT_SPOOL_MEMORY_BYTES)')
     .option('--spool-disk-bytes <n>', 'events spooled to disk while offline (env CONPLYENT_SPOOL_DISK_BYTES)')
     .option('--replay-retention-ms <ms>', 'how long finished jobs can be replayed (env CONPLYENT_REPLAY_RETENTION_MS)')
-    .option('--clock-skew-ms <ms>', 'allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default 5000)')
+    .option('--clock-skew-ms <ms>', `allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default ${agentDefault('clockSkewMs')})`)
     .addOption(repeatable('--plugin <module>', 'JS module whose default export (agent) => void adds commands; repeatable (env CONPLYENT_PLUGINS=a,b)'));
 }
 

@@ -1,7 +1,7 @@
 // `conplyent broker`: the embedded broker, optionally with a local agent in the same process (the
 // one-box fleet of `npm start`), and `broker user add|remove|list` for its users file.
 import type { Command } from 'commander';
-import { InsecureBrokerError, isLoopback } from '../broker/options.js';
+import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_UNSENT_BYTES, InsecureBrokerError, isLoopback } from '../broker/options.js';
 import { addAgentOptions, createAgentFromConfig, runAgent, untilStopped } from './agent.js';
 import { ConfigError, printConfig, resolveConfig, type BrokerConfig, DEFAULT_BROKER_URL } from './config.js';
 import { createLogger } from './logger.js';
@@ -36,8 +36,8 @@ export function registerBroker(program: Command): void {
   const cmd = program
     .command('broker')
     .description('run the embedded MQTT broker (aedes), optionally with a local agent')
-    .option('--host <addr>', 'address to listen on (env CONPLYENT_SERVER_HOST; default 127.0.0.1)')
-    .option('--port <n>', 'MQTT TCP port (env CONPLYENT_SERVER_PORT; default 1883; 0 = any free port)')
+    .option('--host <addr>', `address to listen on (env CONPLYENT_SERVER_HOST; default ${DEFAULT_BROKER_HOST})`)
+    .option('--port <n>', `MQTT TCP port (env CONPLYENT_SERVER_PORT; default ${DEFAULT_BROKER_PORT}; 0 = any free port)`)
     .option('--ws-port <n>', 'MQTT over WebSocket port (env CONPLYENT_SERVER_WS_PORT)')
     .option('--tls-port <n>', 'mqtts port (env CONPLYENT_SERVER_TLS_PORT; default 8883 when --tls-cert is set)')
     .option('--tls-cert <file>', 'TLS certificate chain, PEM (env CONPLYENT_SERVER_TLS_CERT)')
@@ -45,7 +45,9 @@ export function registerBroker(program: Command): void {
     .option('--tls-ca <file>', 'CA bundle to accept client certificates (env CONPLYENT_SERVER_TLS_CA)')
     .option('--users <file>', 'users file with roles and hashed passwords (env CONPLYENT_SERVER_USERS)')
     .option('--allow-unauthenticated', 'allow connections without a password on a non-loopback host')
-    .option('--max-packet-bytes <n>', 'largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default 1048576)')
+    .option('--max-packet-bytes <n>', `largest MQTT packet accepted (env CONPLYENT_SERVER_MAX_PACKET_BYTES; default ${DEFAULT_MAX_PACKET_BYTES})`)
+    .option('--connect-timeout-ms <n>', `close a connection that has not completed CONNECT in this time (env CONPLYENT_SERVER_CONNECT_TIMEOUT_MS; default ${DEFAULT_CONNECT_TIMEOUT_MS})`)
+    .option('--max-unsent-bytes <n>', `disconnect a client that leaves more unread (env CONPLYENT_SERVER_MAX_UNSENT_BYTES; default ${DEFAULT_MAX_UNSENT_BYTES})`)
     .option('--data-dir <dir>', 'keep sessions, queued commands and retained presence on disk (env CONPLYENT_SERVER_DATA_DIR)')
     .option('--cluster <redis-url>', 'one of several brokers sharing sessions, queues, presence and messages through Redis (env CONPLYENT_SERVER_CLUSTER)')
     .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')

@@ -1,7 +1,10 @@
 // Where every setting comes from (flag, env var, config-file key) and the rules its final value must
-// satisfy. docs/config.md mirrors these tables.
+// satisfy, with its default. docs/config.md mirrors these tables.
 import { z } from 'zod';
-import { HOST_NAME_RE, MAX_TTL_MS } from '../protocol/index.js';
+import { agentSettingsSchema, withBackoffOrder } from '../agent/options.js';
+import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES } from '../broker/options.js';
+import { brokerUrlSchema, linkSettingsSchema } from '../link/settings.js';
+import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../protocol/index.js';
 import type { FieldSpec } from './config-layers.js';
 
 export const connectionFields: Record<string, FieldSpec> = {
@@ -48,70 +51,84 @@ export const brokerFields: Record<string, FieldSpec> = {
   maxPacketBytes: { flag: '--max-packet-bytes', env: 'CONPLYENT_SERVER_MAX_PACKET_BYTES', file: 'server.maxPacketBytes', kind: 'number' },
   dataDir: { flag: '--data-dir', env: 'CONPLYENT_SERVER_DATA_DIR', file: 'server.dataDir', kind: 'path' },
   cluster: { flag: '--cluster', env: 'CONPLYENT_SERVER_CLUSTER', file: 'server.cluster', kind: 'string' },
+  connectTimeoutMs: { flag: '--connect-timeout-ms', env: 'CONPLYENT_SERVER_CONNECT_TIMEOUT_MS', file: 'server.connectTimeoutMs', kind: 'number' },
+  maxUnsentBytes: { flag: '--max-unsent-bytes', env: 'CONPLYENT_SERVER_MAX_UNSENT_BYTES', file: 'server.maxUnsentBytes', kind: 'number' },
   withAgent: { flag: '--with-agent', kind: 'bool' },
   logLevel: connectionFields.logLevel!,
 };
 
 const port = z.number().int().min(0).max(65535);
-const nonNeg = z.number().int().nonnegative();
-const brokerUrl = z.string().refine((s) => {
-  try {
-    return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(new URL(s).protocol);
-  } catch {
-    return false;
-  }
-}, 'expected a URL such as mqtt://host:1883 (mqtt, mqtts, ws or wss)');
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const logLevel = z.enum(LOG_LEVELS).default('info');
 
-export const connectionSchema = z.object({
-  broker: brokerUrl,
-  username: z.string().min(1).optional(),
-  password: z.string().optional(),
+export const DEFAULT_BROKER_URL = `mqtt://${DEFAULT_BROKER_HOST}:${DEFAULT_BROKER_PORT}`;
+
+/** How agent and controller reach the broker. `password` is read from a file or env, never a flag. */
+export const connectionSchema = linkSettingsSchema.omit({ keepaliveSec: true }).extend({
+  broker: brokerUrlSchema.default(DEFAULT_BROKER_URL),
+  /** Where the password came from, so `agent install` can reference it instead of copying it. */
   passwordFile: z.string().optional(),
-  ca: z.string().optional(),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  insecure: z.boolean(),
   logLevel,
+  /** The config file that was read, if any. */
   configFile: z.string().optional(),
 });
 
-export const agentSchema = connectionSchema
-  .extend({
-    name: z.string().regex(HOST_NAME_RE, `expected a host name matching ${HOST_NAME_RE}`),
-    labels: z.record(z.string(), z.string()),
-    stateDir: z.string().min(1),
-    keepaliveSec: z.number().int().min(1).max(65535),
-    reconnectMinMs: nonNeg,
-    reconnectMaxMs: nonNeg,
-    spoolMemoryBytes: nonNeg,
-    spoolDiskBytes: nonNeg,
-    replayRetentionMs: nonNeg,
-    clockSkewMs: nonNeg,
-    plugins: z.array(z.string().min(1)),
+/** The agent's own section (config file `agent`): settings the CLI exposes, with the agent library's rules and defaults, and plugins. */
+export const agentSectionSchema = agentSettingsSchema
+  .pick({
+    name: true,
+    labels: true,
+    stateDir: true,
+    keepaliveSec: true,
+    reconnectMinMs: true,
+    reconnectMaxMs: true,
+    spoolMemoryBytes: true,
+    spoolDiskBytes: true,
+    replayRetentionMs: true,
+    clockSkewMs: true,
   })
-  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { path: ['reconnectMinMs'], message: 'must not exceed reconnectMaxMs' });
+  .extend({
+    /** Absolute paths or package names; each default-exports `(agent) => void`. */
+    plugins: z.array(z.string().min(1)).default([]),
+  });
 
-export const controllerSchema = connectionSchema.extend({
+export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape));
+
+/** The controller's own section (config file `controller`). */
+export const controllerSectionSchema = z.object({
   // 0 would be a job killed at once; "no timeout" is not offered on purpose: hosts that never answer must end.
-  timeoutMs: z.number().int().min(1, 'must be more than 0'),
-  ttlMs: z.number().int().min(1).max(MAX_TTL_MS),
-  json: z.boolean(),
+  timeoutMs: z.number().int().min(1, 'must be more than 0').default(30_000),
+  ttlMs: z.number().int().min(1).max(MAX_TTL_MS).default(DEFAULT_TTL_MS),
+  json: z.boolean().default(false),
   clientId: z.string().min(1).optional(),
 });
 
+export const controllerSchema = connectionSchema.extend(controllerSectionSchema.shape);
+
 export const brokerSchema = z.object({
-  host: z.string().min(1),
-  port,
+  host: z.string().min(1).default(DEFAULT_BROKER_HOST),
+  port: port.default(DEFAULT_BROKER_PORT),
   wsPort: port.optional(),
   tls: z.object({ port, cert: z.string(), key: z.string(), ca: z.string().optional() }).optional(),
   usersFile: z.string().optional(),
-  allowUnauthenticated: z.boolean(),
-  maxPacketBytes: z.number().int().positive(),
+  allowUnauthenticated: z.boolean().default(false),
+  maxPacketBytes: z.number().int().positive().default(DEFAULT_MAX_PACKET_BYTES),
   dataDir: z.string().optional(),
+  /** redis:// URL shared by several brokers (broker/cluster.ts). */
   cluster: z.string().refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL').optional(),
-  withAgent: z.boolean(),
+  // Defaults of these two live in broker/options.ts, where the broker library applies them.
+  connectTimeoutMs: z.number().int().positive().optional(),
+  maxUnsentBytes: z.number().int().positive().optional(),
+  withAgent: z.boolean().default(false),
   logLevel,
   configFile: z.string().optional(),
 });
 
+/**
+ * A config-file section with the rules of the final config: every field optional and without its
+ * default, because a default filled in here would count as set in the file and hide env and flags.
+ */
+export function fileSection(shape: Record<string, z.ZodType>) {
+  return z.strictObject(Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : s).optional()])));
+}

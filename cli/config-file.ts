@@ -3,61 +3,34 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError, formatIssue } from './config-error.js';
+import { agentSectionSchema, brokerSchema, connectionSchema, controllerSectionSchema, fileSection } from './config-fields.js';
 
 const str = z.string().min(1);
-const nonNeg = z.number().int().nonnegative();
-const port = z.number().int().min(0).max(65535);
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-const agentSection = z.strictObject({
-  name: str.optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  stateDir: str.optional(),
-  keepaliveSec: nonNeg.optional(),
-  reconnectMinMs: nonNeg.optional(),
-  reconnectMaxMs: nonNeg.optional(),
-  spoolMemoryBytes: nonNeg.optional(),
-  spoolDiskBytes: nonNeg.optional(),
-  replayRetentionMs: nonNeg.optional(),
-  clockSkewMs: nonNeg.optional(),
-  plugins: z.array(str).optional(),
-});
-
-const controllerSection = z.strictObject({
-  timeoutMs: nonNeg.optional(),
-  ttlMs: nonNeg.optional(),
-  json: z.boolean().optional(),
-  clientId: str.optional(),
-});
-
-const serverSection = z.strictObject({
-  host: str.optional(),
-  port: port.optional(),
-  wsPort: port.optional(),
-  tls: z
-    .strictObject({ port: port.optional(), cert: str.optional(), key: str.optional(), ca: str.optional() })
-    .optional(),
-  usersFile: str.optional(),
-  allowUnauthenticated: z.boolean().optional(),
-  maxPacketBytes: z.number().int().positive().optional(),
-  dataDir: str.optional(),
-  cluster: str.optional(),
-});
+const server = brokerSchema.shape;
+const conn = connectionSchema.shape;
 
 export const configFileSchema = z.strictObject({
-    // Lets editors validate the file; ignored here.
-    $schema: z.string().optional(),
-    broker: str.optional(),
-    username: str.optional(),
-    passwordFile: str.optional(),
-    logLevel: logLevel.optional(),
-    tls: z
-      .strictObject({ ca: str.optional(), cert: str.optional(), key: str.optional(), insecure: z.boolean().optional() })
-      .optional(),
-    agent: agentSection.optional(),
-    controller: controllerSection.optional(),
-    server: serverSection.optional(),
-  });
+  // Lets editors validate the file; ignored here.
+  $schema: z.string().optional(),
+  ...fileSection({ broker: conn.broker, username: conn.username, passwordFile: conn.passwordFile, logLevel: conn.logLevel }).shape,
+  tls: fileSection({ ca: conn.ca, cert: conn.cert, key: conn.key, insecure: conn.insecure }).optional(),
+  agent: fileSection(agentSectionSchema.shape).optional(),
+  controller: fileSection(controllerSectionSchema.shape).optional(),
+  server: fileSection({
+    host: server.host,
+    port: server.port,
+    wsPort: server.wsPort,
+    // The listener's parts may come from different layers (port from a flag, files from the file); checked whole later.
+    tls: z.strictObject({ port: server.port.unwrap().optional(), cert: str.optional(), key: str.optional(), ca: str.optional() }),
+    usersFile: server.usersFile,
+    allowUnauthenticated: server.allowUnauthenticated,
+    maxPacketBytes: server.maxPacketBytes,
+    dataDir: server.dataDir,
+    cluster: server.cluster,
+    connectTimeoutMs: server.connectTimeoutMs,
+    maxUnsentBytes: server.maxUnsentBytes,
+  }).optional(),
+});
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 

@@ -5,99 +5,48 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TTL_MS, sanitizeHostName } from '../protocol/index.js';
+import { BROKER_SCHEMES } from '../link/broker-url.js';
+import { sanitizeHostName } from '../protocol/index.js';
 import { ConfigError, formatIssue } from './config-error.js';
 import { loadConfigFile } from './config-file.js';
 import { pick, type FieldSpec, type Layers } from './config-layers.js';
-import { agentFields, agentSchema, brokerFields, brokerSchema, connectionFields, controllerFields, controllerSchema } from './config-fields.js';
+import {
+  agentFields,
+  agentSchema,
+  brokerFields,
+  brokerSchema,
+  connectionFields,
+  connectionSchema,
+  controllerFields,
+  controllerSchema,
+  DEFAULT_BROKER_URL,
+  LOG_LEVELS,
+  type LogLevel,
+} from './config-fields.js';
 
 export { ConfigError } from './config-error.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-/** How agent and controller reach the broker. `password` is read from a file or env, never a flag. */
-export interface ConnectionConfig {
-  broker: string;
-  username?: string;
-  password?: string;
-  /** Where the password came from, so `agent install` can reference it instead of copying it. */
-  passwordFile?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  insecure: boolean;
-  logLevel: LogLevel;
-  /** The config file that was read, if any. */
-  configFile?: string;
-}
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type AgentConfig = z.output<typeof agentSchema>;
+export type ControllerConfig = z.output<typeof controllerSchema>;
+export type BrokerConfig = z.output<typeof brokerSchema>;
 
 /** The credentials and TLS files of a connection config, as the agent and controller libraries take them. */
 export function credentials(c: ConnectionConfig): Pick<ConnectionConfig, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> {
   return { username: c.username, password: c.password, ca: c.ca, cert: c.cert, key: c.key, insecure: c.insecure };
 }
 
-export interface AgentConfig extends ConnectionConfig {
-  name: string;
-  labels: Record<string, string>;
-  stateDir: string;
-  keepaliveSec: number;
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
-  spoolMemoryBytes: number;
-  spoolDiskBytes: number;
-  replayRetentionMs: number;
-  clockSkewMs: number;
-  /** Absolute paths or package names; each default-exports `(agent) => void`. */
-  plugins: string[];
-}
-
-export interface ControllerConfig extends ConnectionConfig {
-  timeoutMs: number;
-  ttlMs: number;
-  json: boolean;
-  clientId?: string;
-}
-
-export interface BrokerConfig {
-  host: string;
-  port: number;
-  wsPort?: number;
-  tls?: { port: number; cert: string; key: string; ca?: string };
-  usersFile?: string;
-  allowUnauthenticated: boolean;
-  maxPacketBytes: number;
-  dataDir?: string;
-  /** redis:// URL shared by several brokers (broker/cluster.ts). */
-  cluster?: string;
-  withAgent: boolean;
-  logLevel: LogLevel;
-  configFile?: string;
-}
-
 export type Part = 'agent' | 'broker' | 'controller';
 type ConfigFor<P extends Part> = P extends 'agent' ? AgentConfig : P extends 'broker' ? BrokerConfig : ControllerConfig;
 
-export const DEFAULT_BROKER_URL = 'mqtt://127.0.0.1:1883';
-export const DEFAULT_CONTROLLER_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
-
-/** Mirrors the agent library's own defaults (agent/options.ts) so --print-config shows what will run. */
-export const AGENT_DEFAULTS = {
-  keepaliveSec: 30,
-  reconnectMinMs: 500,
-  reconnectMaxMs: 30_000,
-  spoolMemoryBytes: 8 * 1024 * 1024,
-  spoolDiskBytes: 256 * 1024 * 1024,
-  replayRetentionMs: 10 * 60 * 1000,
-  clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
-} as const;
+export { DEFAULT_BROKER_URL, type LogLevel };
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 /** Adds the flags every broker client shares (agent and controller verbs). Values are resolved by resolveConfig. */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .option('--broker <url>', `broker URL: mqtt://, mqtts://, ws://, wss:// (env CONPLYENT_BROKER; default ${DEFAULT_BROKER_URL})`)
+    .option('--broker <url>', `broker URL: ${BROKER_SCHEMES.map((s) => `${s}://`).join(', ')} (env CONPLYENT_BROKER; default ${DEFAULT_BROKER_URL})`)
     .option('--username <name>', 'MQTT user name (env CONPLYENT_USERNAME)')
     .option('--password-file <file>', 'file holding the MQTT password (env CONPLYENT_PASSWORD_FILE; or env CONPLYENT_PASSWORD)')
     .option('--ca <file>', 'CA certificate for TLS (env CONPLYENT_CA)')
@@ -105,7 +54,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--key <file>', 'client key for TLS (env CONPLYENT_KEY)')
     .option('--insecure', 'skip TLS certificate verification (env CONPLYENT_INSECURE=1)')
     .option('--config <file>', 'JSON config file, see docs/config.md (env CONPLYENT_CONFIG)')
-    .addOption(new Option('--log-level <level>', 'log level (env CONPLYENT_LOG_LEVEL; default info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-level <level>', 'log level (env CONPLYENT_LOG_LEVEL; default info)').choices([...LOG_LEVELS]))
     .option('--print-config', 'print the effective config (secrets masked) and exit');
 }
 
@@ -118,8 +67,6 @@ export function labelOption(): Option {
 export function repeatable(flags: string, description: string): Option {
   return new Option(flags, description).argParser(collect);
 }
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads every field of a table; returns values and where each came from. */
 function gather(layers: Layers, fields: Record<string, FieldSpec>, out: Record<string, unknown>, sources: Map<string, string>): void {
@@ -191,7 +138,7 @@ export async function resolveConfig<P extends Part>(
   if (layers.filePath) out.configFile = layers.filePath;
 
   if (part === 'broker') {
-    const raw: Record<string, unknown> = { host: '127.0.0.1', port: 1883, allowUnauthenticated: false, maxPacketBytes: DEFAULT_MAX_PACKET_BYTES, withAgent: false, logLevel: 'info', ...out };
+    const raw: Record<string, unknown> = { ...out };
     gather(layers, brokerFields, raw, sources);
     const { tlsPort, tlsCert, tlsKey, tlsCa, ...rest } = raw;
     if (tlsPort !== undefined || tlsCert !== undefined || tlsKey !== undefined) {
@@ -204,19 +151,19 @@ export async function resolveConfig<P extends Part>(
     return validate(brokerSchema, rest, sources, part) as ConfigFor<P>;
   }
 
-  const raw: Record<string, unknown> = { broker: DEFAULT_BROKER_URL, insecure: false, logLevel: 'info', ...out };
+  const raw: Record<string, unknown> = { ...out };
   gather(layers, connectionFields, raw, sources);
   await readPassword(layers, raw, sources);
 
   if (part === 'agent') {
-    Object.assign(raw, { name: sanitizeHostName(hostname()), labels: {}, stateDir: defaultStateDir(env), ...AGENT_DEFAULTS, plugins: [] });
+    // Defaults that depend on this machine; every other default is written in the schema.
+    Object.assign(raw, { name: sanitizeHostName(hostname()), stateDir: defaultStateDir(env) });
     gather(layers, agentFields, raw, sources);
     // The default is per agent name, so two agents on one host never share state (each would
     // report the other's jobs lost); an explicit --state-dir is used as given.
     if (!sources.has('stateDir') && typeof raw.name === 'string') raw.stateDir = join(String(raw.stateDir), raw.name);
     return validate(agentSchema, raw, sources, part) as ConfigFor<P>;
   }
-  Object.assign(raw, { timeoutMs: DEFAULT_CONTROLLER_TIMEOUT_MS, ttlMs: DEFAULT_TTL_MS, json: false });
   gather(layers, controllerFields, raw, sources);
   return validate(controllerSchema, raw, sources, part) as ConfigFor<P>;
 }

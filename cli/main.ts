@@ -8,7 +8,7 @@ import { registerAgent } from './agent.js';
 import { registerBroker } from './broker.js';
 import { registerKey } from './key.js';
 import { registerSign } from './sign.js';
-import { registerControllerVerbs } from '../controller/cli/index.js';
+import { registerControllerVerbs } from './controller/index.js';
 
 function version(): string {
   try {

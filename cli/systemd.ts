@@ -4,7 +4,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from './config.js';
-import { AGENT_DEFAULTS } from './config.js';
+import { defaultOf } from '../link/settings.js';
+import { agentSectionSchema } from './config-fields.js';
 
 export type Scope = 'user' | 'system';
 
@@ -46,7 +47,7 @@ export function agentArgs(cfg: AgentConfig): string[] {
   if (cfg.cert) a.push('--cert', cfg.cert);
   if (cfg.key) a.push('--key', cfg.key);
   if (cfg.insecure) a.push('--insecure');
-  const numeric: [keyof typeof AGENT_DEFAULTS, string][] = [
+  const numeric: [keyof AgentConfig, string][] = [
     ['keepaliveSec', '--keepalive'],
     ['reconnectMinMs', '--reconnect-min-ms'],
     ['reconnectMaxMs', '--reconnect-max-ms'],
@@ -55,7 +56,7 @@ export function agentArgs(cfg: AgentConfig): string[] {
     ['replayRetentionMs', '--replay-retention-ms'],
     ['clockSkewMs', '--clock-skew-ms'],
   ];
-  for (const [key, flag] of numeric) if (cfg[key] !== AGENT_DEFAULTS[key]) a.push(flag, String(cfg[key]));
+  for (const [key, flag] of numeric) if (cfg[key] !== defaultOf(agentSectionSchema, key)) a.push(flag, String(cfg[key]));
   for (const p of cfg.plugins) a.push('--plugin', p);
   if (cfg.logLevel !== 'info') a.push('--log-level', cfg.logLevel);
   return a;

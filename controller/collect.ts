@@ -197,6 +197,11 @@ function noAnswer(host: string, accepted: boolean): Pick<HostResult, 'state' | '
   return { state: 'no-answer', code: null, signal: null, durationMs: null, error: { code: 'NO_ANSWER', message } };
 }
 
+/** A result that is still no-answer says why (the wait ran out, the controller closed, nothing was sent). */
+export function withReason(r: HostResult, why: string): HostResult {
+  return r.state === 'no-answer' ? { ...r, error: { code: 'NO_ANSWER', message: `${r.host}: ${why}` } } : r;
+}
+
 /** The synthetic result of a host that presence says is offline (the command stays queued for it). */
 export function offlineResult(host: string, message: string): HostResult {
   return { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message } };

@@ -1,24 +1,15 @@
 // The controller's MQTT connection: options normalised once here, then a plain mqtt.js client.
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
+import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
+import type { LinkSettingsInput } from '../link/settings.js';
 import { ControllerError } from './errors.js';
 
-export interface ConnectOptions {
-  username?: string;
-  password?: string;
-  /** CA bundle: a file path or a PEM string. */
-  ca?: string;
-  /** Client certificate: a file path or a PEM string. */
-  cert?: string;
-  /** Client key: a file path or a PEM string. */
-  key?: string;
-  /** Skip TLS certificate verification (test brokers only). */
-  insecure?: boolean;
+/** Credentials, TLS (each of ca, cert, key a file path or PEM text), insecure and keepaliveSec (default 30) come from the shared link settings. */
+export interface ConnectOptions extends LinkSettingsInput {
   /** Stable id for the persistent session; default `ctl-<nanoid>`. */
   clientId?: string;
-  keepaliveSec?: number;
   logger?: Logger;
   /** How long connect() waits for the first CONNACK; default 10 s. */
   connectTimeoutMs?: number;
@@ -38,43 +29,13 @@ export interface ConnectOptions {
   presenceSettleMs?: number;
 }
 
-/** PEM text is used as is; anything else is a path we read now, so a typo fails at connect, not at the TLS handshake. */
-function pem(name: string, value: string | undefined): Buffer | undefined {
-  if (value === undefined) return undefined;
-  if (value.includes('-----BEGIN')) return Buffer.from(value);
-  try {
-    return readFileSync(value);
-  } catch (e) {
-    throw new ControllerError('BAD_OPTION', `${name}: cannot read "${value}": ${(e as Error).message}`);
-  }
-}
-
+/** The MQTT options of the controller's connection; a bad URL or option is a BAD_OPTION before anything is dialled. */
 export function clientOptions(url: string, o: ConnectOptions): IClientOptions {
   try {
-    const u = new URL(url);
-    if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'].includes(u.protocol)) throw new Error(`unsupported scheme ${u.protocol}`);
+    return mqttOptions(url, { ...o, clientId: o.clientId ?? `ctl-${nanoid(12)}`, reconnectPeriodMs: 1000 });
   } catch (e) {
-    throw new ControllerError('BAD_OPTION', `broker URL "${url}" is invalid: ${(e as Error).message}`);
+    throw new ControllerError('BAD_OPTION', (e as Error).message);
   }
-  if (o.keepaliveSec !== undefined && !(Number.isInteger(o.keepaliveSec) && o.keepaliveSec >= 0)) {
-    throw new ControllerError('BAD_OPTION', `keepaliveSec must be a non-negative integer, got ${o.keepaliveSec}`);
-  }
-  return {
-    // MQTT 3.1.1 works on every broker we support (Mosquitto, aedes, EMQX).
-    protocolVersion: 4,
-    // A persistent session keeps our subscriptions and queues job events while we are away (issue 8).
-    clean: false,
-    clientId: o.clientId ?? `ctl-${nanoid(12)}`,
-    keepalive: o.keepaliveSec ?? 30,
-    reconnectPeriod: 1000,
-    connectTimeout: o.connectTimeoutMs ?? 10_000,
-    username: o.username,
-    password: o.password,
-    ca: pem('ca', o.ca),
-    cert: pem('cert', o.cert),
-    key: pem('key', o.key),
-    rejectUnauthorized: !o.insecure,
-  };
 }
 
 /** Connects and resolves on the first CONNACK; rejects with a CONNECT error (never retries forever at first connect). */
@@ -82,8 +43,7 @@ export function openClient(url: string, o: ConnectOptions): Promise<MqttClient> 
   const opts = clientOptions(url, o);
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, opts);
-    // Nagle costs 40-90 ms per round trip; every new socket needs it off again (LESSONS).
-    client.on('connect', () => (client.stream as any)?.setNoDelay?.(true));
+    keepNoDelay(client);
     const timer = setTimeout(() => fail(new Error(`no answer within ${opts.connectTimeout} ms`)), opts.connectTimeout);
     const fail = (err: Error) => {
       clearTimeout(timer);

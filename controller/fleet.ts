@@ -1,29 +1,17 @@
-// The fleet handle: one MQTT connection, the presence view, and the router that hands each job
-// event to its JobHandle. Never prints, never exits: callers get values and events.
+// The fleet handle: one MQTT connection, the presence view, and the jobs this controller follows
+// (router.ts hands each message to them). Never prints, never exits: callers get values and events.
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import {
-  AgentNoticeSchema,
-  CommandSchema,
-  decodeEvent,
-  decodePresence,
-  formatIssues,
-  isHostName,
-  isJobId,
-  newJobId,
-  parseTopic,
-  topics,
-  type AgentNotice,
-  type CommandInput,
-} from '../protocol/index.js';
-import type { HostResult } from './collect.js';
+import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
+import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { longTimer } from './long-timer.js';
 import { checkSize, jsonPayload, publishCommand, textPayload } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
+import { ControlRequest } from './request.js';
+import { routeMessage, type Routes } from './router.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
 
 export interface RunOptions {
@@ -49,18 +37,28 @@ const CONTROL_WAIT_MS = 10_000;
 export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [AgentNotice]; reconnect: []; offline: [] }> implements JobOwner {
   private readonly presence = new PresenceView();
   private readonly jobs = new Map<string, JobHandle>();
-  private readonly internal = new WeakSet<JobHandle>();
+  /** Replays asked for on a job's behalf, by their own job id, until each has its answer. */
+  private readonly requests = new Map<string, ControlRequest>();
+  private readonly routes: Routes;
   private closed = false;
   private lastStatusAt = 0;
 
   private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, private readonly log?: Logger) {
     super();
+    this.routes = {
+      presence: this.presence,
+      follower: (id) => this.jobs.get(id) ?? this.requests.get(id),
+      statusSeen: () => (this.lastStatusAt = Date.now()),
+      notice: (n) => this.emit('notice', n),
+      log,
+    };
     this.presence.on('presence', (c) => this.emit('presence', c));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload) => routeMessage(this.routes, topic, payload));
     client.on('offline', () => this.emit('offline'));
     client.on('connect', () => {
-      // A controller that reconnects asks each unfinished host for what it may have missed (issue 8).
-      for (const job of this.jobs.values()) if (!this.internal.has(job)) job.resume();
+      // Events published while we were away may have been dropped (a broker restart, a session
+      // expired, a queue bound): each unfinished job asks its hosts to replay what it is missing.
+      for (const job of this.jobs.values()) job.resume();
       this.emit('reconnect');
     });
   }
@@ -116,7 +114,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   run(target: Target, command: string, args: unknown[] = [], options: RunOptions = {}): JobHandle {
     const envelope: CommandInput = {
-      v: 1,
+      v: PROTOCOL_VERSION,
       id: options.id ?? newJobId(),
       cmd: command,
       args,
@@ -167,15 +165,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       attach: true,
     });
     this.jobs.set(jobId, handle);
-    handle.started = this.subscribeJob(topics.job(host, jobId)).then(() => {
-      handle.begin();
-      handle.replayAll(host);
-    });
-    handle.started.catch((e) => {
-      this.log?.warn({ err: String(e) }, 'attach failed');
-      handle.begin(); // arms the wait, as for run(): done() settles instead of waiting on a failed subscription
-    });
-    this.guardUnsent(handle, options.waitMs, 'the job subscription could not be made');
+    handle.launch(() => this.subscribeJob(topics.job(host, jobId)), 'the job subscription could not be made').catch((e: unknown) => this.log?.warn({ err: String(e) }, 'attach failed'));
     return handle;
   }
 
@@ -194,6 +184,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.closed) return;
     this.closed = true;
     for (const job of [...this.jobs.values()]) job.abandon();
+    for (const req of [...this.requests.values()]) req.abandon('the controller closed before it had a result');
     const wasConnected = this.client.connected;
     await this.client.endAsync();
     // A persistent session outlives us on the broker and would queue every status and event for a
@@ -203,12 +194,27 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
 
   // --- JobOwner -------------------------------------------------------------------------------
 
-  /** @internal */
+  /** @internal a one-shot request, not a job: nothing to stream, recover or resume. */
   replay(host: string, job: string, fromSeq: number): Promise<HostResult> {
     this.log?.debug({ host, job, fromSeq }, 'asking for a replay');
-    const h = this.run([host], 'replay', [job, fromSeq], { waitMs: CONTROL_WAIT_MS, keepOutput: false });
-    this.internal.add(h);
-    return this.single(h);
+    // Never a rejection: a job's recovery awaits this from a timer, with nobody to catch it.
+    if (this.closed) return Promise.resolve(withReason(new HostStream(host).result(), 'the fleet connection is closed'));
+    const res = this.resolve([host]);
+    if (res.noMatch) return Promise.resolve(neverSeen(host));
+    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
+    const body = checkSize(jsonPayload(envelope, res.route));
+    const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
+      if (this.requests.get(r.id) === r) this.requests.delete(r.id);
+      this.unsubscribeJob(r.id, [host]);
+    });
+    this.requests.set(req.id, req);
+    this.subscribeJob(topics.jobAllHosts(req.id))
+      .then(() => publishCommand(this.client, res.route, body))
+      .then(
+        () => res.offline.includes(host) && req.offline(),
+        (e: unknown) => req.abandon(`the replay request could not be sent: ${String(e)}`),
+      );
+    return req.done;
   }
 
   /** @internal */
@@ -220,14 +226,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   release(job: JobHandle): void {
     if (this.jobs.get(job.id) !== job) return;
     this.jobs.delete(job.id);
-    if (!this.closed && this.client.connected && !this.opts.allJobs) {
-      const filters = [topics.jobAllHosts(job.id), ...job.expected.map((h) => topics.job(h, job.id))];
-      const done = this.client.unsubscribeAsync(filters).then(() => undefined, () => undefined);
-      for (const f of filters) this.unsubscribing.set(f, done);
-      void done.then(() => {
-        for (const f of filters) if (this.unsubscribing.get(f) === done) this.unsubscribing.delete(f);
-      });
-    }
+    this.unsubscribeJob(job.id, job.expected);
   }
 
   // --- internals ------------------------------------------------------------------------------
@@ -259,10 +258,20 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return this.allJobsSub;
   }
 
+  /** Drops a finished job's subscriptions (the fleet-wide one and any per host); the standing one of allJobs stays. */
+  private unsubscribeJob(id: string, hosts: readonly string[]): void {
+    if (this.closed || !this.client.connected || this.opts.allJobs) return;
+    const filters = [topics.jobAllHosts(id), ...hosts.map((h) => topics.job(h, id))];
+    const done = this.client.unsubscribeAsync(filters).then(() => undefined, () => undefined);
+    for (const f of filters) this.unsubscribing.set(f, done);
+    void done.then(() => {
+      for (const f of filters) if (this.unsubscribing.get(f) === done) this.unsubscribing.delete(f);
+    });
+  }
+
   private async single(h: JobHandle): Promise<HostResult> {
     const [r] = await h.done();
-    const host = h.expected[0] ?? '?';
-    return r ?? { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message: `${host} is not known to this controller` } };
+    return r ?? neverSeen(h.expected[0] ?? '?');
   }
 
   private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => string): JobHandle {
@@ -274,59 +283,20 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.jobs.has(id)) throw new ControllerError('BAD_OPTION', `job id ${id} is already in use by this controller`);
     const waitMs = options.waitMs ?? (options.timeoutMs !== undefined ? options.timeoutMs + (options.graceMs ?? 3000) : undefined);
     const handle = new JobHandle(this, { id, cmd: envelope.cmd, expected: res.expected, offline: res.offline, unknown: res.unknown, noMatch: res.noMatch, waitMs, keepOutput: options.keepOutput });
-    if (res.noMatch) {
-      handle.begin();
-      return handle;
-    }
+    if (res.noMatch) return handle;
     // Built (and size-checked) now, so a command that can never be sent throws here, not later.
     const body = checkSize(build(res.route));
     this.jobs.set(id, handle);
     // Subscribe before publishing: an agent can answer faster than a late SUBACK.
-    handle.started = this.subscribeJob(topics.jobAllHosts(id))
-      .then(() => publishCommand(this.client, res.route, body))
-      .then(() => handle.begin());
-    handle.started.catch((e) => {
-      this.log?.warn({ job: id, err: String(e) }, 'publish failed');
-      handle.begin();
-    });
-    this.guardUnsent(handle, waitMs, 'the command could not be sent');
+    const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, res.route, body));
+    handle.launch(send, 'the command could not be sent').catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
     return handle;
   }
+}
 
-  /** mqtt.js queues a subscribe while the broker is unreachable; the wait must count from now, not from SUBACK. */
-  private guardUnsent(handle: JobHandle, waitMs: number | undefined, what: string): void {
-    if (waitMs === undefined) return;
-    const guard = longTimer(() => handle.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs);
-    void handle.started.then(() => guard.clear(), () => guard.clear());
-  }
-
-  private onMessage(topic: string, payload: Buffer): void {
-    const t = parseTopic(topic);
-    if (!t) return;
-    if (t.kind === 'status') {
-      this.lastStatusAt = Date.now();
-      const p = decodePresence(payload);
-      if (p) this.presence.apply(t.host, p);
-      else if (payload.length === 0) this.presence.remove(t.host);
-      else this.log?.debug({ host: t.host }, 'invalid status ignored');
-    } else if (t.kind === 'job') {
-      const job = this.jobs.get(t.job);
-      const ev = job && decodeEvent(payload);
-      // The topic's host level is what the broker's ACL vouches for, not the payload's host field.
-      if (job && ev) job.onEvent(t.host, ev);
-      else if (job) this.log?.debug({ host: t.host, job: t.job }, 'invalid job event ignored');
-    } else if (t.kind === 'errors') {
-      try {
-        const n = AgentNoticeSchema.safeParse(JSON.parse(payload.toString('utf8')));
-        if (!n.success) return;
-        // The topic's host is what the ACL vouches for; a duplicate of one of our ids is its answer.
-        if (n.data.type === 'duplicate' && n.data.job) this.jobs.get(n.data.job)?.duplicate(t.host);
-        this.emit('notice', n.data);
-      } catch {
-        /* not a notice: ignore */
-      }
-    }
-  }
+/** The answer for a host presence has never seen: nothing was sent to it. */
+function neverSeen(host: string): HostResult {
+  return offlineResult(host, `${host} is not known to this controller`);
 }
 
 /**

@@ -1,15 +1,14 @@
-// A job on one or many hosts: routes its events into per-host streams, asks for replays when seqs
-// are missing, and settles exactly one HostResult per expected host (plus hosts that answered
-// without being expected). The fleet owns the MQTT side; this file owns the bookkeeping.
+// A job on one or many hosts, from its send to its last result: feeds its events into per-host
+// streams (collect.ts) in seq order (reorder.ts), has what is missing replayed (recovery.ts), and
+// settles exactly one HostResult per expected host (plus hosts that answered without being
+// expected). The fleet owns the MQTT side and hands it a send function; this file owns the rest.
 import { EventEmitter } from 'node:events';
 import type { JobEvent } from '../protocol/index.js';
-import { HostStream, offlineResult, type HostResult } from './collect.js';
-import { longTimer, type LongTimer } from './long-timer.js';
-
-/** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
-const HOLE_WAIT_MS = 500;
-/** Most events held back behind one hole before the stream moves on without it. */
-const MAX_HELD_EVENTS = 1024;
+import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import { Recovery } from './recovery.js';
+import { ReorderBuffer } from './reorder.js';
+import type { JobFollower } from './router.js';
+import { longTimer, type LongTimer } from '../timers/long-timer.js';
 
 /** The synthetic last event of each host: its settled state (also for hosts that never sent one). */
 export interface FinalEvent {
@@ -51,7 +50,10 @@ export interface JobSetup {
   attach?: boolean;
 }
 
-export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' }]; final: [JobItem & { kind: 'final' }]; done: [HostResult[]] }> implements AsyncIterable<JobItem> {
+export class JobHandle
+  extends EventEmitter<{ event: [JobItem & { kind: 'event' }]; final: [JobItem & { kind: 'final' }]; done: [HostResult[]] }>
+  implements AsyncIterable<JobItem>, JobFollower
+{
   readonly id: string;
   readonly cmd: string;
   /** Hosts an answer is expected from, resolved from presence when the job started. */
@@ -60,22 +62,23 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
   readonly unknown: readonly string[];
   /** The target matched no known host: nothing was sent and done() resolves to []. */
   readonly noMatch: boolean;
-  /** Resolves once the command is published (after the job subscription is acknowledged). */
-  started: Promise<void> = Promise.resolve();
 
   private readonly streams = new Map<string, HostStream>();
   private readonly finals = new Map<string, HostResult>();
-  private readonly replaying = new Set<string>();
-  /** Per host: the next seq to hand out, and events that arrived ahead of it. */
-  private readonly order = new Map<string, { next: number; held: Map<number, JobEvent>; timer?: NodeJS.Timeout; triedFrom?: number }>();
+  /** Per host: events handed out in seq order. */
+  private readonly order = new Map<string, ReorderBuffer>();
+  private readonly recovery: Recovery;
   private readonly queue: JobItem[] = [];
   private recording = false;
   private wake?: () => void;
   private timer?: LongTimer;
+  private begun = false;
   private settled = false;
+  private sent: Promise<void> = Promise.resolve();
   private readonly donePromise: Promise<HostResult[]>;
   private resolveDone!: (r: HostResult[]) => void;
 
+  /** A job whose target matched nothing is finished at once: nothing is sent, done() resolves to []. */
   constructor(private readonly owner: JobOwner, private readonly setup: JobSetup) {
     super();
     this.id = setup.id;
@@ -84,9 +87,48 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     this.unknown = setup.unknown;
     this.noMatch = setup.noMatch;
     this.donePromise = new Promise((r) => (this.resolveDone = r));
+    this.recovery = new Recovery(
+      {
+        replay: (host, from) => this.owner.replay(host, this.id, from),
+        waitingFor: (host) => this.order.get(host)?.waitingFor,
+        skipHole: (host) => this.deliver(host, this.buffer(host).skipHole()),
+        recover: (host, from) => void this.recover(host, from),
+        settled: (host) => this.settled || this.finals.has(host),
+      },
+      setup.replayGraceMs,
+    );
+    if (setup.noMatch) this.begin();
   }
 
-  /** Called by the fleet after publishing: settles offline hosts and arms the deadline. */
+  /** Resolves once the command is published (after the job subscription is acknowledged). */
+  get started(): Promise<void> {
+    return this.sent;
+  }
+
+  /**
+   * Sends the job (`send` makes the subscription and publishes) and arms it once sent, or once
+   * sending failed, so done() never waits on a send that will not happen. mqtt.js queues a subscribe
+   * while the broker is unreachable: the wait counts from now, not from the SUBACK. An attached job
+   * then fetches its whole stream from seq 0.
+   */
+  launch(send: () => Promise<unknown>, what: string): Promise<void> {
+    const waitMs = this.setup.waitMs;
+    const guard = waitMs === undefined ? undefined : longTimer(() => this.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs, { unref: true });
+    this.sent = send().then(() => {
+      this.begin();
+      if (this.setup.attach) for (const h of this.expected) void this.recover(h, 0, true);
+    });
+    this.sent.then(
+      () => guard?.clear(),
+      () => {
+        guard?.clear();
+        this.begin();
+      },
+    );
+    return this.sent;
+  }
+
+  /** Arms the job: settles offline hosts and starts the deadline. launch() calls it once sent. */
   begin(): void {
     if (this.begun) return;
     this.begun = true;
@@ -99,18 +141,16 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
       this.settle(h, offlineResult(h, message));
     }
     if (this.setup.waitMs !== undefined) {
-      this.timer = longTimer(() => this.expire(), this.setup.waitMs);
+      this.timer = longTimer(() => this.expire(), this.setup.waitMs, { unref: true });
     }
     this.maybeDone();
   }
-
-  private begun = false;
 
   /**
    * The command could not be handed to the broker within the wait (broker unreachable): settle every
    * host now, saying so, instead of letting done() wait on a subscription that may never complete.
    */
-  unsent(why: string): void {
+  private unsent(why: string): void {
     this.begin();
     this.expire(why);
   }
@@ -121,71 +161,35 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     let s = this.streams.get(host);
     if (!s) this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
     if (!s.accept(ev)) return;
-    this.deliver(host, ev);
+    // A live event that overtakes a replayed one (attach, a reconnect) waits for it.
+    this.deliver(host, this.buffer(host).push(ev));
     this.check(host, s);
   }
 
-  /**
-   * Hands events out in seq order per host: a live event that overtakes a replayed one (attach, a
-   * reconnect) waits for it. A hole that stays open asks for a replay rather than stall the stream.
-   */
-  private deliver(host: string, ev: JobEvent): void {
-    let o = this.order.get(host);
-    if (!o) this.order.set(host, (o = { next: 0, held: new Map() }));
-    o.held.set(ev.seq, ev);
-    // A hole must not hold a long stream back without bound: skip it (the result reports the gap).
-    if (o.held.size > MAX_HELD_EVENTS) o.next = Math.min(...o.held.keys());
-    this.drain(host);
+  private buffer(host: string): ReorderBuffer {
+    let b = this.order.get(host);
+    if (!b) this.order.set(host, (b = new ReorderBuffer()));
+    return b;
   }
 
-  private drain(host: string): void {
-    const o = this.order.get(host);
-    if (!o) return;
-    while (o.held.has(o.next)) {
-      this.push({ kind: 'event', host, event: o.held.get(o.next)! });
-      o.held.delete(o.next++);
-    }
-    if (o.held.size === 0 || o.timer) return;
-    const from = o.next;
-    o.timer = setTimeout(() => {
-      o.timer = undefined;
-      if (o.next !== from || o.held.size === 0 || this.finals.has(host)) return;
-      if (this.replaying.has(host)) return this.drain(host);
-      if (o.triedFrom === from) {
-        // One replay could not fill it: the events are gone; move on (the result reports the gap).
-        o.next = Math.min(...o.held.keys());
-        return this.drain(host);
-      }
-      o.triedFrom = from;
-      void this.recover(host, from);
-    }, HOLE_WAIT_MS);
-    o.timer.unref?.();
-  }
-
-  /** At settle time whatever is still held goes out in seq order, holes and all (the result reports the gap). */
-  private flushHeld(host: string): void {
-    const o = this.order.get(host);
-    if (!o) return;
-    clearTimeout(o.timer);
-    for (const seq of [...o.held.keys()].sort((a, b) => a - b)) this.push({ kind: 'event', host, event: o.held.get(seq)! });
-    o.held.clear();
+  /** Hands out events that are due; a hole left behind is watched (and replayed if it stays). */
+  private deliver(host: string, events: JobEvent[]): void {
+    for (const event of events) this.push({ kind: 'event', host, event });
+    this.recovery.watch(host);
   }
 
   private check(host: string, s: HostStream): void {
     if (s.complete()) return this.settle(host, s.result());
     // A `lost` comes from a restarted agent whose job died: nothing more will come [cp-evt-8].
     if (s.terminal?.type === 'lost') return this.settle(host, s.result());
-    if (s.terminal && !this.replaying.has(host)) void this.recover(host, s.replayFrom());
+    if (s.terminal && !this.recovery.isReplaying(host)) void this.recover(host, s.replayFrom());
   }
 
   /** Asks the host to republish from `from`; settles with a gap when the hole is still there. */
   private async recover(host: string, from: number, initial = false, why?: string): Promise<void> {
-    this.replaying.add(host);
-    const r = await this.owner.replay(host, this.id, from);
-    await new Promise((res) => setTimeout(res, this.setup.replayGraceMs ?? 250));
-    this.replaying.delete(host);
+    const r = await this.recovery.replay(host, from);
     if (this.settled || this.finals.has(host)) return;
-    this.drain(host);
+    this.recovery.watch(host);
     const s = this.streams.get(host);
     if ((this.setup.attach || why) && initial && r.state !== 'ok' && (!s || !s.accepted)) {
       const message = `${why ? `${why}; ` : ''}${r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`}`;
@@ -202,7 +206,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
    * QoS 1 redelivery arrives beside the live run's events: then there is nothing to do.
    */
   duplicate(host: string): void {
-    if (this.settled || this.finals.has(host) || this.replaying.has(host) || this.streams.get(host)?.accepted) return;
+    if (this.settled || this.finals.has(host) || this.recovery.isReplaying(host) || this.streams.get(host)?.accepted) return;
     void this.recover(host, 0, true, `${host} had already received job id ${this.id} and did not run it again`);
   }
 
@@ -211,19 +215,16 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     if (this.settled) return;
     const hosts = new Set([...this.expected, ...this.streams.keys()]);
     for (const h of hosts) {
-      if (this.finals.has(h) || this.replaying.has(h)) continue;
+      if (this.finals.has(h) || this.recovery.isReplaying(h)) continue;
       void this.recover(h, this.streams.get(h)?.replayFrom() ?? 0);
     }
   }
 
-  /** attach: fetch the whole stream of a job someone else started. */
-  replayAll(host: string): void {
-    void this.recover(host, 0, true);
-  }
-
   private settle(host: string, result: HostResult): void {
     if (this.finals.has(host)) return;
-    this.flushHeld(host);
+    // Whatever is still held goes out in seq order, holes and all (the result reports the gap).
+    this.recovery.stop(host);
+    for (const event of this.order.get(host)?.flush() ?? []) this.push({ kind: 'event', host, event });
     this.finals.set(host, result);
     this.push({ kind: 'final', host, event: { type: 'final', host, job: this.id, state: result.state, result }, result });
     this.maybeDone();
@@ -238,7 +239,7 @@ export class JobHandle extends EventEmitter<{ event: [JobItem & { kind: 'event' 
     for (const h of new Set([...this.expected, ...this.streams.keys()])) {
       if (this.finals.has(h)) continue;
       const r = (this.streams.get(h) ?? new HostStream(h)).result();
-      this.settle(h, why && r.state === 'no-answer' ? { ...r, error: { code: 'NO_ANSWER', message: `${h}: ${why}` } } : r);
+      this.settle(h, why ? withReason(r, why) : r);
     }
   }
 

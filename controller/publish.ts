@@ -32,7 +32,10 @@ export function checkSize(body: string): string {
   return body;
 }
 
-/** Commands are QoS 1 and never retained: a retained command would re-run on every reconnect (LESSONS). */
+/**
+ * Commands are QoS 1 and never retained: the broker hands a retained message to every new
+ * subscription [MQTT-3.3.1-6], so a retained command would run again each time an agent reconnects.
+ */
 export async function publishCommand(client: MqttClient, route: Route, body: string): Promise<void> {
   const out = route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
   await Promise.all(out.map((t) => client.publishAsync(t, body, { qos: 1, retain: false })));

@@ -4,10 +4,11 @@ import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { CommandSchema, type Command } from './command.js';
 import { ErrorCodes, type ErrorCode } from './codes.js';
-import { MAX_COMMAND_BYTES } from './limits.js';
+import { jsonDepth, prototypeKeyPath } from './json-guard.js';
+import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
 import { isJobId } from './names.js';
 import { parseTextCommand } from './text.js';
-import { JobEventSchema, type JobEvent } from './events.js';
+import { AgentNoticeSchema, JobEventSchema, type AgentNotice, type JobEvent } from './events.js';
 import { PresenceSchema, type Presence } from './presence.js';
 
 export interface DecodeError {
@@ -29,8 +30,24 @@ export function formatIssues(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ');
 }
 
-/** Decodes a command payload: JSON when it starts with `{` or `[` (only an object is valid), else plain text [cp-text-1]. */
+/**
+ * Decodes a command payload: JSON when it starts with `{` or `[` (only an object is valid), else plain
+ * text [cp-text-1]. Never throws: anything unexpected is MALFORMED, so every payload gets an answer [cp-err-1].
+ */
 export function decodeCommand(payload: Buffer): Decoded<Command> {
+  try {
+    return decodeUnsafe(payload);
+  } catch (e) {
+    return fail('MALFORMED', `payload could not be decoded: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/** A value for an error message: short, and never a recursive walk of attacker-shaped data. */
+function describe(v: unknown): string {
+  return typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(JSON.stringify(v)).slice(0, 40);
+}
+
+function decodeUnsafe(payload: Buffer): Decoded<Command> {
   if (payload.length > MAX_COMMAND_BYTES) {
     return fail('TOO_LARGE', `payload is ${payload.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
   }
@@ -38,6 +55,7 @@ export function decodeCommand(payload: Buffer): Decoded<Command> {
   const text = payload.toString('utf8').trim();
   let raw: unknown;
   if (text.startsWith('{') || text.startsWith('[')) {
+    if (jsonDepth(text) > MAX_JSON_DEPTH) return fail('MALFORMED', `payload nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       raw = JSON.parse(text);
     } catch (e) {
@@ -53,7 +71,13 @@ export function decodeCommand(payload: Buffer): Decoded<Command> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('MALFORMED', 'payload must be a JSON object');
   const rec = raw as Record<string, unknown>;
   const id = isJobId(rec.id) ? rec.id : undefined;
-  if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${JSON.stringify(rec.v)} is not supported; this agent speaks v=1`, id);
+  const protoKey = prototypeKeyPath(rec);
+  if (protoKey) {
+    // In args and opts the command's arguments are wrong; anywhere else the envelope is [cp-env-11].
+    const inArgs = protoKey.startsWith('args.') || protoKey.startsWith('opts.');
+    return fail(inArgs ? 'BAD_ARGS' : 'BAD_ENVELOPE', `${protoKey}: __proto__, constructor and prototype are not allowed as keys`, id);
+  }
+  if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${describe(rec.v)} is not supported; this agent speaks v=1`, id);
   const parsed = CommandSchema.safeParse(raw);
   if (!parsed.success) return fail('BAD_ENVELOPE', formatIssues(parsed.error), id);
   return { ok: true, value: parsed.data };
@@ -71,6 +95,11 @@ function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
 /** Decodes a job event; undefined when it is not one (receivers skip and may log it). */
 export function decodeEvent(payload: Buffer): JobEvent | undefined {
   return decodeJson(payload, JobEventSchema);
+}
+
+/** Decodes a notice from `conplyent/<host>/errors` [cp-topic-5]; undefined when it is not one. */
+export function decodeNotice(payload: Buffer): AgentNotice | undefined {
+  return decodeJson(payload, AgentNoticeSchema);
 }
 
 /** Decodes a presence message; undefined for an empty (cleared) or invalid one. */

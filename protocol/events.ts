@@ -115,15 +115,18 @@ type DistOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** An event as a producer writes it: the agent fills v, host, job, seq and ts. */
 export type JobEventBody = DistOmit<JobEvent, 'v' | 'host' | 'job' | 'seq' | 'ts'>;
 
-/** Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5]. */
+/**
+ * Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5];
+ * `dropped` is published by the embedded broker for a command it could not queue [cp-queue-1].
+ */
 export const AgentNoticeSchema = z.object({
   v: z.literal(1),
   host: z.string(),
   ts: z.number(),
-  type: z.enum(['error', 'duplicate']),
+  type: z.enum(['error', 'duplicate', 'dropped']),
   error: z.enum(ERROR_CODE_NAMES).optional(),
   message: z.string(),
-  /** The job id when one could be read (duplicates). */
+  /** The job id when one could be read (duplicates, dropped commands). */
   job: z.string().optional(),
   /** The topic the payload came in on. */
   topic: z.string(),

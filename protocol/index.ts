@@ -16,3 +16,4 @@ export * from './canonical-json.js';
 export * from './keys.js';
 export * from './signature.js';
 export * from './signing.js';
+export * from './json-guard.js';

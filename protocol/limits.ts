@@ -1,5 +1,5 @@
 // Every bound the wire has, in one place, so topics.md, the agent and the controller agree.
-// (LESSONS: unbounded input is how brokers and daemons fall over.)
+// Unbounded input is how brokers fall over: aedes had no packet size limit for years (aedes #831).
 
 /** Largest command payload an agent accepts, in bytes [cp-limit-1]. */
 export const MAX_COMMAND_BYTES = 512 * 1024;
@@ -18,6 +18,9 @@ export const DEFAULT_TTL_MS = 5 * 60 * 1000;
 
 /** Allowed clock difference between sender and agent [cp-env-6]. */
 export const DEFAULT_CLOCK_SKEW_MS = 5_000;
+
+/** Deepest nesting of arrays and objects in a command payload [cp-limit-4]. */
+export const MAX_JSON_DEPTH = 64;
 
 /** Longest host name, job id or label value that becomes part of a topic or a selector. */
 export const MAX_NAME_LENGTH = 64;

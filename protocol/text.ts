@@ -56,6 +56,19 @@ function tokenize(input: string): Word[] {
 const NUMBER_RE = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * What an unquoted option value means [cp-text-6]: a decimal number when it survives the round trip,
+ * `true`/`false`/`null`, else the text itself. The CLI's `-o key=value` uses it too, so the same
+ * word means the same thing in `conplyent run … -o x=1.10` and in the text command `x=1.10`.
+ * @example
+ * parseOptionValue('42')   // 42
+ * parseOptionValue('1.10') // '1.10' (as a number it would come back as 1.1)
+ * parseOptionValue('true') // true
+ */
+export function parseOptionValue(text: string): string | number | boolean | null {
+  return scalar(text, false, true);
+}
+
 function scalar(text: string, quoted: boolean, literals: boolean): string | number | boolean | null {
   if (quoted) return text;
   // Only words that survive the round trip become numbers: `1.10` and 20-digit ids stay strings.
@@ -72,8 +85,10 @@ function scalar(text: string, quoted: boolean, literals: boolean): string | numb
 export function parseTextCommand(input: string): CommandInput {
   const words = tokenize(input.trim());
   if (words.length === 0) throw new SyntaxError('empty command');
-  const envelope: Record<string, unknown> = {};
-  const opts: Record<string, unknown> = {};
+  // No prototype: `__proto__=x` must become a key the decoder can see and refuse [cp-env-11], not
+  // silently set the prototype of the options object.
+  const envelope: Record<string, unknown> = Object.create(null);
+  const opts: Record<string, unknown> = Object.create(null);
   const args: unknown[] = [];
   let cmd: string | undefined;
   let optionsOpen = true;

@@ -1,8 +1,8 @@
 // The agent's one MQTT connection: dials out only (works behind NAT), fixed client id, persistent
 // session, TCP_NODELAY on every socket, our own reconnect schedule (exponential backoff with full
 // jitter, so a thousand agents do not stampede a restarted broker [cp-conn-2]).
-import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
+import { keepNoDelay, mqttOptions } from '../../link/mqtt-options.js';
 import type { ResolvedAgentOptions } from '../options.js';
 import { SubscriptionRefused } from './refusals.js';
 
@@ -35,27 +35,19 @@ export class AgentConnection {
     private readonly hooks: ConnectionHooks,
   ) {
     const w = hooks.will();
-    const opts: IClientOptions = {
-      clientId: o.name, // [cp-conn-1] with auth, the broker requires client id == user name == host
-      clean: false,
-      protocolVersion: 4,
-      keepalive: o.keepaliveSec,
-      reconnectPeriod: 0, // we schedule reconnects ourselves, with jitter
+    const opts = {
+      ...mqttOptions(o.broker, {
+        ...o,
+        clientId: o.name, // [cp-conn-1] with auth, the broker requires client id == user name == host
+        reconnectPeriodMs: 0, // we schedule reconnects ourselves, with jitter
+      }),
       resubscribe: false, // we resubscribe ourselves when the broker has no session
-      connectTimeout: 10_000,
-      username: o.username,
-      password: o.password,
-      rejectUnauthorized: !o.insecure,
-      will: { topic: w.topic, payload: w.payload, qos: 1, retain: true },
-      ...(o.ca ? { ca: readFileSync(o.ca) } : {}),
-      ...(o.cert ? { cert: readFileSync(o.cert) } : {}),
-      ...(o.key ? { key: readFileSync(o.key) } : {}),
+      will: { topic: w.topic, payload: w.payload, qos: 1 as const, retain: true },
     };
     this.client = mqtt.connect(o.broker, opts);
+    keepNoDelay(this.client); // [cp-conn-3]
     this.client.on('connect', (connack) => {
       this.attempt = 0;
-      // Nagle would cost 40-90 ms per round trip; every new socket needs it again [cp-conn-3].
-      (this.client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
       hooks.onConnect(connack.sessionPresent);
     });
     this.client.on('message', (topic, payload, packet) => hooks.onMessage(topic, payload, packet.retain));

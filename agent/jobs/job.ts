@@ -7,7 +7,7 @@ import { CommandError, Outcome, type AgentServices, type CommandContext, type Co
 import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
 import { JobInput } from './job-input.js';
 import { checkedTerminal, type TerminalBody } from './terminal.js';
-import { longTimeout } from './timeout.js';
+import { longTimer } from '../../timers/long-timer.js';
 
 /** Characters JSON must escape as \u00XX (tab, newline and carriage return stay short). */
 // eslint-disable-next-line no-control-regex
@@ -135,7 +135,7 @@ export class Job {
     if (!this.running) return;
     this.started = true;
     const signal = this.controller.signal;
-    const timer = rc.timeoutMs ? longTimeout(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), rc.timeoutMs) : undefined;
+    const timer = rc.timeoutMs ? longTimer(() => this.abort({ kind: 'timeout', signal: 'SIGTERM' }), rc.timeoutMs) : undefined;
     // A handler that ignores its signal must not keep the job "running" forever.
     const onAbort = () => {
       const grace = setTimeout(() => {

@@ -1,6 +1,6 @@
 // A job's terminal event, checked before it is sent: a job must end with exactly one event every
 // receiver can decode [cp-evt-5], whatever a JavaScript plugin returned.
-import { ErrorCodes, ResultEvent, formatIssues, type JobEventBody } from '../../protocol/index.js';
+import { ErrorCodes, PROTOCOL_VERSION, ResultEvent, formatIssues, type JobEventBody } from '../../protocol/index.js';
 
 export type TerminalBody = Extract<JobEventBody, { type: 'result' | 'error' }>;
 
@@ -9,7 +9,7 @@ export function checkedTerminal(job: string, body: TerminalBody): TerminalBody {
   if (body.type !== 'result') return body;
   // An Outcome from a JavaScript plugin is not held to its types (a fractional code, a numeric
   // signal): a result no receiver could decode would leave the job unended for all of them.
-  const checked = ResultEvent.safeParse({ v: 1, host: '', job, seq: 0, ts: 0, ...body });
+  const checked = ResultEvent.safeParse({ v: PROTOCOL_VERSION, host: '', job, seq: 0, ts: 0, ...body });
   if (!checked.success) return { type: 'error', code: ErrorCodes.FAILED, error: 'FAILED', message: `the command returned an invalid outcome: ${formatIssues(checked.error)}` };
   if (body.value === undefined) return body;
   // A value JSON cannot encode (a BigInt, a cycle) would throw in the outbox after the job was

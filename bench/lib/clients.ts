@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { connect, type ConnectOptions, type Fleet } from '../../controller/index.js';
-import { decodeEvent, isTerminal, topics, type JobEvent } from '../../protocol/index.js';
+import { decodeEvent, isTerminal, PROTOCOL_VERSION, topics, type JobEvent } from '../../protocol/index.js';
 import { within } from './stats.js';
 
 export async function rawClient(url: string, id = `bench-${nanoid(8)}`): Promise<MqttClient> {
@@ -48,7 +48,7 @@ export class WireClient {
   run(host: string, cmd: string, args: unknown[] = []): Promise<JobEvent> {
     const id = nanoid();
     const done = new Promise<JobEvent>((r) => this.waiting.set(id, r));
-    this.client.publish(topics.cmd(host), JSON.stringify({ v: 1, id, cmd, args, sentAt: Date.now() }), { qos: 1 });
+    this.client.publish(topics.cmd(host), JSON.stringify({ v: PROTOCOL_VERSION, id, cmd, args, sentAt: Date.now() }), { qos: 1 });
     return within(done, 10_000, `${cmd} on ${host}`).finally(() => this.waiting.delete(id));
   }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../../agent/audit/log.js';
 import { digestOf, seal, GENESIS, type AuditEntry } from '../../agent/audit/record.js';
 import { StateDir } from '../../agent/state/state-dir.js';
+import { MAX_TTL_MS } from '../../protocol/index.js';
 import { banner } from '../lib/report.js';
 import type { Ctx } from './context.js';
 
@@ -66,7 +67,7 @@ export async function audit(ctx: Ctx): Promise<void> {
   closeSync(fd);
 
   // The agent's seen-id journal [cp-state-4]: one checksummed append per command, fsynced only for reboot/shutdown.
-  const state = new StateDir(dir('journal'), 24 * 3600_000);
+  const state = new StateDir(dir('journal'), MAX_TTL_MS);
   const job = (i: number, p: string) => ({ id: `${p}${i}`, cmd: 'exec', args: ['systemctl', 'restart', 'nginx'], startedAt: Date.now(), boot: 1 });
   const journal = perRecord(n, (i) => {
     state.begin(job(i, 'j'));

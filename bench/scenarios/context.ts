@@ -1,4 +1,5 @@
 // What every scenario gets: the report, a temp dir it owns, and the run's size knobs.
+import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { Report } from '../lib/report.js';
 
 export interface Ctx {
@@ -12,4 +13,4 @@ export interface Ctx {
 export type Scenario = (ctx: Ctx) => Promise<void>;
 
 /** Same bytes as a controller's ping envelope, so the raw echo moves as much as the command does. */
-export const ECHO_PAYLOAD = JSON.stringify({ v: 1, id: 'V1StGXR8_Z5jdHi6B-myT', cmd: 'ping', args: [], opts: {}, from: 'ctl-abcdefghijkl', sentAt: 1764000000000 });
+export const ECHO_PAYLOAD = JSON.stringify({ v: PROTOCOL_VERSION, id: 'V1StGXR8_Z5jdHi6B-myT', cmd: 'ping', args: [], opts: {}, from: 'ctl-abcdefghijkl', sentAt: 1764000000000 });

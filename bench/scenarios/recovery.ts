@@ -1,4 +1,4 @@
-// Recovery (issue 8): links cut under an agent through the fault-injecting proxy of test/helpers.
+// Recovery: links cut under an agent through the fault-injecting proxy of test/helpers.
 //  - cut → online again: both sides of the link reset; time until the agent's new "online" presence
 //    is seen, beside a plain mqtt.js client (reconnectPeriod = the agent's minimum backoff) reconnecting.
 //  - queued command: a ping published while the agent's link is dead (persistent session, QoS 1);
@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { nanoid } from 'nanoid';
+import { agentSettingsSchema } from '../../agent/options.js';
+import { defaultOf } from '../../link/settings.js';
 import { startFaultProxy, type FaultProxy } from '../../test/helpers/fault-proxy.js';
 import { decodePresence, parseTopic, topics } from '../../protocol/index.js';
 import { banner } from '../lib/report.js';
@@ -15,7 +17,7 @@ import { nowMs, p50, sleep, within } from '../lib/stats.js';
 import { startAgents, stopAll } from '../lib/workers.js';
 import type { Ctx } from './context.js';
 
-const RECONNECT_MIN_MS = 500; // the agent's default reconnectMinMs
+const RECONNECT_MIN_MS = defaultOf(agentSettingsSchema, 'reconnectMinMs') as number;
 
 export async function recovery(ctx: Ctx): Promise<void> {
   banner('recovery');
@@ -81,7 +83,7 @@ export async function recovery(ctx: Ctx): Promise<void> {
       await within(waitFor(() => raw.connected), 10_000, 'raw client connected');
     }
     const base = { unit: 'ms', runs };
-    ctx.report.add('recovery', { case: 'link cut → agent online again, p50', figure: p50(cutAg), baselineName: `raw mqtt.js reconnect (period ${RECONNECT_MIN_MS} ms)`, baseline: p50(cutRaw), ...base, note: 'agent: jittered backoff from 500 ms, then subscribe + presence' });
+    ctx.report.add('recovery', { case: 'link cut → agent online again, p50', figure: p50(cutAg), baselineName: `raw mqtt.js reconnect (period ${RECONNECT_MIN_MS} ms)`, baseline: p50(cutRaw), ...base, note: `agent: jittered backoff from ${RECONNECT_MIN_MS} ms, then subscribe + presence` });
     ctx.report.add('recovery', { case: 'command queued during an outage: heal → result, p50', figure: p50(qAg), baselineName: 'raw QoS 1 message queued for a persistent session', baseline: p50(qRaw), ...base });
   } finally {
     raw.end(true);

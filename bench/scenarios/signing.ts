@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { banner } from '../lib/report.js';
 import { p50 } from '../lib/stats.js';
-import { decodeCommand, generateSigningKey, signCommand, signEvent, topics, trustedKeys, verifyCommand, verifyEvent } from '../../protocol/index.js';
+import { PROTOCOL_VERSION, decodeCommand, generateSigningKey, signCommand, signEvent, topics, trustedKeys, verifyCommand, verifyEvent } from '../../protocol/index.js';
 import type { Ctx } from './context.js';
 
 /** µs per call of fn, one figure per batch, so a scheduler hiccup spoils a batch, not the median. */
@@ -29,7 +29,7 @@ export async function signing(ctx: Ctx): Promise<void> {
   const trusted = trustedKeys([publicKey]);
   const topic = topics.cmd('web-1');
   // A typical command: what `conplyent exec web-1 -- uname -a` sends.
-  const env = { v: 1 as const, id: 'V1StGXR8_Z5jdHi6B-myT', cmd: 'exec', args: ['uname', '-a'], opts: {}, from: 'ctl-abcdefghijkl', sentAt: Date.now(), ttlMs: 300_000, timeoutMs: 30_000 };
+  const env = { v: PROTOCOL_VERSION, id: 'V1StGXR8_Z5jdHi6B-myT', cmd: 'exec', args: ['uname', '-a'], opts: {}, from: 'ctl-abcdefghijkl', sentAt: Date.now(), ttlMs: 300_000, timeoutMs: 30_000 };
   const signed = signCommand(env, topic, privateKey);
   const payload = Buffer.from(JSON.stringify(signed));
   const decoded = decodeCommand(payload);
@@ -41,7 +41,7 @@ export async function signing(ctx: Ctx): Promise<void> {
   const verify = p50(perCallMicros(batches, perBatch, () => verifyCommand(decoded.value, topic, trusted)));
 
   const job = topics.job('web-1', env.id);
-  const result = { v: 1, host: 'web-1', job: env.id, seq: 2, ts: Date.now(), type: 'result', code: 0, durationMs: 26, events: 1, signal: null, timedOut: false, killed: false };
+  const result = { v: PROTOCOL_VERSION, host: 'web-1', job: env.id, seq: 2, ts: Date.now(), type: 'result', code: 0, durationMs: 26, events: 1, signal: null, timedOut: false, killed: false };
   const signedResult = JSON.parse(JSON.stringify(signEvent(result, job, privateKey))) as typeof result & { sig: { kid: string; value: string } };
   const resultJson = p50(perCallMicros(batches, perBatch, () => JSON.stringify(result)));
   const signEv = p50(perCallMicros(batches, perBatch, () => signEvent(result, job, privateKey)));

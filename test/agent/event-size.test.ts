@@ -2,7 +2,7 @@
 // carries: an `accepted` echoing huge arguments, or an `error` naming a huge path. Raw control
 // characters in a text command grow sixfold as JSON escapes, so a 400 kB command could make a 2.4 MB
 // event: over the broker's packet limit, the broker drops the connection, the client resends the
-// same QoS 1 publish on reconnect, forever (LESSONS: a poison message loops).
+// same QoS 1 publish on reconnect, forever (mqtt.js #768, #1005).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENT_BYTES } from '../../protocol/index.js';

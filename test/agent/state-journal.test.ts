@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateDir, StateUnavailable } from '../../agent/state/state-dir.js';
+import { MAX_TTL_MS } from '../../protocol/index.js';
 
 describe('state journal', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-journal-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('[cp-dedupe-2] stays bounded under a steady command rate and still knows every seen id and unfinished job after a restart', () => {
-    const state = new StateDir(dir, 24 * 3600_000, { compactBytes: 64 * 1024 });
+    const state = new StateDir(dir, MAX_TTL_MS, { compactBytes: 64 * 1024 });
     const args = ['x'.repeat(300)];
     state.begin({ id: 'still-running', cmd: 'exec', args, startedAt: Date.now(), boot: 1 });
     for (let i = 0; i < 5000; i++) {
@@ -23,7 +24,7 @@ describe('state journal', () => {
     // Uncompacted this is ~1.7 MB (an R line of ~300 bytes per job); the seen window itself is ~100 kB.
     expect(statSync(join(dir, 'journal.log')).size).toBeLessThan(400 * 1024);
     state.release(); // the agent that wrote it is gone (a restart)
-    const again = new StateDir(dir, 24 * 3600_000);
+    const again = new StateDir(dir, MAX_TTL_MS);
     expect(again.hasSeen('j0')).toBe(true);
     expect(again.hasSeen('j4999')).toBe(true);
     expect(again.hasSeen('never')).toBe(false);
@@ -51,12 +52,12 @@ describe('state journal', () => {
   it('[cp-state-1] tells a fresh directory from one whose journal was deleted (journal.mark stays)', () => {
     const d = mkdtempSync(join(tmpdir(), 'cp-journal-lost-'));
     try {
-      const fresh = new StateDir(d, 24 * 3600_000);
+      const fresh = new StateDir(d, MAX_TTL_MS);
       expect(fresh.health()).toEqual({ status: 'ok' });
       fresh.begin({ id: 'a', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 });
       fresh.release();
       rmSync(join(d, 'journal.log'));
-      const again = new StateDir(d, 24 * 3600_000);
+      const again = new StateDir(d, MAX_TTL_MS);
       expect(again.health()).toMatchObject({ status: 'damaged', reason: expect.stringMatching(/missing/) });
       again.release();
     } finally {
@@ -68,7 +69,7 @@ describe('state journal', () => {
     const d = mkdtempSync(join(tmpdir(), 'cp-journal-fail-'));
     const changes: string[] = [];
     try {
-      const state = new StateDir(d, 24 * 3600_000, { onHealth: (h) => changes.push(h.status) });
+      const state = new StateDir(d, MAX_TTL_MS, { onHealth: (h) => changes.push(h.status) });
       rmSync(join(d, 'journal.log'));
       mkdirSync(join(d, 'journal.log')); // EISDIR on the next append
       expect(() => state.begin({ id: 'b', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 })).toThrow(StateUnavailable);

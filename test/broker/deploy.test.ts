@@ -12,6 +12,8 @@ export const PRODUCTION_CONF = mosquittoConf({
   port: 1883,
   passwordFile: '/mosquitto/config/passwd',
   aclFile: '/mosquitto/config/acl',
+  controllerPort: 1884,
+  controllerPasswordFile: '/mosquitto/config/passwd-controllers',
   persistenceDir: '/mosquitto/data/',
   logDest: 'stdout',
 });
@@ -37,7 +39,7 @@ describe('deploy/ files for Mosquitto', () => {
   });
 
   it('sets Nagle off, persistence with a location, auth and the packet limit', () => {
-    for (const line of ['set_tcp_nodelay true', 'persistence true', 'persistence_location /mosquitto/data/', 'allow_anonymous false', 'max_packet_size 1048576']) {
+    for (const line of ['set_tcp_nodelay true', 'persistence true', 'persistence_location /mosquitto/data/', 'allow_anonymous false', 'max_packet_size 1048576', 'use_username_as_clientid true', 'max_connections 10000']) {
       expect(PRODUCTION_CONF.split('\n')).toContain(line);
     }
     expect(PRODUCTION_ACL).toContain('pattern read conplyent/%u/cmd');

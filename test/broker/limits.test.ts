@@ -3,6 +3,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InsecureBrokerError, startBroker, type RunningBroker } from '../../broker/index.js';
+import { AgentNoticeSchema } from '../../protocol/index.js';
 import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { closed, connect, inbox, WAIT_MS } from './clients.js';
 
@@ -102,6 +103,31 @@ describe('embedded broker guards', () => {
     await box.waitFor('conplyent/away/cmd', 'sentinel');
     expect(box.got.map((m) => m.payload)).toEqual(['m1', 'm2', 'm3', 'sentinel']);
     await back.endAsync();
+    await ctl.endAsync();
+  });
+
+  it('[cp-queue-1] tells controllers about each command dropped past the bound, with its job id', async () => {
+    const broker = await startBroker({ port: 0, maxQueuedMessages: 2 });
+    brokers.push(broker);
+    const away = await connect(broker.url, { clientId: 'web-9', clean: false });
+    await away.subscribeAsync('conplyent/web-9/cmd', { qos: 1 });
+    await away.endAsync();
+    const ctl = await connect(broker.url, { clientId: 'ctl' });
+    const box = inbox(ctl);
+    await ctl.subscribeAsync('conplyent/+/errors', { qos: 1 });
+    for (let i = 1; i <= 4; i++) await ctl.publishAsync('conplyent/web-9/cmd', JSON.stringify({ id: `c${i}`, cmd: 'ping' }), { qos: 1 });
+    await ctl.publishAsync('conplyent/web-9/cmd', 'exec uptime', { qos: 1 });
+    await box.until(() => box.got.length >= 3, 'three dropped notices');
+    const notices = box.got.map((m) => ({ ...JSON.parse(m.payload), on: m.topic }));
+    expect(notices.map((n) => [n.on, n.type, n.job])).toEqual([
+      ['conplyent/web-9/errors', 'dropped', 'c3'],
+      ['conplyent/web-9/errors', 'dropped', 'c4'],
+      ['conplyent/web-9/errors', 'dropped', undefined],
+    ]);
+    expect(notices[0].topic).toBe('conplyent/web-9/cmd');
+    const { on: _on, ...first } = notices[0];
+    expect(AgentNoticeSchema.parse(first).message).toMatch(/queue for offline agent web-9 is full \(2 messages\)/);
+    expect(notices[2].excerpt).toBe('exec uptime');
     await ctl.endAsync();
   });
 

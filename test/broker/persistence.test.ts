@@ -1,4 +1,4 @@
-// State across a broker restart (issue 8): aedes with --data-dir, Mosquitto with `persistence true`.
+// State across a broker restart: aedes with --data-dir, Mosquitto with `persistence true`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -120,6 +120,11 @@ describe('invalid config is one clear line naming source and field', () => {
     expect(await failure(['broker', '--port', '70000', '--dry-run'])).toMatch(/^conplyent: flag --port: Too big/);
   });
 
+  it('a reconnect maximum below the minimum, with the agent library\'s own rule', async () => {
+    expect(await failure(['agent', '--reconnect-min-ms', '2000', '--reconnect-max-ms', '1000', '--dry-run'])).toBe('conplyent: flag --reconnect-min-ms: must not exceed reconnectMaxMs');
+    expect(await printConfig(['--reconnect-min-ms', '60000'])).toMatchObject({ reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+  });
+
   it('a missing config file', async () => {
     expect(await failure(['agent', '--dry-run'], { CONPLYENT_CONFIG: join(dir, 'nope.json') })).toBe(`conplyent: config file ${join(dir, 'nope.json')}: cannot read (ENOENT)`);
   });

@@ -1,5 +1,5 @@
 // The controller library against a real broker and real agents: presence, run, attach, and a
-// controller connection that drops mid-job (issue 8, scenario 7).
+// controller connection that drops mid-job.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Fleet, type PresenceChange } from '../../controller/index.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerControllerVerbs } from '../../controller/cli/index.js';
+import { registerControllerVerbs } from '../../cli/controller/index.js';
 
 const VERBS = ['hosts', 'run', 'exec', 'jobs', 'attach', 'kill', 'input', 'ping', 'shell', 'put', 'get'];
 

@@ -4,9 +4,9 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../protocol/index.js';
 import { JobHandle, type JobOwner } from '../../controller/job.js';
-import { makeOutput } from '../../controller/cli/output.js';
-import { JobRenderer } from '../../controller/cli/render-job.js';
-import { Exit } from '../../controller/cli/exit-codes.js';
+import { makeOutput } from '../../cli/controller/output.js';
+import { JobRenderer } from '../../cli/controller/render-job.js';
+import { Exit } from '../../cli/controller/exit-codes.js';
 
 const owner: JobOwner = {
   replay: async (host) => ({ host, state: 'ok', code: 0, signal: null, durationMs: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }),

@@ -1,4 +1,4 @@
-// Rolling execution (LESSONS: salt #50833, batches with no abort): batches run one after another, and
+// Rolling execution (Salt's batches could not be aborted, saltstack/salt #50833): batches run one after another, and
 // past the failure budget no further batch starts; the hosts never reached are named as skipped.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

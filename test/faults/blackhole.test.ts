@@ -1,4 +1,4 @@
-// Scenario 1 of issue 8: the agent's link goes silent (an expired NAT mapping) for 3x its keepalive
+// A blackholed link: the agent's link goes silent (an expired NAT mapping) for 3x its keepalive
 // while a job streams 10,000 numbered lines. The agent notices by its keepalive, spools, reconnects
 // after the heal and delivers every line once, in order, with one terminal event.
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
-// Scenarios 6 and 7 of issue 8, seen through the controller library's done():
-//   6. an agent SIGKILLed mid-job and restarted: the host's result says lost, once, never re-run;
-//   7. the controller's own link cut mid-job and back: exactly one complete result per host.
+// Two faults seen through the controller library's done():
+//   - an agent SIGKILLed mid-job and restarted: the host's result says lost, once, never re-run;
+//   - the controller's own link cut mid-job and back: exactly one complete result per host.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Scenario 4 of issue 8: 200 agents, the broker restarts (losing every session): all come back
+// Broker restart: 200 agents, the broker restarts (losing every session): all come back
 // online, resubscribe (sessionPresent false), and their reconnects are spread by the full jitter
 // instead of stampeding the broker in the same millisecond.
 import { mkdtempSync, rmSync } from 'node:fs';

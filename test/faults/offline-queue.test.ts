@@ -1,4 +1,4 @@
-// Scenarios 2 and 3 of issue 8: commands queued for an offline agent in its persistent session.
+// Commands queued for an offline agent in its persistent session.
 // One survives a broker restart (aedes with a data dir, Mosquitto with persistence) and runs exactly
 // once; one whose TTL passes while the agent is away is answered EXPIRED and never runs.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

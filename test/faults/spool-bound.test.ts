@@ -1,4 +1,4 @@
-// The spool bound of issue 8: an agent with a tiny spool loses its link during a chatty job. What
+// The spool bound: an agent with a tiny spool loses its link during a chatty job. What
 // does not fit is dropped and said so: the receiver gets the lines before the outage, exactly one
 // gap event counting what was dropped, the rest of the lines, and one terminal event. No silent hole.
 import { describe, expect, it } from 'vitest';

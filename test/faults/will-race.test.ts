@@ -1,5 +1,5 @@
-// Scenario 5 of issue 8: the late Will race, through the proxy. The agent's side of its connection is
-// reset while the broker's side stays open and silent (the broker still holds the old connection).
+// The late Will race (what Sparkplug's bdSeq exists for), through the proxy. The agent's side of its
+// connection is reset while the broker's side stays open and silent (the broker still holds the old connection).
 // The agent reconnects at once; the broker ends the old connection by takeover and publishes that
 // connection's Will, possibly after the new "online". The retained status must end online, and a
 // controller must show the host online.

@@ -1,5 +1,6 @@
-// Real brokers for tests: the embedded aedes broker (broker/) and Mosquitto as a child process, each on
-// a free loopback port, with the same handle so suites can run `describe.each(brokerKinds())`.
+// Real brokers for tests and the bench: the embedded aedes broker (broker/) and Mosquitto as a child
+// process, each on a free loopback port, with the same handle so suites can run
+// `describe.each(brokerKinds())`. bench/lib/brokers.ts launches Mosquitto through this file too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -16,6 +17,13 @@ export interface TestBroker {
   /** mqtt://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** The process serving it: Mosquitto's child (changes on restart), or this process for aedes. */
+  readonly pid: number;
+  /**
+   * Where controllers connect. Mosquitto: a controllers-only listener with free client ids (on the
+   * main one every client id is the user name; deploy/README.md says why). aedes: the same as url.
+   */
+  controllerUrl: string;
   stop(): Promise<void>;
   /** Stops and starts again on the same port; keeps persisted state when persistence is configured. */
   restart(): Promise<void>;
@@ -32,6 +40,8 @@ export interface MosquittoTestOptions {
   /** Turns on `persistence true` with this location. */
   persistenceDir?: string;
   port?: number;
+  /** No log output at all (`log_dest none`): the bench measures Mosquitto, not its logging. */
+  quiet?: boolean;
 }
 
 export type StartOptions = AedesTestOptions & MosquittoTestOptions;
@@ -80,7 +90,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on the loopback port now. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ port, host: HOST });
     s.setTimeout(500);
@@ -118,7 +129,9 @@ export async function startAedes(opts: AedesTestOptions = {}): Promise<TestBroke
   return {
     name: 'aedes',
     url: `mqtt://${HOST}:${port}`,
+    controllerUrl: `mqtt://${HOST}:${port}`,
     port,
+    pid: process.pid,
     stop: async () => {
       await stopBroker();
       if (usersDir) rmSync(usersDir, { recursive: true, force: true });
@@ -145,6 +158,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'conplyent-mosquitto-'));
   const auth = opts.users?.length ? writeAuthFiles(dir, opts.users) : undefined;
   const confFile = join(dir, 'mosquitto.conf');
+  const controllerPort = auth ? await freePort() : undefined;
   const writeConf = (port: number) =>
     writeFileSync(
       confFile,
@@ -152,9 +166,11 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
         port,
         bindAddress: HOST,
         ...auth,
+        controllerPort,
         persistenceDir: opts.persistenceDir,
         // As root Mosquitto drops to user "mosquitto", which cannot read our 0600 temp files.
         runAs: process.getuid?.() === 0 ? 'root' : undefined,
+        logDest: opts.quiet ? 'none' : undefined,
       }),
     );
 
@@ -202,7 +218,11 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   return {
     name: 'mosquitto',
     url: `mqtt://${HOST}:${port}`,
+    controllerUrl: `mqtt://${HOST}:${controllerPort ?? port}`,
     port,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     stop: async () => {
       await stopChild();
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-// A loopback TCP proxy between a client and the broker that injects the faults of issue 8:
+// A loopback TCP proxy between a client and the broker that injects the network faults a
+// fleet meets (dead links, NAT timeouts, resets):
 //   pass       bytes flow both ways (optionally delayed)
 //   cut        every current connection is reset (RST), both sides at once
 //   blackhole  current connections go silent: bytes in both directions are dropped and neither side

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_UNSENT_BYTES } from '../../broker/options.js';
 
 export type Role = 'agent' | 'controller' | 'observer';
 export interface MosquittoUser {
@@ -19,6 +20,12 @@ export interface ConfParams {
   /** Absent: anonymous clients allowed (tests without auth only). */
   passwordFile?: string;
   aclFile?: string;
+  /**
+   * With a password file: a second listener for controllers only (their own password file), where
+   * client ids are free. On the main listener every client id is the user name.
+   */
+  controllerPort?: number;
+  controllerPasswordFile?: string;
   /** Directory for mosquitto.db; absent: no persistence. */
   persistenceDir?: string;
   /** `user` directive: who Mosquitto runs as after dropping root. */
@@ -27,30 +34,60 @@ export interface ConfParams {
 }
 
 /** Same bound as the embedded broker's default maxPacketBytes (broker/options.ts). */
-export const MAX_PACKET_BYTES = 1024 * 1024;
+export const MAX_PACKET_BYTES = DEFAULT_MAX_PACKET_BYTES;
+/** Same bound as the embedded broker's default maxConnections (broker/options.ts), per listener. */
+export const MAX_CONNECTIONS = 10_000;
+/** Same bound as the embedded broker's default maxUnsentBytes (broker/options.ts). */
+export const MAX_UNSENT_BYTES = DEFAULT_MAX_UNSENT_BYTES;
 
 /** The mosquitto.conf lines for these parameters. */
 export function mosquittoConf(p: ConfParams): string {
+  const listen = (port: number) => (p.bindAddress ? `listener ${port} ${p.bindAddress}` : `listener ${port}`);
   const lines = [
     '# Generated from test/helpers/mosquitto.ts (mosquittoConf) — conplyent broker settings for Mosquitto 2.x.',
-    'per_listener_settings false',
-    p.bindAddress ? `listener ${p.port} ${p.bindAddress}` : `listener ${p.port}`,
-    'protocol mqtt',
-    '# Nagle adds 40-90 ms per round trip to small MQTT packets (conplyent LESSONS).',
+    `per_listener_settings ${p.passwordFile ? 'true' : 'false'}`,
+    '# Nagle adds 40-90 ms per round trip to small MQTT packets; this turns it off per socket.',
     'set_tcp_nodelay true',
     '# Same limit as the embedded broker: a larger packet disconnects its sender only.',
     `max_packet_size ${MAX_PACKET_BYTES}`,
     '# Offline persistent sessions (a controller waiting for results) may queue this many QoS 1 messages.',
-    'max_queued_messages 10000',
+    `max_queued_messages ${DEFAULT_MAX_QUEUED_MESSAGES}`,
+    '# Per-client bound on queued bytes, same as the embedded broker\'s maxUnsentBytes: a subscriber that',
+    '# stops reading loses messages past it instead of holding the broker\'s memory.',
+    `max_queued_bytes ${MAX_UNSENT_BYTES}`,
     '# Sessions of hosts gone this long are dropped (command TTLs are at most 24 h anyway).',
     'persistent_client_expiration 14d',
+    '',
+    listen(p.port),
+    'protocol mqtt',
+    `max_connections ${MAX_CONNECTIONS}`,
   ];
   if (p.passwordFile) {
-    lines.push('allow_anonymous false', `password_file ${p.passwordFile}`);
+    lines.push(
+      '# Every client id on this listener is its user name: a second connection with an id disconnects the',
+      '# first (and a clean one wipes its session), so a free choice would let any user knock an agent off.',
+      'use_username_as_clientid true',
+      'allow_anonymous false',
+      `password_file ${p.passwordFile}`,
+    );
     if (p.aclFile) lines.push(`acl_file ${p.aclFile}`);
+    if (p.controllerPort !== undefined && p.controllerPasswordFile) {
+      lines.push(
+        '',
+        '# Controllers only (their own password file): client ids are free here, so one controller user can',
+        '# run many sessions. A controller can already run any command on any host; taking an id gains it nothing.',
+        listen(p.controllerPort),
+        'protocol mqtt',
+        `max_connections ${MAX_CONNECTIONS}`,
+        'allow_anonymous false',
+        `password_file ${p.controllerPasswordFile}`,
+      );
+      if (p.aclFile) lines.push(`acl_file ${p.aclFile}`);
+    }
   } else {
     lines.push('allow_anonymous true');
   }
+  lines.push('');
   if (p.persistenceDir) {
     lines.push(
       '# Sessions, queued QoS 1 commands and retained presence survive a restart. Mosquitto writes its',
@@ -92,12 +129,19 @@ export function mosquittoAcl(users: readonly { username: string; role: Role }[])
   return lines.join('\n') + '\n';
 }
 
-/** Writes passwd (hashed by mosquitto_passwd itself) and acl files into `dir`; returns their paths. */
-export function writeAuthFiles(dir: string, users: readonly MosquittoUser[]): { passwordFile: string; aclFile: string } {
+/**
+ * Writes passwd (everyone), passwd-controllers (controllers only, for the controller listener; hashed
+ * by mosquitto_passwd itself) and acl files into `dir`; returns their paths.
+ */
+export function writeAuthFiles(dir: string, users: readonly MosquittoUser[]): { passwordFile: string; controllerPasswordFile: string; aclFile: string } {
   const passwordFile = join(dir, 'passwd');
+  const controllerPasswordFile = join(dir, 'passwd-controllers');
   const aclFile = join(dir, 'acl');
-  writeFileSync(passwordFile, '', { mode: 0o600 });
-  for (const u of users) execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password], { stdio: 'pipe' });
+  for (const f of [passwordFile, controllerPasswordFile]) writeFileSync(f, '', { mode: 0o600 });
+  for (const u of users) {
+    execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password], { stdio: 'pipe' });
+    if (u.role === 'controller') execFileSync('mosquitto_passwd', ['-b', controllerPasswordFile, u.username, u.password], { stdio: 'pipe' });
+  }
   writeFileSync(aclFile, mosquittoAcl(users), { mode: 0o600 });
-  return { passwordFile, aclFile };
+  return { passwordFile, controllerPasswordFile, aclFile };
 }

@@ -1,4 +1,4 @@
-// A real NAT (issue 8): the agent runs in its own network namespace behind an iptables MASQUERADE
+// A real NAT: the agent runs in its own network namespace behind an iptables MASQUERADE
 // router; the broker listens in the root namespace on the lab's veth address only. Mid-session the
 // NAT's mapping dies (conntrack entry deleted, the old flow dropped both ways, as an expired NAT
 // does). The agent notices by its keepalive, dials out again, and is back under control, with no

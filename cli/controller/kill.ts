@@ -11,6 +11,6 @@ export function registerKill(program: Command): void {
     .option('--signal <name>', 'signal to send first (default SIGTERM)')
     .action(async (host: string, job: string, _o: unknown, cmd: Command) => {
       const signal = cmd.opts().signal as string | undefined;
-      await withFleet(cmd, (ctx) => runAndRender(ctx, [host], 'kill', [job], signal ? { signal } : {}));
+      await withFleet(cmd, (ctx) => runAndRender(ctx, { target: [host], command: 'kill', args: [job], opts: signal ? { signal } : {} }));
     });
 }

@@ -11,7 +11,7 @@ export function registerPing(program: Command): void {
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async (ctx) => {
       const sent = Date.now();
-      return runAndRender(ctx, target ?? 'all', 'ping', [], {}, { formatValue: () => `pong in ${Date.now() - sent} ms`, alwaysSummary: true });
+      return runAndRender(ctx, { target: target ?? 'all', command: 'ping', render: { formatValue: () => `pong in ${Date.now() - sent} ms`, alwaysSummary: true } });
     });
   });
 }

@@ -1,6 +1,6 @@
 // `conplyent hosts [target]`: the presence table (name, online, since / last seen, labels, os).
 import type { Command } from 'commander';
-import type { HostInfo } from '../presence.js';
+import type { HostInfo } from '../../controller/presence.js';
 import { defineVerb, withFleet } from './common.js';
 import { Exit } from './exit-codes.js';
 import { ago, table, type Output } from './output.js';

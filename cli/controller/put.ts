@@ -1,6 +1,6 @@
 // `conplyent put <target> <local> <remote>`: copy a file to every selected host, checksum verified.
 import type { Command } from 'commander';
-import { put } from '../transfer.js';
+import { put } from '../../controller/transfer.js';
 import { defineVerb, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { progressBar } from './transfer-progress.js';

@@ -1,5 +1,5 @@
 // The progress bar of put and get: on a TTY only, redrawn at most every 100 ms.
-import type { TransferProgress } from '../transfer.js';
+import type { TransferProgress } from '../../controller/transfer.js';
 import { ProgressLine, type Output } from './output.js';
 
 function mib(n: number): string {

@@ -1,10 +1,11 @@
 // What every controller verb shares: the connection flags, config resolution, the fleet
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
-import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../../cli/config.js';
-import { createLogger } from '../../cli/logger.js';
-import { ControllerError } from '../errors.js';
-import { connect, type Fleet } from '../fleet.js';
+import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { ControllerError } from '../../controller/errors.js';
+import { parseOptionValue } from '../../protocol/index.js';
+import { connect, type Fleet } from '../../controller/fleet.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
 import { makeOutput, type Output } from './output.js';
 
@@ -67,14 +68,13 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
   }
 }
 
-/** `key=value` words into an options object; values follow the text-command rule (numbers, booleans, null). */
+/** `key=value` words into an options object; values follow the text-command rule [cp-text-6] (parseOptionValue). */
 export function parsePairs(pairs: readonly string[] | undefined, what: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of pairs ?? []) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new UsageError(`${what} "${p}" must be key=value`);
-    const raw = p.slice(eq + 1);
-    out[p.slice(0, eq)] = /^-?(0|[1-9]\d*)(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw === 'null' ? null : raw;
+    out[p.slice(0, eq)] = parseOptionValue(p.slice(eq + 1));
   }
   return out;
 }

@@ -21,7 +21,7 @@ export function registerExec(program: Command): void {
         const env = Object.fromEntries(Object.entries(parsePairs(o.env, '--env')).map(([k, v]) => [k, String(v)]));
         if (!program) throw new UsageError('give the program after --, e.g. conplyent exec all -- uptime');
         const opts = { ...(o.shell ? { shell: true } : {}), ...(Object.keys(env).length ? { env } : {}) };
-        return runAndRender(ctx, target, 'exec', [program, ...args], opts, {}, o.cwd, batchOptions(cmd));
+        return runAndRender(ctx, { target, command: 'exec', args: [program, ...args], opts, cwd: o.cwd, batches: batchOptions(cmd) });
       });
     });
 }

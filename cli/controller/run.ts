@@ -3,23 +3,39 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { VerbContext } from './common.js';
 import { collect, defineVerb, parsePairs, UsageError, withFleet } from './common.js';
 import { Exit, worse, type ExitStatus } from './exit-codes.js';
-import { rollout } from '../rollout.js';
+import type { RunOptions } from '../../controller/fleet.js';
+import { rollout } from '../../controller/rollout.js';
 import { JobRenderer, type RenderOptions } from './render-job.js';
 
-/** Runs one command and renders it: the path shared by run, exec, kill, input, jobs and ping. */
-export async function runAndRender(
-  ctx: VerbContext,
-  target: string | string[],
-  command: string,
-  args: unknown[],
-  opts: Record<string, unknown> = {},
-  render: RenderOptions = {},
-  cwd?: string,
-  batches?: BatchOptions,
-): Promise<ExitStatus> {
-  if (batches?.batch !== undefined) return runInBatches(ctx, target, command, args, opts, render, cwd, batches);
+/** One command to run and render: what run, exec, kill, input, jobs and ping each fill in. */
+export interface RunRequest {
+  target: string | string[];
+  command: string;
+  args?: unknown[];
+  /** Named options of the command (the envelope's `opts`). */
+  opts?: Record<string, unknown>;
+  render?: RenderOptions;
+  cwd?: string;
+  /** --batch / --max-failures; absent: one job to every selected host at once. */
+  batches?: BatchOptions;
+}
+
+export interface BatchOptions {
+  batch?: number;
+  maxFailures?: number;
+}
+
+/** The library's run options for a verb: config timeouts, and output streamed rather than kept. */
+function runOptions(ctx: VerbContext, req: RunRequest): RunOptions {
   // Output is printed as it streams; keeping it for the results too would grow without bound (salt #27323).
-  const job = ctx.fleet.run(target, command, args, { opts, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, keepOutput: false, ...(cwd ? { cwd } : {}) });
+  return { opts: req.opts ?? {}, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, keepOutput: false, ...(req.cwd ? { cwd: req.cwd } : {}) };
+}
+
+/** Runs one command and renders it: the path shared by run, exec, kill, input, jobs and ping. */
+export async function runAndRender(ctx: VerbContext, req: RunRequest): Promise<ExitStatus> {
+  if (req.batches?.batch !== undefined) return runInBatches(ctx, req, req.batches);
+  const { target, command, args = [], render = {} } = req;
+  const job = ctx.fleet.run(target, command, args, runOptions(ctx, req));
   const stop = interruptNotice(ctx, job.id, job.expected);
   try {
     const { exit } = await new JobRenderer(ctx.out, job, render).follow({ target, args });
@@ -29,31 +45,14 @@ export async function runAndRender(
   }
 }
 
-export interface BatchOptions {
-  batch?: number;
-  maxFailures?: number;
-}
-
 /** --batch / --max-failures: one job per batch, each rendered as it runs; stops past the failure budget. */
-async function runInBatches(
-  ctx: VerbContext,
-  target: string | string[],
-  command: string,
-  args: unknown[],
-  opts: Record<string, unknown>,
-  render: RenderOptions,
-  cwd: string | undefined,
-  b: BatchOptions,
-): Promise<ExitStatus> {
+async function runInBatches(ctx: VerbContext, req: RunRequest, b: BatchOptions): Promise<ExitStatus> {
+  const { target, command, args = [], render = {} } = req;
   let exit: ExitStatus = Exit.OK;
   const r = await rollout(ctx.fleet, target, command, args, {
+    ...runOptions(ctx, req),
     batchSize: b.batch!,
     maxFailures: b.maxFailures,
-    opts,
-    timeoutMs: ctx.cfg.timeoutMs,
-    ttlMs: ctx.cfg.ttlMs,
-    keepOutput: false,
-    ...(cwd ? { cwd } : {}),
     onBatch: async (job, n, hosts) => {
       if (!ctx.out.json) ctx.out.stderr.write(ctx.out.style.dim(`batch ${n}: ${hosts.join(', ')}`) + '\n');
       const stop = interruptNotice(ctx, job.id, job.expected);
@@ -100,7 +99,7 @@ export function registerRun(program: Command): void {
     .option('-o, --opt <key=value>', 'command option, repeatable (numbers, true/false as in text commands)', collect)
     .option('--cwd <dir>', 'working directory for this command only');
   addBatchOptions(run).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, target, command, args, parsePairs(cmd.opts().opt, 'option'), {}, cmd.opts().cwd, batchOptions(cmd)));
+    await withFleet(cmd, (ctx) => runAndRender(ctx, { target, command, args, opts: parsePairs(cmd.opts().opt, 'option'), cwd: cmd.opts().cwd, batches: batchOptions(cmd) }));
   });
 }
 

@@ -1,4 +1,4 @@
-// The controller verbs of the `conplyent` command; cli/main.ts calls registerControllerVerbs.
+// The controller verbs of the `conplyent` command (one file per verb); cli/main.ts calls registerControllerVerbs.
 import type { Command } from 'commander';
 import { registerAttach } from './attach.js';
 import { registerExec } from './exec.js';

@@ -1,6 +1,6 @@
 // `conplyent get <host> <remote> <local>`: copy a file from one host, checksum verified.
 import type { Command } from 'commander';
-import { get } from '../transfer.js';
+import { get } from '../../controller/transfer.js';
 import { defineVerb, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { progressBar } from './transfer-progress.js';

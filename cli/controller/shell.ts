@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parseTextCommand, type CommandInput } from '../../protocol/index.js';
-import type { JobHandle } from '../job.js';
+import type { JobHandle } from '../../controller/job.js';
 import { defineVerb, withFleet, type VerbContext } from './common.js';
 import { Exit, exitFor, worse, type ExitStatus } from './exit-codes.js';
 import { JobRenderer } from './render-job.js';

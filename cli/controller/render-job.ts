@@ -2,8 +2,8 @@
 // succeed, a progress line on a TTY, and a summary naming every host that failed or never answered.
 // With --json the same moments become NDJSON lines (docs/controller.md, "NDJSON events").
 import type { JobEvent } from '../../protocol/index.js';
-import type { HostResult } from '../collect.js';
-import type { JobHandle } from '../job.js';
+import type { HostResult } from '../../controller/collect.js';
+import type { JobHandle } from '../../controller/job.js';
 import { exitFor, type ExitStatus } from './exit-codes.js';
 import { ProgressLine, type Output } from './output.js';
 

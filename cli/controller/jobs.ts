@@ -37,6 +37,6 @@ export function registerJobs(program: Command): void {
     'conplyent jobs web-1',
     'conplyent jobs role=web --json | jq \'select(.type=="final") | .value[] | select(.state=="running")\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, target ?? 'all', 'jobs', [], {}, { formatValue: (_h, v, _r, self) => formatJobs(v, self) }));
+    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: target ?? 'all', command: 'jobs', render: { formatValue: (_h, v, _r, self) => formatJobs(v, self) } }));
   });
 }

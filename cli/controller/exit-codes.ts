@@ -1,5 +1,5 @@
 // Exit statuses of the controller verbs (docs/controller.md lists them). Only the CLI sets them.
-import type { HostResult } from '../collect.js';
+import type { HostResult } from '../../controller/collect.js';
 
 export const Exit = {
   /** Every expected host succeeded. */

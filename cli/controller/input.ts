@@ -14,6 +14,6 @@ export function registerInput(program: Command): void {
     .action(async (host: string, job: string, text: string, _o: unknown, cmd: Command) => {
       const o = cmd.opts();
       const opts = { ...(o.newline !== false && text !== '' ? { newline: true } : {}), ...(o.end ? { end: true } : {}) };
-      await withFleet(cmd, (ctx) => runAndRender(ctx, [host], 'send_input', [job, text], opts));
+      await withFleet(cmd, (ctx) => runAndRender(ctx, { target: [host], command: 'send_input', args: [job, text], opts }));
     });
 }

@@ -1,0 +1,84 @@
+// Getting back what a job's stream is missing: the agent keeps every job's events and republishes
+// them from a seq on `replay <job> <from>` [cp-replay-1]. Asked when a hole stays open, when a
+// terminal arrives with events missing before it, and after the controller reconnects. This file
+// decides when to ask and keeps one replay per host at a time; the job decides what a replay's
+// outcome means for its result.
+import type { HostResult } from './collect.js';
+
+/** How long a seq hole may stay open mid-stream before the host is asked to replay from it. */
+export const HOLE_WAIT_MS = 500;
+/** After a replay ends, how long to wait for replayed events still in flight. */
+export const REPLAY_GRACE_MS = 250;
+
+/** What recovery needs to know about, and may do to, the job it serves. */
+export interface RecoveryHooks {
+  /** Sends `replay <job> <from>` to one host; resolves with that command's result. */
+  replay(host: string, from: number): Promise<HostResult>;
+  /** The seq the host's stream waits for while later events are held back (ReorderBuffer.waitingFor). */
+  waitingFor(host: string): number | undefined;
+  /** A replay could not fill the hole: the stream moves on without it. */
+  skipHole(host: string): void;
+  /** The hole at `from` stayed open: ask for a replay (the job's recover, which judges the outcome). */
+  recover(host: string, from: number): void;
+  /** The host has its final result: nothing more to recover. */
+  settled(host: string): boolean;
+}
+
+export class Recovery {
+  private readonly replaying = new Set<string>();
+  private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number }>();
+
+  constructor(
+    private readonly hooks: RecoveryHooks,
+    private readonly graceMs = REPLAY_GRACE_MS,
+    private readonly holeWaitMs = HOLE_WAIT_MS,
+  ) {}
+
+  /** A replay to this host is under way (its events may still be arriving). */
+  isReplaying(host: string): boolean {
+    return this.replaying.has(host);
+  }
+
+  /** Asks the host to republish from `from`; resolves once the replayed events had time to arrive. */
+  async replay(host: string, from: number): Promise<HostResult> {
+    this.replaying.add(host);
+    try {
+      const r = await this.hooks.replay(host, from);
+      await new Promise((res) => setTimeout(res, this.graceMs));
+      return r;
+    } finally {
+      this.replaying.delete(host);
+    }
+  }
+
+  /**
+   * While the host's stream waits on a hole, checks it again after HOLE_WAIT_MS: a hole that is still
+   * there gets one replay; one that a replay could not fill is skipped, so the stream never stalls.
+   */
+  watch(host: string): void {
+    const from = this.hooks.waitingFor(host);
+    let hole = this.holes.get(host);
+    if (!hole) this.holes.set(host, (hole = {}));
+    if (from === undefined || hole.timer) return;
+    const h = hole;
+    h.timer = setTimeout(() => {
+      h.timer = undefined;
+      if (this.hooks.settled(host)) return;
+      if (this.hooks.waitingFor(host) !== from || this.replaying.has(host)) return this.watch(host);
+      if (h.triedFrom === from) {
+        // One replay could not fill it: the events are gone; move on (the result reports the gap).
+        this.hooks.skipHole(host);
+        return this.watch(host);
+      }
+      h.triedFrom = from;
+      this.hooks.recover(host, from);
+    }, this.holeWaitMs);
+    h.timer.unref?.();
+  }
+
+  /** The host settled: no more hole checks. */
+  stop(host: string): void {
+    clearTimeout(this.holes.get(host)?.timer);
+    this.holes.delete(host);
+  }
+}

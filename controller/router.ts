@@ -1,0 +1,56 @@
+// Incoming messages: one function per topic kind the controller subscribes to (status, job events,
+// errors notices), each payload decoded by protocol/ like every other. The topic's host level is
+// what the broker's ACL vouches for, so it is used, never the payload's own `host` field.
+import type { Logger } from 'pino';
+import { decodeEvent, decodeNotice, decodePresence, parseTopic, type AgentNotice, type JobEvent } from '../protocol/index.js';
+import type { PresenceView } from './presence.js';
+
+/** Whatever follows a job id on this controller: a JobHandle, or a request sent for one. */
+export interface JobFollower {
+  onEvent(host: string, ev: JobEvent): void;
+  /** The host says it had already received this id and did not run it again [cp-dedupe-1]. */
+  duplicate?(host: string): void;
+}
+
+/** Where routed messages go; the fleet provides them. */
+export interface Routes {
+  presence: PresenceView;
+  follower(jobId: string): JobFollower | undefined;
+  /** A status message arrived (valid or not): the fleet's settle window counts from the last one. */
+  statusSeen(): void;
+  notice(n: AgentNotice): void;
+  log?: Logger;
+}
+
+export function routeMessage(to: Routes, topic: string, payload: Buffer): void {
+  const t = parseTopic(topic);
+  if (t?.kind === 'status') routeStatus(to, t.host, payload);
+  else if (t?.kind === 'job') routeJobEvent(to, t.host, t.job, payload);
+  else if (t?.kind === 'errors') routeNotice(to, t.host, payload);
+}
+
+/** Retained presence [cp-topic-4]; an empty payload clears the host. */
+export function routeStatus(to: Routes, host: string, payload: Buffer): void {
+  to.statusSeen();
+  const p = decodePresence(payload);
+  if (p) to.presence.apply(host, p);
+  else if (payload.length === 0) to.presence.remove(host);
+  else to.log?.debug({ host }, 'invalid status ignored');
+}
+
+/** A job event [cp-topic-3], for the job or request following that id (others are not ours). */
+export function routeJobEvent(to: Routes, host: string, jobId: string, payload: Buffer): void {
+  const follower = to.follower(jobId);
+  if (!follower) return;
+  const ev = decodeEvent(payload);
+  if (ev) follower.onEvent(host, ev);
+  else to.log?.debug({ host, job: jobId }, 'invalid job event ignored');
+}
+
+/** A notice [cp-topic-5]; a duplicate of one of our ids is that host's answer to it. */
+export function routeNotice(to: Routes, host: string, payload: Buffer): void {
+  const n = decodeNotice(payload);
+  if (!n) return;
+  if (n.type === 'duplicate' && n.job) to.follower(n.job)?.duplicate?.(host);
+  to.notice(n);
+}
