@@ -23,6 +23,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
+import { doubt, type StateHealth } from './state/health.js';
 import { StateDir } from './state/state-dir.js';
 import { loadOrCreateOwnKey } from './trust/keys.js';
 import { TrustState } from './trust/trust-state.js';
@@ -112,7 +113,11 @@ export class Agent extends EventEmitter {
       },
     });
     await this.trust.start();
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, { owner: this.name });
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, {
+      owner: this.name,
+      onHealth: (h) => this.onStateHealth(h),
+    });
+    this.logStateHealth(this.state.health());
     let ownKey;
     try {
       ownKey = loadOrCreateOwnKey(this.o.keyFile);
@@ -132,6 +137,7 @@ export class Agent extends EventEmitter {
       commands: () => this.registry.list(),
       key: publicKeyText(ownKey),
       requireSigned: () => this.trust.trust().requireSigned,
+      state: () => this.state.health(),
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
       onTerminalAcked: (id) => this.state.forgetJob(id),
@@ -168,6 +174,7 @@ export class Agent extends EventEmitter {
         maxJobs: this.o.maxJobs,
         cwd: () => this.cwd,
         home: homedir(),
+        doubt: (c) => doubt(this.state.health(), c, Date.now(), this.o.clockSkewMs),
       },
       logger: this.log,
       accepting: () => !this.stopped,
@@ -236,6 +243,19 @@ export class Agent extends EventEmitter {
       this.state.release();
     });
     this.failStart(new Error(message));
+  }
+
+  /** [cp-state-3] never silent: the log says what is wrong with the state directory and what is refused. */
+  private logStateHealth(h: StateHealth): void {
+    if (h.status === 'damaged') this.log.error({ state: h }, `state damaged: ${h.reason}; commands sent before ${new Date(h.since).toISOString()} (and, until ${new Date(h.until).toISOString()}, commands with an id but no sentAt) are refused with STATE_DAMAGED; fresh commands run`);
+    else if (h.status === 'unavailable') this.log.error({ state: h }, `state unavailable: ${h.reason}; every command is refused with STATE_UNAVAILABLE`);
+    else this.log.info('state directory healthy again');
+  }
+
+  /** The state directory's health changed while running: say so in the log and in presence. */
+  private onStateHealth(h: StateHealth): void {
+    this.logStateHealth(h);
+    if (this.connected) void this.publishOnline().catch(() => undefined);
   }
 
   private publishOnline(): Promise<void> {
