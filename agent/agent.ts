@@ -23,6 +23,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
+import { doubt, type StateHealth } from './state/health.js';
 import { StateDir } from './state/state-dir.js';
 import { loadOrCreateOwnKey } from './trust/keys.js';
 import { TrustState } from './trust/trust-state.js';
@@ -39,7 +40,8 @@ export class Agent extends EventEmitter {
   private presence!: PresenceState;
   private readonly jobs: JobTable;
   private trust!: TrustState;
-  private audit!: AuditLog;
+  /** Absent only when the state directory is unavailable: then every command is refused anyway [cp-state-2]. */
+  private audit: AuditLog | undefined;
   private cwd = process.cwd();
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
@@ -67,7 +69,7 @@ export class Agent extends EventEmitter {
     },
     power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
-    audit: (q) => queryAudit(this.audit.dir, q),
+    audit: (q) => queryAudit(join(this.state.dir, 'audit'), q),
   };
 
   constructor(options: AgentOptions) {
@@ -112,17 +114,26 @@ export class Agent extends EventEmitter {
       },
     });
     await this.trust.start();
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, { owner: this.name });
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, {
+      owner: this.name,
+      onHealth: (h) => this.onStateHealth(h),
+    });
+    this.logStateHealth(this.state.health());
     let ownKey;
     try {
       ownKey = loadOrCreateOwnKey(this.o.keyFile);
       this.audit = new AuditLog({ dir: join(this.state.dir, 'audit') });
     } catch (err) {
-      this.trust.close();
-      this.state.release();
-      throw err;
+      // An unavailable state directory is said loudly on the wire instead of keeping the agent down
+      // [cp-state-2]: it comes online, unsigned and without an audit log, and refuses every command.
+      if (this.state.health().status !== 'unavailable') {
+        this.trust.close();
+        this.state.release();
+        throw err;
+      }
+      this.log.error({ err: (err as Error).message }, 'state directory unavailable: no signing key and no audit log; every command is refused');
     }
-    if (this.audit.opened.truncatedBytes > 0) this.log.warn({ truncatedBytes: this.audit.opened.truncatedBytes }, 'audit log: cut a torn last record (a write interrupted by a crash or power loss)');
+    if (this.audit && this.audit.opened.truncatedBytes > 0) this.log.warn({ truncatedBytes: this.audit.opened.truncatedBytes }, 'audit log: cut a torn last record (a write interrupted by a crash or power loss)');
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),
@@ -130,8 +141,9 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
-      key: publicKeyText(ownKey),
+      ...(ownKey ? { key: publicKeyText(ownKey) } : {}),
       requireSigned: () => this.trust.trust().requireSigned,
+      state: () => this.state.health(),
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
       onTerminalAcked: (id) => this.state.forgetJob(id),
@@ -168,6 +180,7 @@ export class Agent extends EventEmitter {
         maxJobs: this.o.maxJobs,
         cwd: () => this.cwd,
         home: homedir(),
+        doubt: (c) => doubt(this.state.health(), c, Date.now(), this.o.clockSkewMs),
       },
       logger: this.log,
       accepting: () => !this.stopped,
@@ -232,10 +245,23 @@ export class Agent extends EventEmitter {
     if (this.sweeper) clearInterval(this.sweeper);
     this.trust.close();
     void this.conn?.end().finally(() => {
-      this.audit.close();
+      this.audit?.close();
       this.state.release();
     });
     this.failStart(new Error(message));
+  }
+
+  /** [cp-state-3] never silent: the log says what is wrong with the state directory and what is refused. */
+  private logStateHealth(h: StateHealth): void {
+    if (h.status === 'damaged') this.log.error({ state: h }, `state damaged: ${h.reason}; commands sent before ${new Date(h.since).toISOString()} (and, until ${new Date(h.until).toISOString()}, commands with an id but no sentAt) are refused with STATE_DAMAGED; fresh commands run`);
+    else if (h.status === 'unavailable') this.log.error({ state: h }, `state unavailable: ${h.reason}; every command is refused with STATE_UNAVAILABLE`);
+    else this.log.info('state directory healthy again');
+  }
+
+  /** The state directory's health changed while running: say so in the log and in presence. */
+  private onStateHealth(h: StateHealth): void {
+    this.logStateHealth(h);
+    if (this.connected) void this.publishOnline().catch(() => undefined);
   }
 
   private publishOnline(): Promise<void> {
@@ -255,6 +281,7 @@ export class Agent extends EventEmitter {
   /** Appends to the audit log; false (and logged) when the disk refuses. */
   private record(entry: AuditEntry): boolean {
     try {
+      if (!this.audit) return false;
       this.audit.append(entry);
       return true;
     } catch (err) {
@@ -305,7 +332,7 @@ export class Agent extends EventEmitter {
     }
     await this.conn.end();
     this.trust.close();
-    this.audit.close();
+    this.audit?.close();
     this.state.release();
     this.log.info({ reason }, 'agent stopped');
   }

@@ -1,5 +1,5 @@
 // The verdict on one received payload, in the order the contract fixes: decode -> verify ->
-// target -> dedupe -> time -> lookup -> arguments -> policy and job cap -> run [cp-dispatch-*]
+// target -> dedupe -> time -> state doubt -> lookup -> arguments -> policy and job cap -> run [cp-dispatch-*]
 // [cp-sig-5]. Pure: it never throws and changes nothing; the agent acts on the verdict.
 import { resolve as resolvePath } from 'node:path';
 import {
@@ -65,6 +65,8 @@ export interface JudgeEnv {
   /** The shell's current directory and the agent user's home, against which policy paths resolve. */
   cwd?(): string;
   home?: string;
+  /** Why a command that passed dedupe and time checks still cannot run (state damaged or unavailable) [cp-state-1]. */
+  doubt?(command: Command): { error: ErrorCode; message: string } | undefined;
 }
 
 export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
@@ -113,6 +115,9 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
       return { ...base, error: 'EXPIRED', message: `expired: sent ${now - command.sentAt} ms ago, TTL ${ttl} ms (+${env.clockSkewMs} ms skew allowance); not run` };
     }
   }
+  // [cp-state-1] [cp-state-2] after journal damage, only a command provably newer runs.
+  const doubt = env.doubt?.(command);
+  if (doubt) return { ...base, ...doubt };
   const def = env.lookup(command.cmd);
   if (!def) return { ...base, error: 'UNKNOWN_COMMAND', message: `unknown command "${command.cmd}"; this agent knows: ${env.known().join(', ')}` };
   const args = def.args.safeParse(command.args);

@@ -56,7 +56,12 @@ export class JobLauncher {
     const { id, def, args, opts, command, grant } = v;
     const { state, host } = this.d;
     const boot = this.d.boot();
-    state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot }, DURABLE.has(def.name));
+    try {
+      state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot }, DURABLE.has(def.name));
+    } catch (err) {
+      // [cp-state-2] an id that cannot be recorded could run twice: refuse instead.
+      return this.reject({ kind: 'reject', id, cmd: def.name, args, error: 'STATE_UNAVAILABLE', message: `the agent cannot record job ids (${(err as Error).message}); not run` });
+    }
     const log = this.d.outbox.open(host, id);
     const job: Job = new Job(id, def, args, log, this.d.logger.child({ job: id }), {
       onProcess: (pid) => state.recordJob({ id, cmd: def.name, args, startedAt: job.startedAt, boot, pid, pidStartTime: processStartTime(pid) }),
