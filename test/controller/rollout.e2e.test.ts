@@ -14,9 +14,13 @@ const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HOSTS = ['ro-1', 'ro-2', 'ro-3', 'ro-4', 'ro-5'];
 const FAILING = new Set(['ro-1', 'ro-2']);
 
+let cliRuns = 0;
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Each run pins agent keys in a file of its own, never the user's ~/.config/conplyent/known_hosts
+  // (test agents get new keys under old names, which a shared file would rightly call forged).
+  const knownHosts = join(tmpdir(), `cp-rollout-known-hosts-${process.pid}-${++cliRuns}`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, NO_COLOR: '1', CONPLYENT_KNOWN_HOSTS: knownHosts } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
