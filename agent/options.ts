@@ -3,7 +3,8 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { z } from 'zod';
-import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
+import { brokerListSchema } from '../link/broker-list.js';
+import { defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
 import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './jobs/power.js';
@@ -23,8 +24,11 @@ const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) 
 });
 
 export const agentSettingsSchema = linkSettingsSchema.extend({
-  /** Broker URL; its scheme is one of BROKER_SCHEMES (link/broker-url.ts), e.g. mqtt://, mqtts://, wss://. */
-  broker: brokerUrlSchema,
+  /**
+   * Broker URL, or several (an array or `a,b,c`): the nodes of one cluster, dialled in turn, the
+   * next one after every close [cp-conn-7]. Schemes: BROKER_SCHEMES (link/broker-url.ts).
+   */
+  broker: brokerListSchema,
   /** Host name; also the MQTT client id and, with auth, the user name. */
   name: z.string().refine(isHostName, `expected a host name matching ${HOST_NAME_RE} (and not "all")`),
   labels: labelsSchema.default({}),

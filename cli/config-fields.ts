@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { agentSettingsSchema, withBackoffOrder } from '../agent/options.js';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES } from '../broker/options.js';
-import { brokerUrlSchema, linkSettingsSchema } from '../link/settings.js';
+import { brokerListSchema } from '../link/broker-list.js';
+import { linkSettingsSchema } from '../link/settings.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../protocol/index.js';
 import type { FieldSpec } from './config-layers.js';
 
@@ -66,7 +67,8 @@ export const DEFAULT_BROKER_URL = `mqtt://${DEFAULT_BROKER_HOST}:${DEFAULT_BROKE
 
 /** How agent and controller reach the broker. `password` is read from a file or env, never a flag. */
 export const connectionSchema = linkSettingsSchema.omit({ keepaliveSec: true }).extend({
-  broker: brokerUrlSchema.default(DEFAULT_BROKER_URL),
+  /** One URL or several, comma-separated: the nodes of one cluster [cp-conn-7]. */
+  broker: brokerListSchema.default([DEFAULT_BROKER_URL]),
   /** Where the password came from, so `agent install` can reference it instead of copying it. */
   passwordFile: z.string().optional(),
   logLevel,

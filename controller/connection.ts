@@ -2,6 +2,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
+import { brokerListSchema, BrokerRotation } from '../link/broker-list.js';
 import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
 import type { LinkSettingsInput } from '../link/settings.js';
 import { ControllerError } from './errors.js';
@@ -38,8 +39,40 @@ export function clientOptions(url: string, o: ConnectOptions): IClientOptions {
   }
 }
 
-/** Connects and resolves on the first CONNACK; rejects with a CONNECT error (never retries forever at first connect). */
-export function openClient(url: string, o: ConnectOptions): Promise<MqttClient> {
+/** A connected client and the broker list it follows (the next node after every close) [cp-conn-7]. */
+export interface OpenedClient {
+  client: MqttClient;
+  brokers: BrokerRotation;
+}
+
+/**
+ * Connects to the first URL that answers with a CONNACK, trying them in order; rejects with a
+ * CONNECT error naming each failure (never retries forever at first connect). Once connected, every
+ * reconnect dials the next URL of the list.
+ */
+export async function openClient(urls: string | readonly string[], o: ConnectOptions): Promise<OpenedClient> {
+  const list = brokerList(urls);
+  const problems: string[] = [];
+  for (const [i, url] of list.entries()) {
+    try {
+      const client = await openOne(url, o);
+      return { client, brokers: new BrokerRotation(list, i).follow(client) };
+    } catch (e) {
+      if (e instanceof ControllerError && e.code === 'BAD_OPTION') throw e;
+      problems.push((e as Error).message);
+    }
+  }
+  throw new ControllerError('CONNECT', problems.join('; '));
+}
+
+/** The URLs of a list, checked; a bad one is a BAD_OPTION before anything is dialled. */
+function brokerList(urls: string | readonly string[]): string[] {
+  const parsed = brokerListSchema.safeParse(urls);
+  if (!parsed.success) throw new ControllerError('BAD_OPTION', `broker: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+function openOne(url: string, o: ConnectOptions): Promise<MqttClient> {
   const opts = clientOptions(url, o);
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, opts);

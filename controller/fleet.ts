@@ -5,6 +5,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
@@ -43,7 +44,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private closed = false;
   private lastStatusAt = 0;
 
-  private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, private readonly log?: Logger) {
+  private constructor(readonly client: MqttClient, private readonly brokers: BrokerRotation, private readonly opts: ConnectOptions, private readonly log?: Logger) {
     super();
     this.routes = {
       presence: this.presence,
@@ -64,10 +65,10 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   }
 
   /** @internal use connect(). */
-  static async open(url: string, options: ConnectOptions = {}): Promise<Fleet> {
+  static async open(urls: string | readonly string[], options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
-    const client = await openClient(url, { ...options, logger: log });
-    const fleet = new Fleet(client, url, options, log);
+    const { client, brokers } = await openClient(urls, { ...options, logger: log });
+    const fleet = new Fleet(client, brokers, options, log);
     await fleet.waitForHosts();
     return fleet;
   }
@@ -186,10 +187,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     for (const job of [...this.jobs.values()]) job.abandon();
     for (const req of [...this.requests.values()]) req.abandon('the controller closed before it had a result');
     const wasConnected = this.client.connected;
+    const url = this.brokers.current; // read before the close moves the rotation on
     await this.client.endAsync();
     // A persistent session outlives us on the broker and would queue every status and event for a
     // client that never returns; one clean connect with our id discards it [MQTT-3.1.2-6].
-    if (wasConnected && !this.opts.keepSession) await discardSession(this.url, this.opts, this.clientId);
+    if (wasConnected && !this.opts.keepSession) await discardSession(url, this.opts, this.clientId);
   }
 
   // --- JobOwner -------------------------------------------------------------------------------
@@ -300,12 +302,14 @@ function neverSeen(host: string): HostResult {
 }
 
 /**
- * Connects to the broker and resolves once the retained presence of the fleet has arrived.
+ * Connects to the broker and resolves once the retained presence of the fleet has arrived. Several
+ * URLs (an array or `a,b,c`) are the nodes of one cluster: the first that answers is used, and every
+ * reconnect moves to the next [cp-conn-7].
  * @example
- * const fleet = await connect('mqtt://broker:1883', { username: 'ops', password: 's3cret' });
+ * const fleet = await connect(['mqtt://node1:1883', 'mqtt://node2:1883'], { username: 'ops', password: 's3cret' });
  * console.log(fleet.hosts().filter((h) => h.online).map((h) => h.name));
  * await fleet.close();
  */
-export function connect(url: string, options: ConnectOptions = {}): Promise<Fleet> {
-  return Fleet.open(url, options);
+export function connect(urls: string | readonly string[], options: ConnectOptions = {}): Promise<Fleet> {
+  return Fleet.open(urls, options);
 }
