@@ -33,6 +33,7 @@ export class Agent extends EventEmitter {
   private readonly jobs: JobTable;
   private cwd = process.cwd();
   private sweeper: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
   private failStart!: (err: Error) => void;
@@ -99,6 +100,7 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
+      hbSec: this.o.heartbeatSec,
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
       onTerminalAcked: (id) => this.state.forgetJob(id),
@@ -153,12 +155,18 @@ export class Agent extends EventEmitter {
       this.jobs.prune((id) => this.outbox.get(id) !== undefined);
     }, 30_000);
     this.sweeper.unref();
+    // [cp-presence-7] A Will needs the broker node that held the connection; a heartbeat does not.
+    this.heartbeat = setInterval(() => {
+      if (this.connected && !this.stopped) void this.publishOnline().catch(() => undefined);
+    }, this.o.heartbeatSec * 1000);
+    this.heartbeat.unref();
     await this.firstOnline;
   }
 
   private async onConnect(sessionPresent: boolean): Promise<void> {
     try {
       // [cp-conn-4] a broker without our session (restarted, state lost) has no subscriptions for us.
+      this.presence.onlineSince = Date.now();
       if (!sessionPresent || !this.subscribedOnce) {
         await this.conn!.subscribe([topics.cmd(this.name), topics.fleetCmd(), topics.status(this.name)]);
         this.subscribedOnce = true;
@@ -189,6 +197,7 @@ export class Agent extends EventEmitter {
     if (this.wasOnline || this.stopped) return;
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     void this.conn?.end().finally(() => this.state.release());
     this.failStart(new Error(message));
   }
@@ -218,6 +227,7 @@ export class Agent extends EventEmitter {
     if (this.stopped || !this.conn) return;
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const reasonObj: AbortReason = { kind: 'close', signal: 'SIGTERM' };
     for (const job of this.jobs.running()) job.abort(reasonObj);
     const until = Date.now() + 4_000;

@@ -47,6 +47,12 @@ export const agentSettingsSchema = linkSettingsSchema.extend({
   replayJobs: positiveInt.default(1000),
   /** Allowed sender/agent clock difference for TTL checks. NaN would make every seen-id and TTL comparison false: dedupe and expiry silently off. */
   clockSkewMs: z.number().int().nonnegative().default(DEFAULT_CLOCK_SKEW_MS),
+  /**
+   * Seconds between heartbeats: the retained online status republished with a new `hb`, so
+   * controllers can tell a host whose broker node died (no Will comes) [cp-presence-7]. Each costs
+   * one status message (about 3 KB with the built-in command list) per agent per interval.
+   */
+  heartbeatSec: positiveInt.max(86_400).default(60),
   /** How many events of one job may await PUBACK before its output is paused. */
   windowSize: positiveInt.default(32),
 });

@@ -11,6 +11,10 @@ export interface PresenceState {
   startedAt: number;
   labels: Record<string, string>;
   commands: () => CommandInfo[];
+  /** Heartbeat interval in seconds [cp-presence-7]. */
+  hbSec: number;
+  /** When the current connection came online (the `since` of every heartbeat on it). */
+  onlineSince?: number;
 }
 
 export function facts(): NonNullable<Presence['facts']> {
@@ -25,15 +29,18 @@ export function facts(): NonNullable<Presence['facts']> {
   };
 }
 
-export function onlinePresence(s: PresenceState): Presence {
+/** The online status; a heartbeat republishes it with the same `since` and a new `hb` [cp-presence-7]. */
+export function onlinePresence(s: PresenceState, now = Date.now()): Presence {
   return {
     v: PROTOCOL_VERSION,
     host: s.host,
     online: true,
     boot: s.boot,
     conn: s.conn,
-    since: Date.now(),
+    since: s.onlineSince ?? now,
     startedAt: s.startedAt,
+    hb: now,
+    hbSec: s.hbSec,
     facts: facts(),
     labels: s.labels,
     commands: s.commands(),

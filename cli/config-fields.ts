@@ -29,6 +29,7 @@ export const agentFields: Record<string, FieldSpec> = {
   spoolDiskBytes: { flag: '--spool-disk-bytes', env: 'CONPLYENT_SPOOL_DISK_BYTES', file: 'agent.spoolDiskBytes', kind: 'number' },
   replayRetentionMs: { flag: '--replay-retention-ms', env: 'CONPLYENT_REPLAY_RETENTION_MS', file: 'agent.replayRetentionMs', kind: 'number' },
   clockSkewMs: { flag: '--clock-skew-ms', env: 'CONPLYENT_CLOCK_SKEW_MS', file: 'agent.clockSkewMs', kind: 'number' },
+  heartbeatSec: { flag: '--heartbeat-sec', env: 'CONPLYENT_HEARTBEAT_SEC', file: 'agent.heartbeatSec', kind: 'number' },
   plugins: { flag: '--plugin', env: 'CONPLYENT_PLUGINS', file: 'agent.plugins', kind: 'modules' },
 };
 
@@ -89,6 +90,7 @@ export const agentSectionSchema = agentSettingsSchema
     spoolDiskBytes: true,
     replayRetentionMs: true,
     clockSkewMs: true,
+    heartbeatSec: true,
   })
   .extend({
     /** Absolute paths or package names; each default-exports `(agent) => void`. */

@@ -51,6 +51,7 @@ export function agentArgs(cfg: AgentConfig): string[] {
     ['keepaliveSec', '--keepalive'],
     ['reconnectMinMs', '--reconnect-min-ms'],
     ['reconnectMaxMs', '--reconnect-max-ms'],
+    ['heartbeatSec', '--heartbeat-sec'],
     ['spoolMemoryBytes', '--spool-memory-bytes'],
     ['spoolDiskBytes', '--spool-disk-bytes'],
     ['replayRetentionMs', '--replay-retention-ms'],

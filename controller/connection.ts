@@ -20,12 +20,16 @@ export interface ConnectOptions extends LinkSettingsInput {
    */
   keepSession?: boolean;
   /**
-   * Subscribe once to every job topic (`conplyent/+/job/+`) instead of once per job (default false).
-   * A command then goes out without waiting a SUBACK round trip, which roughly halves a round trip
-   * for scripts that send many commands (lab automation), at the price of receiving every job's
-   * events of the whole fleet (dropped unless they are ours). Use it with small fleets.
+   * One standing subscription to every job topic, `conplyent/+/job/+`, made once at connect (default
+   * true): a command goes out without a SUBSCRIBE of its own, which on NATS costs half a second (a
+   * JetStream consumer per subscription) and on every broker a round trip. The price: this
+   * controller receives the job events of the whole fleet and drops those that are not its own;
+   * docs/scale.md weighs it for very large fleets. false: one subscription per job, made before
+   * its command is sent and dropped when it ends.
    */
   allJobs?: boolean;
+  /** How long each SUBSCRIBE waits for its SUBACK; default 10 s (then a SUBSCRIBE error). */
+  subscribeTimeoutMs?: number;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */
   presenceSettleMs?: number;
 }
@@ -33,7 +37,8 @@ export interface ConnectOptions extends LinkSettingsInput {
 /** The MQTT options of the controller's connection; a bad URL or option is a BAD_OPTION before anything is dialled. */
 export function clientOptions(url: string, o: ConnectOptions): IClientOptions {
   try {
-    return mqttOptions(url, { ...o, clientId: o.clientId ?? `ctl-${nanoid(12)}`, reconnectPeriodMs: 1000 });
+    // resubscribe: the fleet subscribes again itself, one topic per SUBSCRIBE (subscribe.ts says why).
+    return { ...mqttOptions(url, { ...o, clientId: o.clientId ?? `ctl-${nanoid(12)}`, reconnectPeriodMs: 1000 }), resubscribe: false };
   } catch (e) {
     throw new ControllerError('BAD_OPTION', (e as Error).message);
   }
@@ -101,6 +106,22 @@ function openOne(url: string, o: ConnectOptions): Promise<MqttClient> {
     client.once('error', fail);
     client.once('close', closed);
   });
+}
+
+/** How long close() lets acknowledgements still due arrive before it closes the socket. */
+const END_GRACE_MS = 2_000;
+
+/**
+ * Ends the connection, bounded. mqtt.js's graceful end waits for every packet still awaiting its
+ * acknowledgement: disconnected, for publishes queued while offline; connected, for a SUBACK a
+ * broker may never send. Either would hang close() forever.
+ */
+export async function endClient(client: MqttClient, connected: boolean): Promise<void> {
+  if (!connected) return void (await client.endAsync(true));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([client.endAsync().then(() => true), new Promise<false>((r) => (timer = setTimeout(r, END_GRACE_MS, false)))]);
+  clearTimeout(timer);
+  if (!ended) await client.endAsync(true);
 }
 
 /** Connects once with clean=true under `clientId`, which makes the broker drop that id's session. Best effort, bounded. */

@@ -96,18 +96,29 @@ export class AgentConnection {
     });
   }
 
-  subscribe(filters: string[]): Promise<void> {
+  /**
+   * One SUBSCRIBE packet per filter (clustered aedes never acknowledges a persistent-session
+   * SUBSCRIBE carrying several topics), each with a deadline: a node that does not acknowledge
+   * within the connect timeout gets its link dropped, and the reconnect goes to the next broker.
+   */
+  async subscribe(filters: string[]): Promise<void> {
+    await Promise.all(filters.map((f) => this.subscribeOne(f)));
+  }
+
+  private subscribeOne(filter: string): Promise<void> {
+    const timeoutMs = this.client.options.connectTimeout ?? 10_000;
     return new Promise((resolve, reject) => {
-      this.client.subscribe(
-        filters.map((f) => f),
-        { qos: 1 },
-        (err, granted) => {
-          if (err) return reject(err);
-          const denied = (granted ?? []).filter((g) => g.qos === 128);
-          if (denied.length) return reject(new SubscriptionRefused(denied.map((d) => d.topic)));
-          resolve();
-        },
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`the broker did not acknowledge the subscription to ${filter} within ${timeoutMs} ms`));
+        this.client.stream?.destroy();
+      }, timeoutMs);
+      this.client.subscribe(filter, { qos: 1 }, (err, granted) => {
+        clearTimeout(timer);
+        if (err) return reject(err);
+        const denied = (granted ?? []).filter((g) => g.qos === 128);
+        if (denied.length) return reject(new SubscriptionRefused(denied.map((d) => d.topic)));
+        resolve();
+      });
     });
   }
 
