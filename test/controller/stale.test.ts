@@ -9,14 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Fleet, type PresenceChange } from '../../controller/index.js';
 import { spawnAgent, type AgentProc } from '../helpers/agent-proc.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { until } from '../helpers/until.js';
 
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('[cp-presence-8] stale hosts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-stale-'));

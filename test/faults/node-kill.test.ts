@@ -9,17 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
 import { natsAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { until } from '../helpers/until.js';
 
 const LINES = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe.skipIf(!natsAvailable())('node kill on a NATS cluster', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-nodekill-'));

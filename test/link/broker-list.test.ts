@@ -8,16 +8,9 @@ import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
 import { brokerListSchema } from '../../link/broker-list.js';
 import { freePort, startAedes, type TestBroker } from '../helpers/brokers.js';
+import { until } from '../helpers/until.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('[cp-conn-7] broker list parsing', () => {
   it('takes one URL, a comma-separated list or an array, and names a bad entry', () => {
