@@ -44,6 +44,7 @@ export class Agent extends EventEmitter {
   private audit: AuditLog | undefined;
   private cwd = process.cwd();
   private sweeper: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
   private failStart!: (err: Error) => void;
@@ -141,6 +142,7 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
+      hbSec: this.o.heartbeatSec,
       ...(ownKey ? { key: publicKeyText(ownKey) } : {}),
       requireSigned: () => this.trust.trust().requireSigned,
       state: () => this.state.health(),
@@ -207,12 +209,18 @@ export class Agent extends EventEmitter {
       this.jobs.prune((id) => this.outbox.get(id) !== undefined);
     }, 30_000);
     this.sweeper.unref();
+    // [cp-presence-7] A Will needs the broker node that held the connection; a heartbeat does not.
+    this.heartbeat = setInterval(() => {
+      if (this.connected && !this.stopped) void this.publishOnline().catch(() => undefined);
+    }, this.o.heartbeatSec * 1000);
+    this.heartbeat.unref();
     await this.firstOnline;
   }
 
   private async onConnect(sessionPresent: boolean): Promise<void> {
     try {
       // [cp-conn-4] a broker without our session (restarted, state lost) has no subscriptions for us.
+      this.presence.onlineSince = Date.now();
       if (!sessionPresent || !this.subscribedOnce) {
         await this.conn!.subscribe([topics.cmd(this.name), topics.fleetCmd(), topics.status(this.name)]);
         this.subscribedOnce = true;
@@ -243,6 +251,7 @@ export class Agent extends EventEmitter {
     if (this.wasOnline || this.stopped) return;
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.trust.close();
     void this.conn?.end().finally(() => {
       this.audit?.close();
@@ -318,6 +327,7 @@ export class Agent extends EventEmitter {
     if (this.stopped || !this.conn) return;
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const reasonObj: AbortReason = { kind: 'close', signal: 'SIGTERM' };
     for (const job of this.jobs.running()) job.abort(reasonObj);
     const until = Date.now() + 4_000;

@@ -5,7 +5,8 @@ import pino from 'pino';
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
+import { brokerListSchema } from '../link/broker-list.js';
+import { defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
 import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './jobs/power.js';
@@ -26,8 +27,11 @@ const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) 
 });
 
 export const agentSettingsSchema = linkSettingsSchema.extend({
-  /** Broker URL; its scheme is one of BROKER_SCHEMES (link/broker-url.ts), e.g. mqtt://, mqtts://, wss://. */
-  broker: brokerUrlSchema,
+  /**
+   * Broker URL, or several (an array or `a,b,c`): the nodes of one cluster, dialled in turn, the
+   * next one after every close [cp-conn-7]. Schemes: BROKER_SCHEMES (link/broker-url.ts).
+   */
+  broker: brokerListSchema,
   /** Host name; also the MQTT client id and, with auth, the user name. */
   name: z.string().refine(isHostName, `expected a host name matching ${HOST_NAME_RE} (and not "all")`),
   labels: labelsSchema.default({}),
@@ -46,6 +50,12 @@ export const agentSettingsSchema = linkSettingsSchema.extend({
   replayJobs: positiveInt.default(1000),
   /** Allowed sender/agent clock difference for TTL checks. NaN would make every seen-id and TTL comparison false: dedupe and expiry silently off. */
   clockSkewMs: z.number().int().nonnegative().default(DEFAULT_CLOCK_SKEW_MS),
+  /**
+   * Seconds between heartbeats: the retained online status republished with a new `hb`, so
+   * controllers can tell a host whose broker node died (no Will comes) [cp-presence-7]. Each costs
+   * one status message (about 3 KB with the built-in command list) per agent per interval.
+   */
+  heartbeatSec: positiveInt.max(86_400).default(60),
   /** How many events of one job may await PUBACK before its output is paused. */
   windowSize: positiveInt.default(32),
   /** Policy file (docs/policy.md): which keys may run what, where, as whom. Reloaded on SIGHUP and on change. */

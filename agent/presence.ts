@@ -12,6 +12,10 @@ export interface PresenceState {
   startedAt: number;
   labels: Record<string, string>;
   commands: () => CommandInfo[];
+  /** Heartbeat interval in seconds [cp-presence-7]. */
+  hbSec: number;
+  /** When the current connection came online (the `since` of every heartbeat on it). */
+  onlineSince?: number;
   /** The agent's public key (text form) and whether it refuses unsigned commands [cp-sig-7]. */
   key?: string;
   requireSigned?: () => boolean;
@@ -30,15 +34,18 @@ export function facts(): NonNullable<Presence['facts']> {
   };
 }
 
-export function onlinePresence(s: PresenceState): Presence {
+/** The online status; a heartbeat republishes it with the same `since` and a new `hb` [cp-presence-7]. */
+export function onlinePresence(s: PresenceState, now = Date.now()): Presence {
   return {
     v: PROTOCOL_VERSION,
     host: s.host,
     online: true,
     boot: s.boot,
     conn: s.conn,
-    since: Date.now(),
+    since: s.onlineSince ?? now,
     startedAt: s.startedAt,
+    hb: now,
+    hbSec: s.hbSec,
     facts: facts(),
     labels: s.labels,
     commands: s.commands(),

@@ -22,6 +22,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--keepalive <sec>', `MQTT keepalive in seconds (env CONPLYENT_KEEPALIVE; default ${agentDefault('keepaliveSec')})`)
     .option('--reconnect-min-ms <ms>', `first reconnect delay (env CONPLYENT_RECONNECT_MIN_MS; default ${agentDefault('reconnectMinMs')})`)
     .option('--reconnect-max-ms <ms>', `longest reconnect delay (env CONPLYENT_RECONNECT_MAX_MS; default ${agentDefault('reconnectMaxMs')})`)
+    .option('--heartbeat-sec <s>', `seconds between presence heartbeats; controllers mark a host stale after 3 missed [cp-presence-7] (env CONPLYENT_HEARTBEAT_SEC; default ${agentDefault('heartbeatSec')})`)
     .option('--spool-memory-bytes <n>', 'events kept in memory while offline (env CONPLYENT_SPOOL_MEMORY_BYTES)')
     .option('--spool-disk-bytes <n>', 'events spooled to disk while offline (env CONPLYENT_SPOOL_DISK_BYTES)')
     .option('--replay-retention-ms <ms>', 'how long finished jobs can be replayed (env CONPLYENT_REPLAY_RETENTION_MS)')

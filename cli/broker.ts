@@ -105,7 +105,7 @@ Examples:
     }
     let agent;
     try {
-      agent = await createAgentFromConfig({ ...agentCfg, broker: url }, log);
+      agent = await createAgentFromConfig({ ...agentCfg, broker: [url] }, log);
     } catch (err) {
       await closeBroker();
       throw err;

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { agentSettingsSchema, withBackoffOrder } from '../agent/options.js';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES } from '../broker/options.js';
-import { brokerUrlSchema, linkSettingsSchema } from '../link/settings.js';
+import { brokerListSchema } from '../link/broker-list.js';
+import { linkSettingsSchema } from '../link/settings.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../protocol/index.js';
 import type { FieldSpec } from './config-layers.js';
 
@@ -28,6 +29,7 @@ export const agentFields: Record<string, FieldSpec> = {
   spoolDiskBytes: { flag: '--spool-disk-bytes', env: 'CONPLYENT_SPOOL_DISK_BYTES', file: 'agent.spoolDiskBytes', kind: 'number' },
   replayRetentionMs: { flag: '--replay-retention-ms', env: 'CONPLYENT_REPLAY_RETENTION_MS', file: 'agent.replayRetentionMs', kind: 'number' },
   clockSkewMs: { flag: '--clock-skew-ms', env: 'CONPLYENT_CLOCK_SKEW_MS', file: 'agent.clockSkewMs', kind: 'number' },
+  heartbeatSec: { flag: '--heartbeat-sec', env: 'CONPLYENT_HEARTBEAT_SEC', file: 'agent.heartbeatSec', kind: 'number' },
   plugins: { flag: '--plugin', env: 'CONPLYENT_PLUGINS', file: 'agent.plugins', kind: 'modules' },
   policyFile: { flag: '--policy', env: 'CONPLYENT_POLICY', file: 'agent.policyFile', kind: 'path' },
   requireSigned: { flag: '--require-signed', env: 'CONPLYENT_REQUIRE_SIGNED', file: 'agent.requireSigned', kind: 'bool' },
@@ -83,7 +85,8 @@ export const DEFAULT_BROKER_URL = `mqtt://${DEFAULT_BROKER_HOST}:${DEFAULT_BROKE
 
 /** How agent and controller reach the broker. `password` is read from a file or env, never a flag. */
 export const connectionSchema = linkSettingsSchema.omit({ keepaliveSec: true }).extend({
-  broker: brokerUrlSchema.default(DEFAULT_BROKER_URL),
+  /** One URL or several, comma-separated: the nodes of one cluster [cp-conn-7]. */
+  broker: brokerListSchema.default([DEFAULT_BROKER_URL]),
   /** Where the password came from, so `agent install` can reference it instead of copying it. */
   passwordFile: z.string().optional(),
   logLevel,
@@ -104,6 +107,7 @@ export const agentSectionSchema = agentSettingsSchema
     spoolDiskBytes: true,
     replayRetentionMs: true,
     clockSkewMs: true,
+    heartbeatSec: true,
     policyFile: true,
     requireSigned: true,
     trustedKeys: true,

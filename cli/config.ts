@@ -46,7 +46,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 /** Adds the flags every broker client shares (agent and controller verbs). Values are resolved by resolveConfig. */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .option('--broker <url>', `broker URL: ${BROKER_SCHEMES.map((s) => `${s}://`).join(', ')} (env CONPLYENT_BROKER; default ${DEFAULT_BROKER_URL})`)
+    .option('--broker <url>', `broker URL, or several comma-separated (the nodes of one cluster, dialled in turn): ${BROKER_SCHEMES.map((s) => `${s}://`).join(', ')} (env CONPLYENT_BROKER; default ${DEFAULT_BROKER_URL})`)
     .option('--username <name>', 'MQTT user name (env CONPLYENT_USERNAME)')
     .option('--password-file <file>', 'file holding the MQTT password (env CONPLYENT_PASSWORD_FILE; or env CONPLYENT_PASSWORD)')
     .option('--ca <file>', 'CA certificate for TLS (env CONPLYENT_CA)')

@@ -38,7 +38,7 @@ export function quoteExecArg(arg: string): string {
 
 /** The flags that reproduce an agent config; defaults are left out so the unit stays readable. */
 export function agentArgs(cfg: AgentConfig): string[] {
-  const a: string[] = ['--broker', cfg.broker, '--name', cfg.name];
+  const a: string[] = ['--broker', cfg.broker.join(','), '--name', cfg.name];
   for (const [k, v] of Object.entries(cfg.labels)) a.push('--label', `${k}=${v}`);
   a.push('--state-dir', cfg.stateDir);
   if (cfg.username) a.push('--username', cfg.username);
@@ -51,6 +51,7 @@ export function agentArgs(cfg: AgentConfig): string[] {
     ['keepaliveSec', '--keepalive'],
     ['reconnectMinMs', '--reconnect-min-ms'],
     ['reconnectMaxMs', '--reconnect-max-ms'],
+    ['heartbeatSec', '--heartbeat-sec'],
     ['spoolMemoryBytes', '--spool-memory-bytes'],
     ['spoolDiskBytes', '--spool-disk-bytes'],
     ['replayRetentionMs', '--replay-retention-ms'],

@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
+import { brokerListSchema, BrokerRotation } from '../link/broker-list.js';
 import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
 import type { LinkSettingsInput } from '../link/settings.js';
 import { ControllerError } from './errors.js';
@@ -26,12 +27,16 @@ export interface ConnectOptions extends LinkSettingsInput, PinOptions {
    */
   keepSession?: boolean;
   /**
-   * Subscribe once to every job topic (`conplyent/+/job/+`) instead of once per job (default false).
-   * A command then goes out without waiting a SUBACK round trip, which roughly halves a round trip
-   * for scripts that send many commands (lab automation), at the price of receiving every job's
-   * events of the whole fleet (dropped unless they are ours). Use it with small fleets.
+   * One standing subscription to every job topic, `conplyent/+/job/+`, made once at connect (default
+   * true): a command goes out without a SUBSCRIBE of its own, which on NATS costs half a second (a
+   * JetStream consumer per subscription) and on every broker a round trip. The price: this
+   * controller receives the job events of the whole fleet and drops those that are not its own;
+   * docs/scale.md weighs it for very large fleets. false: one subscription per job, made before
+   * its command is sent and dropped when it ends.
    */
   allJobs?: boolean;
+  /** How long each SUBSCRIBE waits for its SUBACK; default 10 s (then a SUBSCRIBE error). */
+  subscribeTimeoutMs?: number;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */
   presenceSettleMs?: number;
 }
@@ -39,14 +44,47 @@ export interface ConnectOptions extends LinkSettingsInput, PinOptions {
 /** The MQTT options of the controller's connection; a bad URL or option is a BAD_OPTION before anything is dialled. */
 export function clientOptions(url: string, o: ConnectOptions): IClientOptions {
   try {
-    return mqttOptions(url, { ...o, clientId: o.clientId ?? `ctl-${nanoid(12)}`, reconnectPeriodMs: 1000 });
+    // resubscribe: the fleet subscribes again itself, one topic per SUBSCRIBE (subscribe.ts says why).
+    return { ...mqttOptions(url, { ...o, clientId: o.clientId ?? `ctl-${nanoid(12)}`, reconnectPeriodMs: 1000 }), resubscribe: false };
   } catch (e) {
     throw new ControllerError('BAD_OPTION', (e as Error).message);
   }
 }
 
-/** Connects and resolves on the first CONNACK; rejects with a CONNECT error (never retries forever at first connect). */
-export function openClient(url: string, o: ConnectOptions): Promise<MqttClient> {
+/** A connected client and the broker list it follows (the next node after every close) [cp-conn-7]. */
+export interface OpenedClient {
+  client: MqttClient;
+  brokers: BrokerRotation;
+}
+
+/**
+ * Connects to the first URL that answers with a CONNACK, trying them in order; rejects with a
+ * CONNECT error naming each failure (never retries forever at first connect). Once connected, every
+ * reconnect dials the next URL of the list.
+ */
+export async function openClient(urls: string | readonly string[], o: ConnectOptions): Promise<OpenedClient> {
+  const list = brokerList(urls);
+  const problems: string[] = [];
+  for (const [i, url] of list.entries()) {
+    try {
+      const client = await openOne(url, o);
+      return { client, brokers: new BrokerRotation(list, i).follow(client) };
+    } catch (e) {
+      if (e instanceof ControllerError && e.code === 'BAD_OPTION') throw e;
+      problems.push((e as Error).message);
+    }
+  }
+  throw new ControllerError('CONNECT', problems.join('; '));
+}
+
+/** The URLs of a list, checked; a bad one is a BAD_OPTION before anything is dialled. */
+function brokerList(urls: string | readonly string[]): string[] {
+  const parsed = brokerListSchema.safeParse(urls);
+  if (!parsed.success) throw new ControllerError('BAD_OPTION', `broker: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+function openOne(url: string, o: ConnectOptions): Promise<MqttClient> {
   const opts = clientOptions(url, o);
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, opts);
@@ -75,6 +113,22 @@ export function openClient(url: string, o: ConnectOptions): Promise<MqttClient> 
     client.once('error', fail);
     client.once('close', closed);
   });
+}
+
+/** How long close() lets acknowledgements still due arrive before it closes the socket. */
+const END_GRACE_MS = 2_000;
+
+/**
+ * Ends the connection, bounded. mqtt.js's graceful end waits for every packet still awaiting its
+ * acknowledgement: disconnected, for publishes queued while offline; connected, for a SUBACK a
+ * broker may never send. Either would hang close() forever.
+ */
+export async function endClient(client: MqttClient, connected: boolean): Promise<void> {
+  if (!connected) return void (await client.endAsync(true));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([client.endAsync().then(() => true), new Promise<false>((r) => (timer = setTimeout(r, END_GRACE_MS, false)))]);
+  clearTimeout(timer);
+  if (!ended) await client.endAsync(true);
 }
 
 /** Connects once with clean=true under `clientId`, which makes the broker drop that id's session. Best effort, bounded. */

@@ -6,6 +6,8 @@ export const ControllerErrorCodes = {
   BAD_OPTION: 'BAD_OPTION',
   /** The broker could not be reached or refused the connection within connectTimeoutMs. */
   CONNECT: 'CONNECT',
+  /** The broker refused a subscription, or did not acknowledge it within subscribeTimeoutMs. */
+  SUBSCRIBE: 'SUBSCRIBE',
   /** The fleet handle was closed while the call was in flight. */
   CLOSED: 'CLOSED',
   /** A file transfer ended with a host reporting an error or a checksum mismatch. */

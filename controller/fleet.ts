@@ -5,13 +5,15 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
-import { discardSession, openClient, type ConnectOptions } from './connection.js';
+import type { BrokerRotation } from '../link/broker-list.js';
+import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
 import { checkSize, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { ControlRequest } from './request.js';
 import { routeMessage, type Routes } from './router.js';
+import { subscribeEach, subscribeWithin, unsubscribeWithin } from './subscribe.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
 import { HostKeys } from './trust/host-keys.js';
 import { loadSigner, type CommandSigner } from './trust/signer.js';
@@ -54,8 +56,9 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private readonly routes: Routes;
   private closed = false;
   private lastStatusAt = 0;
+  private readonly staleSweep: NodeJS.Timeout;
 
-  private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, trust: Trust, private readonly log?: Logger) {
+  private constructor(readonly client: MqttClient, private readonly brokers: BrokerRotation, private readonly opts: ConnectOptions, trust: Trust, private readonly log?: Logger) {
     super();
     this.keys = trust.keys;
     this.signer = trust.signer;
@@ -69,24 +72,40 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       log,
     };
     this.presence.on('presence', (c) => this.emit('presence', c));
+    // Staleness changes with time alone (no message marks it): look every second [cp-presence-8].
+    this.staleSweep = setInterval(() => this.presence.sweep(), 1000);
+    this.staleSweep.unref();
     client.on('message', (topic, payload) => routeMessage(this.routes, topic, payload));
     client.on('offline', () => this.emit('offline'));
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
+      // A broker (or cluster node) without our session has none of our subscriptions.
+      if (!connack.sessionPresent) this.standing = this.subscribeStanding(true);
       // Events published while we were away may have been dropped (a broker restart, a session
       // expired, a queue bound): each unfinished job asks its hosts to replay what it is missing.
-      for (const job of this.jobs.values()) job.resume();
+      void this.standing.then(
+        () => {
+          for (const job of this.jobs.values()) job.resume();
+        },
+        (e: unknown) => this.log?.warn({ err: String(e) }, 'could not subscribe again after reconnecting'),
+      );
       this.emit('reconnect');
     });
   }
 
   /** @internal use connect(). */
-  static async open(url: string, options: ConnectOptions = {}): Promise<Fleet> {
+  static async open(urls: string | readonly string[], options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
     // Key files are read before dialling: a bad one is BAD_OPTION, not a half-open fleet.
     const trust: Trust = { keys: new HostKeys(options, (m) => log?.warn(m)), signer: options.signingKey !== undefined ? loadSigner(options.signingKey) : undefined };
-    const client = await openClient(url, { ...options, logger: log });
-    const fleet = new Fleet(client, url, options, trust, log);
-    await fleet.waitForHosts();
+    const { client, brokers } = await openClient(urls, { ...options, logger: log });
+    const fleet = new Fleet(client, brokers, options, trust, log);
+    try {
+      fleet.standing = fleet.subscribeStanding(false);
+      await Promise.all([fleet.standing, fleet.waitForHosts()]);
+    } catch (e) {
+      await fleet.close().catch(() => undefined);
+      throw e;
+    }
     return fleet;
   }
 
@@ -96,11 +115,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   }
 
   /**
-   * Subscribes to every host's retained status (once) and resolves when they stopped arriving:
-   * a short settle window after SUBACK, since retained messages follow the SUBACK.
+   * Subscribes to every host's retained status and resolves when they stopped arriving: a short
+   * settle window after SUBACK, since retained messages follow the SUBACK. Rejects with a SUBSCRIBE
+   * error when the broker does not acknowledge within subscribeTimeoutMs.
    */
   async waitForHosts(settleMs = this.opts.presenceSettleMs ?? 150, maxMs = 3000): Promise<HostInfo[]> {
-    await this.client.subscribeAsync([topics.allStatus(), topics.allErrors()], { qos: 1 });
+    await subscribeWithin(this.client, topics.allStatus(), this.opts.subscribeTimeoutMs);
     const start = Date.now();
     this.lastStatusAt = Math.max(this.lastStatusAt, start);
     while (Date.now() - this.lastStatusAt < settleMs && Date.now() - start < maxMs) {
@@ -208,13 +228,15 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.staleSweep);
     for (const job of [...this.jobs.values()]) job.abandon();
     for (const req of [...this.requests.values()]) req.abandon('the controller closed before it had a result');
     const wasConnected = this.client.connected;
-    await this.client.endAsync();
+    const url = this.brokers.current; // read before the close moves the rotation on
+    await endClient(this.client, wasConnected);
     // A persistent session outlives us on the broker and would queue every status and event for a
     // client that never returns; one clean connect with our id discards it [MQTT-3.1.2-6].
-    if (wasConnected && !this.opts.keepSession) await discardSession(this.url, this.opts, this.clientId);
+    if (wasConnected && !this.opts.keepSession) await discardSession(url, this.opts, this.clientId);
   }
 
   // --- JobOwner -------------------------------------------------------------------------------
@@ -256,7 +278,10 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
 
   // --- internals ------------------------------------------------------------------------------
 
-  private allJobsSub: Promise<void> | undefined;
+  /** The standing subscriptions, made at connect and again after a reconnect without a session. */
+  private standing: Promise<void> = Promise.resolve();
+  /** Per-job filters in use (allJobs false), subscribed again after a reconnect without a session. */
+  private readonly perJob = new Set<string>();
   /**
    * Unsubscribes not yet acknowledged, by filter. A subscribe to the same filter (the same id run or
    * attached again) waits for it: aedes can complete the older UNSUBSCRIBE after the newer SUBSCRIBE
@@ -264,30 +289,40 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   private readonly unsubscribing = new Map<string, Promise<void>>();
 
+  private get allJobs(): boolean {
+    return this.opts.allJobs ?? true;
+  }
+
   /**
-   * One subscription per job, or the one standing `conplyent/+/job/+` with `allJobs`: never both,
-   * since overlapping subscriptions make some brokers (aedes) drop or reorder copies.
+   * Errors notices and (allJobs) every job topic, one SUBSCRIBE each; `again` adds the status topic
+   * and the per-job filters in use, which a broker without our session has forgotten too.
+   */
+  private subscribeStanding(again: boolean): Promise<void> {
+    const filters = [topics.allErrors(), ...(this.allJobs ? [topics.jobAllHosts('+')] : [])];
+    if (again) filters.push(topics.allStatus(), ...this.perJob);
+    return subscribeEach(this.client, filters, this.opts.subscribeTimeoutMs);
+  }
+
+  /**
+   * The standing `conplyent/+/job/+` already covers every job (allJobs); otherwise one subscription
+   * for this job. Never both: overlapping subscriptions make some brokers (aedes) drop or reorder copies.
    */
   private subscribeJob(filter: string): Promise<unknown> {
-    if (!this.opts.allJobs) {
-      const pending = this.unsubscribing.get(filter);
-      return pending ? pending.then(() => this.client.subscribeAsync(filter, { qos: 1 })) : this.client.subscribeAsync(filter, { qos: 1 });
-    }
-    this.allJobsSub ??= this.client.subscribeAsync(topics.jobAllHosts('+'), { qos: 1 }).then(
-      () => undefined,
-      (e: unknown) => {
-        this.allJobsSub = undefined;
-        throw e;
-      },
-    );
-    return this.allJobsSub;
+    if (this.allJobs) return this.standing;
+    this.perJob.add(filter);
+    const pending = this.unsubscribing.get(filter);
+    const subscribe = () => subscribeWithin(this.client, filter, this.opts.subscribeTimeoutMs);
+    return pending ? pending.then(subscribe) : subscribe();
   }
 
   /** Drops a finished job's subscriptions (the fleet-wide one and any per host); the standing one of allJobs stays. */
   private unsubscribeJob(id: string, hosts: readonly string[]): void {
-    if (this.closed || !this.client.connected || this.opts.allJobs) return;
+    if (this.closed || this.allJobs) return;
     const filters = [topics.jobAllHosts(id), ...hosts.map((h) => topics.job(h, id))];
-    const done = this.client.unsubscribeAsync(filters).then(() => undefined, () => undefined);
+    for (const f of filters) this.perJob.delete(f);
+    if (!this.client.connected) return;
+    // One topic per UNSUBSCRIBE, like SUBSCRIBE (subscribe.ts).
+    const done = Promise.all(filters.map((f) => unsubscribeWithin(this.client, f, this.opts.subscribeTimeoutMs))).then(() => undefined);
     for (const f of filters) this.unsubscribing.set(f, done);
     void done.then(() => {
       for (const f of filters) if (this.unsubscribing.get(f) === done) this.unsubscribing.delete(f);
@@ -307,12 +342,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const id = envelope.id!;
     if (this.jobs.has(id)) throw new ControllerError('BAD_OPTION', `job id ${id} is already in use by this controller`);
     const waitMs = options.waitMs ?? (options.timeoutMs !== undefined ? options.timeoutMs + (options.graceMs ?? 3000) : undefined);
-    const handle = new JobHandle(this, { id, cmd: envelope.cmd, expected: res.expected, offline: res.offline, unknown: res.unknown, noMatch: res.noMatch, waitMs, keepOutput: options.keepOutput });
+    const handle = new JobHandle(this, { id, cmd: envelope.cmd, expected: res.expected, offline: res.offline, unknown: res.unknown, stale: res.stale, noMatch: res.noMatch, waitMs, keepOutput: options.keepOutput });
     if (res.noMatch) return handle;
     // Built (and size-checked) now, so a command that can never be sent throws here, not later.
     const body = checkSize(build(res.route));
     this.jobs.set(id, handle);
-    // Subscribe before publishing: an agent can answer faster than a late SUBACK.
+    // Subscribed before publishing (standing, or this job's own): an agent can answer faster than a late SUBACK.
     const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, body));
     handle.launch(send, 'the command could not be sent').catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
     return handle;
@@ -325,12 +360,14 @@ function neverSeen(host: string): HostResult {
 }
 
 /**
- * Connects to the broker and resolves once the retained presence of the fleet has arrived.
+ * Connects to the broker and resolves once the retained presence of the fleet has arrived. Several
+ * URLs (an array or `a,b,c`) are the nodes of one cluster: the first that answers is used, and every
+ * reconnect moves to the next [cp-conn-7].
  * @example
- * const fleet = await connect('mqtt://broker:1883', { username: 'ops', password: 's3cret' });
+ * const fleet = await connect(['mqtt://node1:1883', 'mqtt://node2:1883'], { username: 'ops', password: 's3cret' });
  * console.log(fleet.hosts().filter((h) => h.online).map((h) => h.name));
  * await fleet.close();
  */
-export function connect(url: string, options: ConnectOptions = {}): Promise<Fleet> {
-  return Fleet.open(url, options);
+export function connect(urls: string | readonly string[], options: ConnectOptions = {}): Promise<Fleet> {
+  return Fleet.open(urls, options);
 }

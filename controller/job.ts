@@ -3,7 +3,7 @@
 // settles exactly one HostResult per expected host (plus hosts that answered without being
 // expected). The fleet owns the MQTT side and hands it a send function; this file owns the rest.
 import { EventEmitter } from 'node:events';
-import type { JobEvent, SignatureErrorCode } from '../protocol/index.js';
+import { STALE_AFTER_MISSED, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 import { forgedResult, refusedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
@@ -40,6 +40,8 @@ export interface JobSetup {
   expected: string[];
   offline: string[];
   unknown: string[];
+  /** Offline hosts that presence says are online but whose heartbeats stopped. */
+  stale?: string[];
   noMatch: boolean;
   /** No deadline when undefined: wait for every host for as long as it takes. */
   waitMs?: number;
@@ -137,7 +139,9 @@ export class JobHandle
       // in presence most likely never connected, so nothing waits for it.
       const message = this.setup.unknown.includes(h)
         ? `${h} has never been seen (no presence on the broker); the command is not queued for it`
-        : `${h} is offline; the command stays queued for it until its TTL`;
+        : this.setup.stale?.includes(h)
+          ? `${h} is stale (no heartbeat for ${STALE_AFTER_MISSED} intervals: its broker node may have died); the command was sent and may still run there, unobserved`
+          : `${h} is offline; the command stays queued for it until its TTL`;
       this.settle(h, offlineResult(h, message));
     }
     if (this.setup.waitMs !== undefined) {

@@ -1,7 +1,7 @@
 // The live presence view: retained statuses in, one HostInfo per host out. Applies the incarnation
 // rule [cp-presence-3] so a late Last Will of an old connection never marks a newer one offline.
 import { EventEmitter } from 'node:events';
-import { isNewerOrSame, type CommandInfo, type Facts, type Presence } from '../protocol/index.js';
+import { isNewerOrSame, STALE_AFTER_MISSED, type CommandInfo, type Facts, type Presence } from '../protocol/index.js';
 import type { HostKeys } from './trust/host-keys.js';
 
 export interface HostInfo {
@@ -28,6 +28,15 @@ export interface HostInfo {
   keyId?: string;
   /** Presence announced another key than the pinned one: flagged, never adopted [cp-sig-7]. */
   keyChanged?: { pinnedKeyId: string; announcedKeyId: string | null };
+  /** Epoch ms when this controller last received a status of the host (a heartbeat or any other). */
+  heardAt: number;
+  /** The heartbeat interval the host announced, in seconds; absent from agents without heartbeats. */
+  hbSec?: number;
+  /**
+   * Online, but no status for more than STALE_AFTER_MISSED heartbeat intervals: its broker node
+   * may have died, taking the Will with it [cp-presence-8]. Targets treat it like offline.
+   */
+  stale: boolean;
 }
 
 export interface PresenceChange {
@@ -47,6 +56,11 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
   apply(host: string, p: Presence, now = Date.now()): boolean {
     const previous = this.byName.get(host);
     if (previous && !isNewerOrSame(p, previous)) return false;
+    if (previous?.online && p.online && previous.boot === p.boot && previous.conn === p.conn && !previous.stale) {
+      // A heartbeat of the connection we know: nothing a listener needs to hear about.
+      previous.heardAt = now;
+      return true;
+    }
     // A Last Will is a static payload written at connect time: it may lack labels and facts, so
     // keep what the online status told us.
     const check = this.keys?.observe(host, p.key, p.online) ?? {};
@@ -64,6 +78,9 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
       ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
       ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),
+      heardAt: now,
+      ...(p.online && p.hbSec ? { hbSec: p.hbSec } : {}),
+      stale: false,
     };
     this.byName.set(host, info);
     this.emit('presence', { host: info, ...(previous ? { previous } : {}) });
@@ -75,11 +92,32 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
     this.byName.delete(host);
   }
 
+  /**
+   * Marks hosts stale (or fresh again) as time passes [cp-presence-8]; emits 'presence' for each
+   * host whose staleness changed.
+   */
+  sweep(now = Date.now()): void {
+    for (const [name, info] of this.byName) {
+      const stale = isStale(info, now);
+      if (stale === info.stale) continue;
+      const next = { ...info, stale };
+      this.byName.set(name, next);
+      this.emit('presence', { host: next, previous: info });
+    }
+  }
+
   get(host: string): HostInfo | undefined {
+    this.sweep();
     return this.byName.get(host);
   }
 
   list(): HostInfo[] {
+    this.sweep();
     return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   }
+}
+
+/** Online with a heartbeat interval, and silent for more than STALE_AFTER_MISSED of them. */
+export function isStale(info: Pick<HostInfo, 'online' | 'hbSec' | 'heardAt'>, now: number): boolean {
+  return info.online && info.hbSec !== undefined && now - info.heardAt > STALE_AFTER_MISSED * info.hbSec * 1000;
 }

@@ -19,6 +19,8 @@ export interface Resolution {
   offline: string[];
   /** Named hosts presence has never seen. */
   unknown: string[];
+  /** Expected hosts presence says are online but whose heartbeats stopped (also in `offline`) [cp-presence-8]. */
+  stale: string[];
   /** Nothing known matched. */
   noMatch: boolean;
   route: Route;
@@ -53,8 +55,12 @@ export function resolveTarget(target: Target, hosts: readonly HostInfo[]): Resol
   const unknown = hasLabels ? [] : sel.names.filter((n) => !known.has(n));
   const noMatch = matched.length === 0;
   const expected = noMatch ? [] : [...new Set([...matched.map((h) => h.name), ...unknown])].sort(byName);
-  const offline = noMatch ? [] : expected.filter((n) => !hosts.find((h) => h.name === n)?.online);
-  return { expected, offline, unknown: noMatch ? [] : unknown, noMatch, route: routeFor(sel, expected) };
+  const info = (n: string) => hosts.find((h) => h.name === n);
+  // A stale host is treated as offline: the command is still sent (its session may queue it), and
+  // it is settled at once instead of waited for [cp-presence-8].
+  const stale = expected.filter((n) => info(n)?.online && info(n)?.stale);
+  const offline = noMatch ? [] : expected.filter((n) => !info(n)?.online || info(n)?.stale);
+  return { expected, offline, unknown: noMatch ? [] : unknown, stale, noMatch, route: routeFor(sel, expected) };
 }
 
 /** A handful of named hosts: one publish each, no `target`. Anything else: one fleet publish. */

@@ -1,12 +1,6 @@
 // The connection settings the agent and the controller share, as one zod schema with its defaults:
 // the agent's options, the controller's options and the CLI's config all validate with it.
 import { z } from 'zod';
-import { brokerUrlProblem } from './broker-url.js';
-
-export const brokerUrlSchema = z.string().superRefine((url, ctx) => {
-  const problem = brokerUrlProblem(url);
-  if (problem) ctx.addIssue({ code: 'custom', message: `expected a URL such as mqtt://host:1883 (${problem})` });
-});
 
 export const linkSettingsSchema = z.object({
   /** MQTT user name; with auth, an agent's user name is its host name. */

@@ -50,6 +50,14 @@ export const PresenceSchema = z.object({
   since: z.number().nullable(),
   /** When this agent process started, epoch ms. */
   startedAt: z.number(),
+  /**
+   * Online only: epoch ms of this heartbeat. The agent republishes its online status every `hbSec`
+   * seconds with a new `hb`, because a Last Will never comes when the broker node holding the
+   * connection dies [cp-presence-7].
+   */
+  hb: z.number().optional(),
+  /** Online only: the heartbeat interval the agent keeps, in seconds; receivers judge staleness by it [cp-presence-8]. */
+  hbSec: z.number().int().positive().optional(),
   /** offline only: 'will' (connection lost), 'shutdown' (clean stop), 'close_server'. */
   reason: z.string().optional(),
   facts: FactsSchema.optional(),
@@ -63,6 +71,9 @@ export const PresenceSchema = z.object({
   state: StateProblemSchema.optional(),
 });
 export type Presence = z.infer<typeof PresenceSchema>;
+
+/** Missed heartbeats after which a receiver marks an online host stale [cp-presence-8]. */
+export const STALE_AFTER_MISSED = 3;
 
 /** True when status `a` is from a later incarnation than `b` (or the same one). */
 export function isNewerOrSame(a: Pick<Presence, 'boot' | 'conn'>, b: Pick<Presence, 'boot' | 'conn'>): boolean {

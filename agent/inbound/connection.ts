@@ -2,6 +2,7 @@
 // session, TCP_NODELAY on every socket, our own reconnect schedule (exponential backoff with full
 // jitter, so a thousand agents do not stampede a restarted broker [cp-conn-2]).
 import mqtt, { type MqttClient } from 'mqtt';
+import { BrokerRotation } from '../../link/broker-list.js';
 import { keepNoDelay, mqttOptions } from '../../link/mqtt-options.js';
 import type { ResolvedAgentOptions } from '../options.js';
 import { SubscriptionRefused } from './refusals.js';
@@ -26,6 +27,8 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 
 export class AgentConnection {
   readonly client: MqttClient;
+  /** The broker list: each close moves the next attempt to the next node [cp-conn-7]. */
+  readonly brokers: BrokerRotation;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -36,7 +39,7 @@ export class AgentConnection {
   ) {
     const w = hooks.will();
     const opts = {
-      ...mqttOptions(o.broker, {
+      ...mqttOptions(o.broker[0]!, {
         ...o,
         clientId: o.name, // [cp-conn-1] with auth, the broker requires client id == user name == host
         reconnectPeriodMs: 0, // we schedule reconnects ourselves, with jitter
@@ -44,8 +47,9 @@ export class AgentConnection {
       resubscribe: false, // we resubscribe ourselves when the broker has no session
       will: { topic: w.topic, payload: w.payload, qos: 1 as const, retain: true },
     };
-    this.client = mqtt.connect(o.broker, opts);
+    this.client = mqtt.connect(o.broker[0]!, opts);
     keepNoDelay(this.client); // [cp-conn-3]
+    this.brokers = new BrokerRotation(o.broker).follow(this.client);
     this.client.on('connect', (connack) => {
       this.attempt = 0;
       hooks.onConnect(connack.sessionPresent);
@@ -73,7 +77,7 @@ export class AgentConnection {
   private scheduleReconnect(): void {
     if (this.stopping || this.timer || this.client.disconnecting) return;
     const delay = backoffDelay(this.attempt++, this.o.reconnectMinMs, this.o.reconnectMaxMs);
-    this.o.logger.info({ delay, attempt: this.attempt }, 'reconnecting');
+    this.o.logger.info({ delay, attempt: this.attempt, broker: this.brokers.current }, 'reconnecting');
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopping) return;
@@ -92,18 +96,29 @@ export class AgentConnection {
     });
   }
 
-  subscribe(filters: string[]): Promise<void> {
+  /**
+   * One SUBSCRIBE packet per filter (clustered aedes never acknowledges a persistent-session
+   * SUBSCRIBE carrying several topics), each with a deadline: a node that does not acknowledge
+   * within the connect timeout gets its link dropped, and the reconnect goes to the next broker.
+   */
+  async subscribe(filters: string[]): Promise<void> {
+    await Promise.all(filters.map((f) => this.subscribeOne(f)));
+  }
+
+  private subscribeOne(filter: string): Promise<void> {
+    const timeoutMs = this.client.options.connectTimeout ?? 10_000;
     return new Promise((resolve, reject) => {
-      this.client.subscribe(
-        filters.map((f) => f),
-        { qos: 1 },
-        (err, granted) => {
-          if (err) return reject(err);
-          const denied = (granted ?? []).filter((g) => g.qos === 128);
-          if (denied.length) return reject(new SubscriptionRefused(denied.map((d) => d.topic)));
-          resolve();
-        },
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`the broker did not acknowledge the subscription to ${filter} within ${timeoutMs} ms`));
+        this.client.stream?.destroy();
+      }, timeoutMs);
+      this.client.subscribe(filter, { qos: 1 }, (err, granted) => {
+        clearTimeout(timer);
+        if (err) return reject(err);
+        const denied = (granted ?? []).filter((g) => g.qos === 128);
+        if (denied.length) return reject(new SubscriptionRefused(denied.map((d) => d.topic)));
+        resolve();
+      });
     });
   }
 

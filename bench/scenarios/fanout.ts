@@ -2,7 +2,7 @@
 // few processes) until every result is in, beside N raw clients echoing one broadcast publish.
 import { join } from 'node:path';
 import { banner } from '../lib/report.js';
-import { mosquittoAvailable, startBench, type BrokerKind } from '../lib/brokers.js';
+import { mosquittoAvailable, natsAvailable, startBench, type BrokerKind } from '../lib/brokers.js';
 import { EchoSender, fleetWith } from '../lib/clients.js';
 import { nowMs, p50, within } from '../lib/stats.js';
 import { startAgents, startEchoes, stopAll, type WorkerHandle } from '../lib/workers.js';
@@ -17,11 +17,13 @@ export async function fanout(ctx: Ctx): Promise<void> {
   const kinds: BrokerKind[] = ['aedes'];
   if (mosquittoAvailable()) kinds.push('mosquitto');
   else ctx.report.skip('fanout', 'mosquitto not installed: fan-out measured on aedes only');
+  // The NATS cluster at N=10 only: agents on node 1, the controller on node 2.
+  if (natsAvailable()) kinds.push('nats');
   for (const kind of kinds) await fanoutOn(ctx, kind);
 }
 
 async function fanoutOn(ctx: Ctx, kind: BrokerKind): Promise<void> {
-  const sizes = ctx.quick ? [10, 100] : [10, 100, 1000];
+  const sizes = kind === 'nats' ? [10] : ctx.quick ? [10, 100] : [10, 100, 1000];
   const runs = ctx.quick ? 5 : 10;
   const broker = await startBench(kind);
   let agents: WorkerHandle[] = [];
@@ -37,8 +39,8 @@ async function fanoutOn(ctx: Ctx, kind: BrokerKind): Promise<void> {
       echoes.push(...(await startEchoes(broker.url, n - started, 'bench/fan', Math.min(PROCS, n - started))));
       started = n;
 
-      const fleet = await fleetWith(broker.url, n);
-      const echo = await EchoSender.open(broker.url, 'bench/fan');
+      const fleet = await fleetWith(broker.controllerUrl, n);
+      const echo = await EchoSender.open(broker.controllerUrl, 'bench/fan');
       const ctl: number[] = [];
       const raw: number[] = [];
       // One untimed round of each warms the paths (JIT, job files).

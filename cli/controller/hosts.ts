@@ -7,10 +7,12 @@ import { ago, table, type Output } from './output.js';
 
 function row(out: Output, h: HostInfo, now: number): string[] {
   const s = out.style;
-  const state = h.online ? s.green('online') : s.red('offline');
+  // [cp-presence-8] online by its last status, but its heartbeats stopped (a broker node died?).
+  const state = h.stale ? s.yellow('stale') : h.online ? s.green('online') : s.red('offline');
   const since = h.since !== null ? `${h.online ? 'up' : 'down'} ${ago(now - h.since)}` : '-';
   const last = h.lastSeen !== null ? `last seen ${ago(now - h.lastSeen)} ago` : 'last seen: unknown';
-  const seen = h.online ? since : `${h.since !== null ? `${since}, ` : ''}${last}${h.reason ? ` (${h.reason})` : ''}`;
+  const heard = `last heard ${ago(now - h.heardAt)} ago`;
+  const seen = h.stale ? `${since}, ${heard}` : h.online ? since : `${h.since !== null ? `${since}, ` : ''}${last}${h.reason ? ` (${h.reason})` : ''}`;
   const labels = Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
   const os = h.facts ? `${h.facts.os} ${h.facts.release} ${h.facts.arch}` : '-';
   const signed = h.requireSigned ? 'required' : '-';

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAgent, type Agent } from '../../agent/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { clusterKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { connectWire, result, sleep, type Wire } from '../helpers/wire.js';
 
-describe.each(brokerKinds())('agent contract on %s', (kind) => {
+describe.each(clusterKinds())('agent contract on %s', (kind) => {
   let broker: TestBroker;
   let wire: Wire;
   let dir: string;
@@ -24,7 +24,7 @@ describe.each(brokerKinds())('agent contract on %s', (kind) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cp-contract-'));
     broker = await startBrokerKind(kind);
-    wire = await connectWire(broker.url);
+    wire = await connectWire(broker.controllerUrl);
     const web = await agent('web-1', { role: 'web', env: 'prod' });
     web.registerCommand('greet', (ctx) => `hello ${ctx.args[0]}`, { args: z.tuple([z.string()]), usage: '<name>', summary: 'says hello' });
     web.registerBackgroundCommand('progress', async (ctx) => {
@@ -50,7 +50,7 @@ describe.each(brokerKinds())('agent contract on %s', (kind) => {
     expect(m.json.commands).toContainEqual({ name: 'greet', kind: 'foreground', usage: '<name>', summary: 'says hello' });
     expect(m.json.commands).toContainEqual(expect.objectContaining({ name: 'exec', kind: 'background' }));
     // A late subscriber gets it retained.
-    const late = await connectWire(broker.url);
+    const late = await connectWire(broker.controllerUrl);
     await late.waitFor((m) => m.topic === 'conplyent/web-1/status' && m.json.online === true, 5_000, 'retained presence');
     await late.close();
   });

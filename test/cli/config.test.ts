@@ -37,7 +37,7 @@ describe('precedence: flag > env > config file > default', () => {
 
   it('uses defaults when nothing is set', async () => {
     const c = await printConfig([]);
-    expect(c.broker).toBe('mqtt://127.0.0.1:1883');
+    expect(c.broker).toEqual(['mqtt://127.0.0.1:1883']);
     expect(c.keepaliveSec).toBe(30);
     expect(c.labels).toEqual({});
     // Per agent name, so two agents on one host never share state by default.
@@ -46,12 +46,12 @@ describe('precedence: flag > env > config file > default', () => {
 
   it('takes the config file over defaults, with paths relative to the file', async () => {
     const c = await printConfig(['--config', cfg]);
-    expect(c).toMatchObject({ broker: 'mqtt://from-file:1883', name: 'file-name', keepaliveSec: 11, labels: { role: 'file' }, configFile: cfg });
+    expect(c).toMatchObject({ broker: ['mqtt://from-file:1883'], name: 'file-name', keepaliveSec: 11, labels: { role: 'file' }, configFile: cfg });
   });
 
   it('takes env over the config file, and CONPLYENT_CONFIG names the file', async () => {
     const c = await printConfig([], { CONPLYENT_CONFIG: cfg, CONPLYENT_BROKER: 'mqtt://from-env:1883', CONPLYENT_LABELS: 'role=env,dc=x' });
-    expect(c).toMatchObject({ broker: 'mqtt://from-env:1883', name: 'file-name', keepaliveSec: 11, labels: { role: 'env', dc: 'x' } });
+    expect(c).toMatchObject({ broker: ['mqtt://from-env:1883'], name: 'file-name', keepaliveSec: 11, labels: { role: 'env', dc: 'x' } });
   });
 
   it('takes flags over env and the config file', async () => {
@@ -59,7 +59,7 @@ describe('precedence: flag > env > config file > default', () => {
       CONPLYENT_BROKER: 'mqtt://from-env:1883',
       CONPLYENT_KEEPALIVE: '9',
     });
-    expect(c).toMatchObject({ broker: 'mqtt://from-flag:1883', keepaliveSec: 7, labels: { role: 'flag', tier: '1' }, name: 'file-name' });
+    expect(c).toMatchObject({ broker: ['mqtt://from-flag:1883'], keepaliveSec: 7, labels: { role: 'flag', tier: '1' }, name: 'file-name' });
   });
 
   it('resolves relative plugin paths in the config file against the file', async () => {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { clusterKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 
-describe.each(brokerKinds())('controller with allJobs on %s', (kind) => {
+describe.each(clusterKinds())('controller with allJobs on %s', (kind) => {
   let broker: TestBroker;
   let agents: Agent[] = [];
   let fleet: Fleet;
@@ -27,7 +27,7 @@ describe.each(brokerKinds())('controller with allJobs on %s', (kind) => {
       await a.start();
       agents.push(a);
     }
-    fleet = await connect(broker.url, { allJobs: true });
+    fleet = await connect(broker.controllerUrl, { allJobs: true });
   });
   afterAll(async () => {
     await fleet?.close();

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addUser, startBroker, type BrokerOptions, type RunningBroker } from '../../broker/index.js';
 import { mosquittoConf, writeAuthFiles, type MosquittoUser } from './mosquitto.js';
+import { natsAvailable, startNatsCluster } from './nats-cluster.js';
 
-export type BrokerKind = 'aedes' | 'mosquitto';
+/** nats: a 3-node NATS JetStream cluster; agents dial node 1, controllers node 2 (controllerUrl). */
+export type BrokerKind = 'aedes' | 'mosquitto' | 'nats';
 export type TestUser = MosquittoUser;
 
 export interface TestBroker {
@@ -70,9 +72,20 @@ export function brokerKinds(): BrokerKind[] {
   return ['aedes'];
 }
 
+/**
+ * brokerKinds() plus the clustered engines, for the suites that add coverage there (agent contract,
+ * controller, faults): a NATS cluster costs seconds to start, so not every suite runs on it.
+ */
+export function clusterKinds(): BrokerKind[] {
+  if (natsAvailable()) return [...brokerKinds(), 'nats'];
+  if (process.env.CI === 'true') throw new Error('nats-server not installed: CI must run the NATS cluster suites (apt-get install nats-server)');
+  return brokerKinds();
+}
+
 export function startBrokerKind(kind: BrokerKind, opts: StartOptions = {}): Promise<TestBroker> {
   if (kind === 'aedes') return startAedes(opts);
   if (kind === 'mosquitto') return startMosquitto(opts);
+  if (kind === 'nats') return startNats(opts);
   throw new TypeError(`unknown broker kind ${String(kind)}`);
 }
 
@@ -233,6 +246,28 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
         if (attempt >= 20) throw new Error(`mosquitto did not restart on port ${port}:\n${output}`);
         await sleep(100);
       }
+    },
+  };
+}
+
+/**
+ * A 3-node NATS cluster as one TestBroker: `url` is node 1 (agents), `controllerUrl` node 2, so every
+ * command and event crosses the cluster. restart() kills node 1 and starts it again.
+ */
+export async function startNats(opts: StartOptions = {}): Promise<TestBroker> {
+  if (opts.persistenceDir || opts.port !== undefined) throw new TypeError('the nats kind keeps its own JetStream store and ports');
+  const cluster = await startNatsCluster({ users: opts.users });
+  const [agents, controllers] = cluster.nodes;
+  return {
+    name: 'nats',
+    url: agents!.mqttUrl,
+    controllerUrl: controllers!.mqttUrl,
+    port: agents!.mqttPort,
+    pid: 0,
+    stop: () => cluster.stop(),
+    restart: async () => {
+      await cluster.kill(0);
+      await cluster.restart(0);
     },
   };
 }
