@@ -17,8 +17,9 @@ import { recovery } from './scenarios/recovery.js';
 import { audit } from './scenarios/audit.js';
 import { signing } from './scenarios/signing.js';
 import { scale } from './scenarios/scale.js';
+import { startup } from './scenarios/startup.js';
 
-const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale };
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale, startup };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
 const SCENARIO_LIMIT_MS = 200_000;
 

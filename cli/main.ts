@@ -4,11 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from './config-error.js';
-import { registerAgent } from './agent.js';
-import { registerBroker } from './broker.js';
-import { registerKey } from './key.js';
-import { registerSign } from './sign.js';
-import { registerControllerVerbs } from './controller/index.js';
+import { registerVerbs, verbIn } from './verbs.js';
 
 function version(): string {
   try {
@@ -42,11 +38,7 @@ Quick start (one box):
 Config: flags > env (CONPLYENT_*) > --config FILE (JSON, docs/config.md) > defaults.
 Set CONPLYENT_DEBUG=1 to see stack traces.`,
     );
-  registerAgent(program);
-  registerBroker(program);
-  registerControllerVerbs(program);
-  registerKey(program);
-  registerSign(program);
+  await registerVerbs(program, verbIn(argv.slice(2)));
   await program.parseAsync(argv);
 }
 
