@@ -18,8 +18,9 @@ import { audit } from './scenarios/audit.js';
 import { signing } from './scenarios/signing.js';
 import { scale } from './scenarios/scale.js';
 import { startup } from './scenarios/startup.js';
+import { transfer } from './scenarios/transfer.js';
 
-const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale, startup };
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale, startup, transfer };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
 const SCENARIO_LIMIT_MS = 200_000;
 
