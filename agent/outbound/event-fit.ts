@@ -3,7 +3,7 @@
 // a huge path. Such an event is made to fit with an explicit marker, never cut silently [cp-limit-3]:
 // an event over the broker's packet limit would make the broker drop the connection, and the QoS 1
 // resend after every reconnect would wedge it for good (mqtt.js issues #768 and #1005).
-import { MAX_EVENT_BYTES, PROTOCOL_VERSION, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import { MAX_ECHO_ARGS_BYTES, MAX_EVENT_BYTES, PROTOCOL_VERSION, type JobEvent, type JobEventBody } from '../../protocol/index.js';
 import { previewArgs } from '../preview.js';
 
 /** Longest error message kept when an error event would exceed the event limit. */
@@ -26,9 +26,17 @@ function shrink(ev: JobEvent, size: number): JobEvent {
   }
 }
 
+/** An `accepted` echoes long arguments (an upload chunk) shortened, whatever the event limit [cp-limit-5]. */
+function echoable(body: JobEventBody): JobEventBody {
+  if (body.type !== 'accepted') return body;
+  const bytes = Buffer.byteLength(JSON.stringify(body.args));
+  if (bytes <= MAX_ECHO_ARGS_BYTES) return body;
+  return { ...body, args: previewArgs(body.args), argsOmitted: `arguments of ${bytes} bytes are over the ${MAX_ECHO_ARGS_BYTES}-byte echo limit; they are shortened, marked with their length` };
+}
+
 /** The event `seq` of a job as the bytes published on its topic. */
 export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody): Buffer {
-  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...body } as JobEvent;
+  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...echoable(body) } as JobEvent;
   const buf = Buffer.from(JSON.stringify(ev));
   return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(shrink(ev, buf.length))) : buf;
 }
