@@ -2,7 +2,6 @@
 // The `conplyent` command: one binary for the agent, the embedded broker and the controller verbs.
 // Only this layer prints and sets exit codes; the libraries behind it return values and throw.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
 import { ConfigError } from './config-error.js';
 import { registerVerbs, verbIn } from './verbs.js';
 
@@ -22,6 +21,9 @@ function report(err: unknown): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `--version` alone answers before commander loads: scripts and package managers call it often.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) return void process.stdout.write(`${version()}\n`);
+  const { Command } = await import('commander');
   const program = new Command('conplyent')
     .description('fleet control over MQTT: an agent on every host, one publish reaches the whole fleet')
     .version(version(), '-V, --version')
