@@ -1,5 +1,7 @@
-// `npm run bench [-- scenario…] [--markdown] [--quick]`: runs the scenarios in order, prints each
-// figure beside its baseline as it goes, and writes the table to bench/results/latest.md.
+// `npm run bench [-- scenario…] [--markdown] [--quick] [--node24]`: runs the scenarios in order, prints
+// each figure beside its baseline as it goes, and writes the table to bench/results/latest.md;
+// --node24 then runs the same again on Node 24 (CI's second Node) into latest-node24.md.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,21 +19,23 @@ import { recovery } from './scenarios/recovery.js';
 import { audit } from './scenarios/audit.js';
 import { signing } from './scenarios/signing.js';
 import { scale } from './scenarios/scale.js';
+import { startup } from './scenarios/startup.js';
+import { transfer } from './scenarios/transfer.js';
 import { soak } from './scenarios/soak.js';
 
-const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale, soak };
+const SCENARIOS: Record<string, Scenario> = { roundtrip, fanout, ssh, stream, footprint, spawn: spawnCost, recovery, audit, signing, scale, startup, transfer, soak };
 /** Whole suite must stay under 10 minutes on 2 cores; a scenario past its share is cut off, not waited for. */
 const SCENARIO_LIMIT_MS = 200_000;
 /** The soak runs for its own fixed time (5 min, 45 s with --quick) plus a bounded settle; it gets that, not the common share. */
 const LIMIT_MS: Record<string, number> = { soak: 420_000 };
 
-const RESULTS = fileURLToPath(new URL('../../bench/results/latest.md', import.meta.url));
+const RESULTS = process.env.CONPLYENT_BENCH_RESULTS ?? fileURLToPath(new URL('../../bench/results/latest.md', import.meta.url));
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   const names = argv.filter((a) => !a.startsWith('--'));
   for (const f of flags) {
-    if (!['--markdown', '--quick', '--help'].includes(f)) return usage(`unknown flag ${f}`);
+    if (!['--markdown', '--quick', '--help', '--node24'].includes(f)) return usage(`unknown flag ${f}`);
   }
   if (flags.has('--help')) return usage();
   const unknown = names.filter((n) => !(n in SCENARIOS));
@@ -48,15 +52,16 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (const name of chosen) {
       const t = Date.now();
-      const ctx = { report, tmp, quick: flags.has('--quick') };
+      // Each attempt gets its own directory: a retry must not find keys, state or sockets the first left.
+      const ctx = () => ({ report, tmp: mkdtempSync(join(tmp, `${name}-`)), quick: flags.has('--quick') });
       try {
-        await withLimit(SCENARIOS[name](ctx), LIMIT_MS[name] ?? SCENARIO_LIMIT_MS, name);
+        await withLimit(SCENARIOS[name](ctx()), LIMIT_MS[name] ?? SCENARIO_LIMIT_MS, name);
       } catch (first) {
         // One retry: on a shared machine a worker can catch dist/ mid-rebuild or a port mid-reuse. Said, never hidden.
         const rowsBefore = report.rows.length;
         console.log(`  ${name} failed (${(first as Error).message}); retrying once`);
         try {
-          await withLimit(SCENARIOS[name](ctx), LIMIT_MS[name] ?? SCENARIO_LIMIT_MS, name);
+          await withLimit(SCENARIOS[name](ctx()), LIMIT_MS[name] ?? SCENARIO_LIMIT_MS, name);
           for (const r of report.rows.slice(rowsBefore)) r.note = `${r.note ? `${r.note}; ` : ''}second attempt (first failed: ${(first as Error).message.slice(0, 80)})`;
         } catch (e) {
           failed++;
@@ -72,8 +77,25 @@ async function main(argv: string[]): Promise<number> {
   if (flags.has('--markdown')) console.log('\n' + md);
   mkdirSync(join(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, md);
-  console.log(`\nmarkdown table written to bench/results/latest.md (suite took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  return failed ? 1 : 0;
+  console.log(`\nmarkdown table written to ${RESULTS} (suite took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const again = flags.has('--node24') ? onNode24(argv.filter((a) => a !== '--node24')) : 0;
+  return failed || again ? 1 : 0;
+}
+
+/** The same bench on Node 24, installed from the npm registry as the `node` package (as .ci/run does). */
+function onNode24(argv: string[]): number {
+  const prefix = mkdtempSync(join(tmpdir(), 'conplyent-node24-'));
+  try {
+    console.log('\n== again on Node 24 (npm install node@24) ==');
+    const npm = spawnSync('npm', ['install', '--silent', '--no-save', '--prefix', prefix, 'node@24'], { stdio: 'inherit', timeout: 300_000 });
+    if (npm.status !== 0) return (console.error('bench: could not install node@24'), 1);
+    const node = join(prefix, 'node_modules/node/bin/node');
+    const results = fileURLToPath(new URL('../../bench/results/latest-node24.md', import.meta.url));
+    const r = spawnSync(node, [fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit', env: { ...process.env, CONPLYENT_BENCH_RESULTS: results } });
+    return r.status ?? 1;
+  } finally {
+    rmSync(prefix, { recursive: true, force: true });
+  }
 }
 
 function withLimit<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
@@ -89,7 +111,7 @@ function withLimit<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
 function usage(err?: string): number {
   const out = err ? console.error : console.log;
   if (err) out(`bench: ${err}`);
-  out(`usage: npm run bench [-- <scenario>…] [--markdown] [--quick]\nscenarios: ${Object.keys(SCENARIOS).join(', ')} (soak only when named: ~5 min, ~1 min with --quick)`);
+  out(`usage: npm run bench [-- <scenario>…] [--markdown] [--quick] [--node24]\nscenarios: ${Object.keys(SCENARIOS).join(', ')} (soak only when named: ~5 min, ~1 min with --quick)`);
   return err ? 2 : 0;
 }
 

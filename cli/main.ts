@@ -2,13 +2,8 @@
 // The `conplyent` command: one binary for the agent, the embedded broker and the controller verbs.
 // Only this layer prints and sets exit codes; the libraries behind it return values and throw.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
 import { ConfigError } from './config-error.js';
-import { registerAgent } from './agent.js';
-import { registerBroker } from './broker.js';
-import { registerKey } from './key.js';
-import { registerSign } from './sign.js';
-import { registerControllerVerbs } from './controller/index.js';
+import { registerVerbs, verbIn } from './verbs.js';
 
 function version(): string {
   try {
@@ -26,6 +21,9 @@ function report(err: unknown): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `--version` alone answers before commander loads: scripts and package managers call it often.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) return void process.stdout.write(`${version()}\n`);
+  const { Command } = await import('commander');
   const program = new Command('conplyent')
     .description('fleet control over MQTT: an agent on every host, one publish reaches the whole fleet')
     .version(version(), '-V, --version')
@@ -42,11 +40,7 @@ Quick start (one box):
 Config: flags > env (CONPLYENT_*) > --config FILE (JSON, docs/config.md) > defaults.
 Set CONPLYENT_DEBUG=1 to see stack traces.`,
     );
-  registerAgent(program);
-  registerBroker(program);
-  registerControllerVerbs(program);
-  registerKey(program);
-  registerSign(program);
+  await registerVerbs(program, verbIn(argv.slice(2)));
   await program.parseAsync(argv);
 }
 

@@ -10,6 +10,12 @@ export const MAX_CHUNK_BYTES = 64 * 1024;
 /** Largest event payload an agent publishes, comfortably under every broker's default limit [cp-limit-3]. */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
+/**
+ * Most bytes of arguments (as JSON) an `accepted` echoes in full [cp-limit-5]; longer ones are
+ * shortened. The sender already holds them, and a `put` chunk echoed whole doubled its traffic.
+ */
+export const MAX_ECHO_ARGS_BYTES = 4 * 1024;
+
 /** Longest TTL a command may ask for: bounds how long seen ids must be remembered [cp-env-5]. */
 export const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 

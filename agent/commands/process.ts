@@ -1,14 +1,22 @@
 // exec: the one background command that runs a program. Argv form without a shell by default
 // (no quoting surprises, no injection), shell form on request; output streamed live with backpressure.
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import type * as Execa from 'execa';
 import { z } from 'zod';
 import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
 import { flag, name, str } from './schemas.js';
 import { abortReason } from '../jobs/abort.js';
 import { KILL_GRACE_MS, terminateTree } from '../jobs/tree-kill.js';
 import { identityFor } from '../jobs/run-as.js';
+
+// execa and its ~140 modules load at the first exec, not at agent start: an idle agent stays lean.
+// Synchronously (require of an ES module, Node >= 20.19), so the handler still attaches stdin before
+// it first yields (see runExec).
+const require = createRequire(import.meta.url);
+let execaModule: typeof Execa | undefined;
+const loadExeca = (): typeof Execa => (execaModule ??= require('execa') as typeof Execa);
 
 const SPAWN_REASONS: Record<string, string> = {
   ENOENT: 'program not found',
@@ -46,7 +54,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   if (ctx.signal.aborted) throw new CommandError('CANCELLED', 'cancelled before the program started');
   const who = ctx.grant?.runAs ? identityFor(ctx.grant.runAs) : undefined;
 
-  const child = execa(program, args, {
+  const child = loadExeca().execa(program, args, {
     cwd: ctx.cwd,
     env: who ? { ...ctx.opts.env, ...who.env } : ctx.opts.env,
     ...(who ? { uid: who.uid, gid: who.gid } : {}),

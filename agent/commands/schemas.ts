@@ -46,6 +46,11 @@ const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Decodes command data; base64 is checked strictly, since Buffer.from silently skips bad characters. */
 export function decodeData(data: string, enc: 'utf8' | 'base64' | undefined): Buffer | undefined {
   if (enc !== 'base64') return Buffer.from(data, 'utf8');
+  // Fast path for what senders produce (a put chunk): data that is its own canonical encoding is
+  // valid, checked in native code; anything else takes the strict regex below (8× slower per byte).
+  const bytes = Buffer.from(data, 'base64');
+  const canonical = bytes.toString('base64');
+  if (data === canonical || data === canonical.replace(/=+$/, '')) return bytes;
   const compact = data.replace(/\s+/g, '');
   if (compact.length % 4 === 1 || !BASE64_RE.test(compact)) return undefined;
   return Buffer.from(compact, 'base64');

@@ -4,7 +4,7 @@
 // an event over the broker's packet limit would make the broker drop the connection, and the QoS 1
 // resend after every reconnect would wedge it for good (mqtt.js issues #768 and #1005).
 import type { KeyObject } from 'node:crypto';
-import { MAX_EVENT_BYTES, PROTOCOL_VERSION, isTerminal, signEvent, topics, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import { MAX_ECHO_ARGS_BYTES, MAX_EVENT_BYTES, PROTOCOL_VERSION, isTerminal, signEvent, topics, type JobEvent, type JobEventBody } from '../../protocol/index.js';
 import { previewArgs } from '../preview.js';
 
 /** Longest error message kept when an error event would exceed the event limit. */
@@ -27,13 +27,22 @@ function shrink(ev: JobEvent, size: number): JobEvent {
   }
 }
 
+/** An `accepted` echoes long arguments (an upload chunk) shortened, whatever the event limit [cp-limit-5]. */
+function echoable(body: JobEventBody): JobEventBody {
+  if (body.type !== 'accepted') return body;
+  // One long string settles it without serialising a 175 kB chunk only to measure it.
+  const long = body.args.some((a) => typeof a === 'string' && a.length > MAX_ECHO_ARGS_BYTES);
+  if (!long && Buffer.byteLength(JSON.stringify(body.args)) <= MAX_ECHO_ARGS_BYTES) return body;
+  return { ...body, args: previewArgs(body.args), argsOmitted: `arguments over the ${MAX_ECHO_ARGS_BYTES}-byte echo limit are shortened, marked with their length` };
+}
+
 /**
  * The event `seq` of a job as the bytes published on its topic. With a key, a terminal event is
  * signed [cp-sig-8] after it was made to fit, and the signature counts in the size: the spool and
  * `replay` keep these exact bytes, so what is replayed verifies too.
  */
 export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody, key?: KeyObject): Buffer {
-  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...body } as JobEvent;
+  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...echoable(body) } as JobEvent;
   const sign = key && isTerminal(body) ? (e: JobEvent) => signEvent(e, topics.job(host, job), key) : (e: JobEvent) => e;
   const buf = Buffer.from(JSON.stringify(sign(ev)));
   return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(sign(shrink(ev, buf.length)))) : buf;

@@ -177,7 +177,9 @@ export class StateDir {
   }
 
   private rLine(rec: JobRecord): string {
-    const args = JSON.stringify(rec.args);
+    // Long strings cut first: only the first ARG_CHARS characters are kept, so a 175 kB put chunk
+    // need not be serialised whole on every job start.
+    const args = JSON.stringify(rec.args.map((a) => (typeof a === 'string' && a.length > ARG_CHARS ? a.slice(0, ARG_CHARS + 1) : a)));
     return encodeLine('R', rec.id, JSON.stringify(args.length > ARG_CHARS ? { ...rec, args: [`${args.slice(0, ARG_CHARS)}…`] } : rec));
   }
 

@@ -1,7 +1,7 @@
 // A throwaway sshd on 127.0.0.1 for the ssh baselines: its own host key, client key, authorized_keys
 // and config in a temp dir; nothing of the machine's own ssh setup is read or changed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { accepts, freePort } from './brokers.js';
@@ -38,6 +38,8 @@ export function sshMissing(needPssh: boolean): string | undefined {
 }
 
 export async function startSshd(dir: string): Promise<Sshd> {
+  // Start clean: ssh-keygen refuses to overwrite a key an earlier (failed) attempt left in `dir`.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const hostKey = join(dir, 'host_ed25519');
   const clientKey = join(dir, 'client_ed25519');

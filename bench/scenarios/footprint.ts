@@ -66,7 +66,7 @@ async function agentMemory(ctx: Ctx): Promise<void> {
     await sleep(500);
     const idle = await agent.rss();
     const bareRss = (await bare.rss()).rss;
-    ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
+    ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), target: '≤ 1.05×', met: idle.rss <= 1.05 * bareRss, runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
     const batch = ctx.quick ? 200 : 1000;
     // Warm the short-retention agent (JIT, maps grown to size: a soak showed the first ~2,000 commands
     // still settling), then take its swept heap as the reference.

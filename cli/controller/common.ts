@@ -5,7 +5,7 @@ import { addConnectionOptions, ConfigError, credentials, printConfig, resolveCon
 import { createLogger } from '../logger.js';
 import { ControllerError } from '../../controller/errors.js';
 import { parseOptionValue } from '../../protocol/index.js';
-import { connect, type Fleet } from '../../controller/fleet.js';
+import type { Fleet } from '../../controller/fleet.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
 import { makeOutput, type Output } from './output.js';
 
@@ -57,6 +57,8 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
       return;
     }
     out = makeOutput(cfg.json);
+    // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
+    const { connect } = await import('../../controller/fleet.js');
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,

@@ -19,10 +19,21 @@ describe('event size bound', () => {
   it('[cp-limit-3] an accepted event whose arguments are too large is published with them shortened and marked', async () => {
     f.wire.send('conplyent/es-1/cmd', `id=big-args wrfile ${join(f.dir, 'noise')} "${noise}"`);
     const acc = await f.wire.waitFor((m) => m.topic === 'conplyent/es-1/job/big-args' && m.json.type === 'accepted', 8_000);
-    expect(acc.json.argsOmitted).toMatch(/over the 262144-byte event limit/);
+    expect(acc.json.argsOmitted).toMatch(/over the 4096-byte echo limit/);
     expect(acc.json.args[1]).toMatch(/…\(400000 chars\)$/);
     const r = await f.wire.waitFor((m) => m.topic === 'conplyent/es-1/job/big-args' && m.json.type === 'result', 8_000);
     expect(r.json.value).toMatchObject({ bytes: 400_000 });
+  });
+
+  it('[cp-limit-5] an accepted event echoes an upload chunk shortened (well under the event limit), and the chunk is written whole', async () => {
+    const chunk = Buffer.alloc(96 * 1024, 0x5a).toString('base64');
+    f.wire.send('conplyent/es-1/cmd', JSON.stringify({ id: 'chunk-echo', cmd: 'wrfile', args: [join(f.dir, 'chunk'), chunk], opts: { encoding: 'base64', offset: 0 } }));
+    const acc = await f.wire.waitFor((m) => m.topic === 'conplyent/es-1/job/chunk-echo' && m.json.type === 'accepted', 8_000);
+    expect(acc.json.argsOmitted).toMatch(/over the 4096-byte echo limit/);
+    expect(acc.json.args[1]).toBe(`${chunk.slice(0, 100)}…(${chunk.length} chars)`);
+    expect(JSON.stringify(acc.json).length).toBeLessThan(1024);
+    const r = await f.wire.waitFor((m) => m.topic === 'conplyent/es-1/job/chunk-echo' && m.json.type === 'result', 8_000);
+    expect(r.json.value).toMatchObject({ bytes: 96 * 1024 });
   });
 
   it('[cp-limit-3] an error event naming a huge path is cut with a marker, and the agent keeps answering', async () => {

@@ -62,6 +62,17 @@ describe('wrfile', () => {
     expect(await fs.readdir(t.dir)).toEqual([]);
   });
 
+  it('base64 is decoded strictly: canonical, unpadded and wrapped data are written, a bad character or a dangling one refused', async () => {
+    const data = allBytes.subarray(0, 100);
+    const b64 = data.toString('base64');
+    expect(await t.sh.run('wrfile', ['p', b64], { encoding: 'base64' })).toMatchObject({ ok: true, value: { bytes: 100 } });
+    expect(await t.sh.run('wrfile', ['u', b64.replace(/=+$/, '')], { encoding: 'base64' })).toMatchObject({ ok: true, value: { bytes: 100 } });
+    expect(await t.sh.run('wrfile', ['w', `${b64.slice(0, 60)}\n${b64.slice(60)}`], { encoding: 'base64' })).toMatchObject({ ok: true, value: { bytes: 100 } });
+    for (const f of ['p', 'u', 'w']) expect(sha(await fs.readFile(path.join(t.dir, f)))).toBe(sha(data));
+    expect(await t.sh.run('wrfile', ['x', `${b64.slice(0, 8)}*${b64.slice(8)}`], { encoding: 'base64' })).toMatchObject({ ok: false, error: 'BAD_ARGS' });
+    expect(await t.sh.run('wrfile', ['x', 'QUJD' + 'R'], { encoding: 'base64' })).toMatchObject({ ok: false, error: 'BAD_ARGS' });
+  });
+
   it('writing to a directory or into a missing directory is a PATH error', async () => {
     await fs.mkdir(path.join(t.dir, 'd'));
     expect(await t.sh.run('wrfile', ['d', 'x'])).toMatchObject({ ok: false, error: 'PATH', message: expect.stringContaining(path.join(t.dir, 'd')) });

@@ -24,6 +24,31 @@ describe('decodeCommand under hostile JSON', () => {
     expect(decode(`{"cmd":"ping","args":["${'['.repeat(1000)}"]}`).ok).toBe(true);
   });
 
+  it('counts as the character-by-character scan does, escapes and unclosed strings included', () => {
+    const reference = (text: string): number => {
+      let depth = 0;
+      let max = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === '[' || c === '{') max = Math.max(max, ++depth);
+        else if (c === ']' || c === '}') depth--;
+      }
+      return max;
+    };
+    const alphabet = ['[', ']', '{', '}', '"', '\\', 'a', ','];
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let k = 0; k < 2000; k++) {
+      const text = Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
+      expect(jsonDepth(text, 1000), text).toBe(reference(text));
+    }
+  });
+
   it('[cp-env-11] refuses __proto__, constructor and prototype alike in opts, args objects and the envelope', () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const inOpts = decode(`{"id":"p1","cmd":"exec","args":["ls"],"opts":{"${key}":{"shell":true}}}`);

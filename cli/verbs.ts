@@ -1,0 +1,58 @@
+// Every verb of `conplyent` and the module that registers it, loaded only when that verb runs: a
+// controller verb never pays for the agent, the broker or aedes, and `--help` pays for none of them.
+// A drift test (test/cli/verbs.test.ts) checks this list against what the modules register.
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+export interface VerbGroup {
+  /** Loads the module and returns its register function; it registers every verb of the group. */
+  load: () => Promise<Register>;
+  /** Verb usage (as the module declares it) → one line for the top-level --help. */
+  verbs: Record<string, string>;
+}
+
+const controller: VerbGroup = {
+  load: async () => (await import('./controller/index.js')).registerControllerVerbs,
+  verbs: {
+    'hosts [target]': 'list the hosts the broker knows: online state, labels, OS',
+    'run <target> <command> [args...]': 'run a command on every selected host, streaming output per host',
+    'exec <target> <program> [args...]': 'start a program on every selected host (put -- before the program)',
+    'jobs [target]': 'list running and recent jobs on the selected hosts',
+    'attach <host> <job>': "follow a job's output on a host, from the start, then live",
+    'kill <host> <job>': "end a running job's process tree on a host",
+    'input <host> <job> <text>': "write a line to a running job's stdin",
+    'ping [target]': 'ask every selected host to answer; prints the round trip',
+    'shell <target>': 'interactive console: each line is a text command to the target',
+    'put <target> <local> <remote>': 'copy a local file to every selected host (sha256 checked)',
+    'get <host> <remote> <local>': 'copy a file from a host to a local path (sha256 checked)',
+  },
+};
+
+export const VERB_GROUPS: readonly VerbGroup[] = [
+  { load: async () => (await import('./agent.js')).registerAgent, verbs: { agent: 'run the agent on this host; `agent install` puts it under systemd' } },
+  { load: async () => (await import('./broker.js')).registerBroker, verbs: { broker: 'run the embedded MQTT broker (aedes), optionally with a local agent' } },
+  controller,
+  { load: async () => (await import('./key.js')).registerKey, verbs: { key: 'create and show ed25519 keys for signed commands' } },
+  { load: async () => (await import('./sign.js')).registerSign, verbs: { sign: 'sign a command envelope read on stdin' } },
+];
+
+const nameOf = (usage: string): string => usage.split(' ')[0];
+
+/** The group that registers `verb`, if any. */
+export function groupOf(verb: string): VerbGroup | undefined {
+  return VERB_GROUPS.find((g) => Object.keys(g.verbs).some((u) => nameOf(u) === verb));
+}
+
+/** The first word of argv that is not an option: the verb (`help <verb>` names the verb too). */
+export function verbIn(args: readonly string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/** Registers only the group that owns `verb`; with no known verb, placeholders that list every verb in --help. */
+export async function registerVerbs(program: Command, verb: string | undefined): Promise<void> {
+  const group = verb === undefined ? undefined : groupOf(verb);
+  if (group) return (await group.load())(program);
+  for (const g of VERB_GROUPS) for (const [usage, summary] of Object.entries(g.verbs)) program.command(usage).summary(summary);
+}
