@@ -26,6 +26,7 @@ const controller: VerbGroup = {
     'shell <target>': 'interactive console: each line is a text command to the target',
     'put <target> <local> <remote>': 'copy a local file to every selected host (sha256 checked)',
     'get <host> <remote> <local>': 'copy a file from a host to a local path (sha256 checked)',
+    'audit <host>': "show a host's audit log: every command it accepted or refused and how each job ended",
   },
 };
 
