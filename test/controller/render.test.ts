@@ -55,9 +55,9 @@ describe('JobRenderer', () => {
     expect(stderr).toContain('b: FAILED exit 2');
     expect(stderr).toContain('d: OFFLINE');
     expect(stderr).toContain('c: NO-ANSWER');
-    expect(stderr).toMatch(/4 hosts: 1 ok, .*1 failed \(b\).*/);
-    expect(stderr).toMatch(/1 offline \(d\)/);
-    expect(stderr).toMatch(/1 no-answer \(c\)/);
+    expect(stderr).toMatch(/4 hosts: 1 ok; .*1 failed exit 2 \(b\).*/);
+    expect(stderr).toMatch(/1 offline not run \(d\)/);
+    expect(stderr).toMatch(/1 no-answer within --timeout \S+ s \(c\)/);
     expect(res.exit).toBe(Exit.NO_ANSWER);
   });
 
