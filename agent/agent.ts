@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { MAX_TTL_MS, PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { SessionDirs } from './session-dirs.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
 import { Intake, type Notice } from './inbound/intake.js';
@@ -31,7 +32,7 @@ export class Agent extends EventEmitter {
   private conn: AgentConnection | undefined;
   private presence!: PresenceState;
   private readonly jobs: JobTable;
-  private cwd = process.cwd();
+  private readonly dirs = new SessionDirs(process.cwd());
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
   private markOnline!: () => void;
@@ -41,10 +42,8 @@ export class Agent extends EventEmitter {
   private stopped = false;
   /** What the built-in commands reach of the agent around them. */
   private readonly services: AgentServices = {
-    getCwd: () => this.cwd,
-    setCwd: (dir) => {
-      this.cwd = dir;
-    },
+    getCwd: (session) => this.dirs.get(session),
+    setCwd: (dir, session) => this.dirs.set(dir, session),
     jobs: () => this.jobs.infos(),
     sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
     kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
@@ -112,7 +111,7 @@ export class Agent extends EventEmitter {
       logger: this.log,
       services: this.services,
       boot: () => this.presence.boot,
-      cwd: () => this.cwd,
+      cwd: (session) => this.dirs.get(session),
     });
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;

@@ -22,6 +22,8 @@ export interface RunOptions {
   /** After this long the command must not start (it may sit queued for an offline host). */
   ttlMs?: number;
   cwd?: string;
+  /** Whose current directory the command uses and `cd` moves on the hosts; absent: the shared one [cp-env-11]. */
+  session?: string;
   /** Job id; default a fresh random one (letters and digits). */
   id?: string;
   /** How long to wait for every host before the rest are `no-answer`; default timeoutMs + graceMs, or forever. */
@@ -123,6 +125,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
     };
     return this.start(target, envelope, options, (route) => jsonPayload(envelope, route));
   }
@@ -133,13 +136,14 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
     const id = parsed.id ?? options.id ?? newJobId();
-    const envelope: CommandInput = { ...parsed, id };
+    const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
     const build = (route: Route) =>
       textPayload(line, route, {
         id,
         from: this.clientId,
         ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
         timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
+        session: parsed.session === undefined ? options.session : undefined,
       });
     return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, build);
   }

@@ -23,6 +23,7 @@ export interface RunContext {
   host: string;
   opts: unknown;
   cwd: string;
+  session?: string;
   timeoutMs?: number;
   agent: AgentServices;
 }
@@ -176,6 +177,7 @@ export class Job {
       args: this.args,
       opts: rc.opts,
       cwd: rc.cwd,
+      ...(rc.session !== undefined ? { session: rc.session } : {}),
       signal: this.controller.signal,
       timeoutMs: rc.timeoutMs,
       log: this.logger,

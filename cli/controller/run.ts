@@ -23,6 +23,8 @@ export interface RunRequest {
   cwd?: string;
   /** --batch / --max-failures; absent: one job to every selected host at once. */
   batches?: BatchOptions;
+  /** --session: whose current directory on the hosts the command uses and `cd` moves [cp-env-11]. */
+  session?: string;
   /** Flags of verbs that start jobs (job-flags.ts); control verbs (kill, jobs, ping) leave it out. */
   flags?: JobFlags;
 }
@@ -48,6 +50,7 @@ function runOptions(ctx: VerbContext, req: RunRequest): RunOptions {
     keepOutput: false,
     ...(f.killAfterMs !== undefined ? { timeoutMs: f.killAfterMs } : {}),
     ...(req.cwd ? { cwd: req.cwd } : {}),
+    ...(req.session ? { session: req.session } : {}),
   };
 }
 
@@ -147,15 +150,17 @@ export function registerRun(program: Command): void {
     'conplyent run all exec -- uname -a              # args that start with - go after --',
     'conplyent run db-1 wrfile /tmp/motd "hello" -o append=true',
     "conplyent run 'web[1-4]' -x web3 os_info",
+    'conplyent run web-1 cd /srv --session deploy && conplyent run web-1 ls --session deploy',
   ])
     .option('-o, --opt <key=value>', 'command option, repeatable (numbers, true/false as in text commands)', collect)
-    .option('--cwd <dir>', 'working directory for this command only');
+    .option('--cwd <dir>', 'working directory for this command only')
+    .option('--session <name>', 'whose current directory on the hosts this command uses and `cd` moves (default: the shared one)');
   addJobOptions(addBatchOptions(run)).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
     await withFleet(cmd, (ctx) => {
       const flags = jobFlags(cmd);
       // rdfile to one host: stdout is the file's bytes and nothing else, as `cat` would give.
       const render = command === 'rdfile' && !flags.fold && !flags.sort ? { raw: true } : {};
-      return runAndRender(ctx, { target: targetOf(cmd, target), command, args, opts: parsePairs(cmd.opts().opt, 'option'), cwd: cmd.opts().cwd, batches: batchOptions(cmd), flags, render });
+      return runAndRender(ctx, { target: targetOf(cmd, target), command, args, opts: parsePairs(cmd.opts().opt, 'option'), cwd: cmd.opts().cwd, session: cmd.opts().session, batches: batchOptions(cmd), flags, render });
     });
   });
 }

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { parseTextCommand, type CommandInput } from '../../protocol/index.js';
+import { newJobId, parseTextCommand, type CommandInput } from '../../protocol/index.js';
 import type { JobHandle } from '../../controller/job.js';
 import { defineVerb, withFleet, type VerbContext } from './common.js';
 import { Exit, exitFor, worse, type ExitStatus } from './exit-codes.js';
@@ -62,6 +62,8 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
   if (interactive && !out.json) {
     out.stderr.write(`conplyent shell: ${first.expected.length} host(s): ${first.expected.join(', ')}. 'help' lists commands; 'exit' leaves.\n`);
   }
+  // Each shell is its own session on the hosts [cp-env-11]: its `cd` moves no other operator.
+  const session = (ctx.cmd.opts().session as string | undefined) ?? `sh-${newJobId()}`;
   const hist = historyFile();
   const rl = createInterface({
     input: process.stdin,
@@ -98,7 +100,7 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
         status = worse(status, Exit.USAGE);
       }
       if (parsed) {
-        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs: ttlFor(cfg, { queue: false }), keepOutput: false });
+        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs: ttlFor(cfg, { queue: false }), keepOutput: false, session });
         const { results } = await new JobRenderer(out, running).follow({ line });
         status = worse(status, exitFor(results, running.noMatch));
         running = undefined;
@@ -115,8 +117,11 @@ export function registerShell(program: Command): void {
     'conplyent shell web-1',
     "conplyent shell 'web-*'",
     "printf 'cd /tmp\\nls\\nexec uname -a\\n' | conplyent shell web-1     # one command per line, exits at EOF",
+    'conplyent shell web-1 --session deploy     # a named session: its directory is kept for the next shell with that name',
     'text commands: ls /var, cd /tmp, exec ls -l, wrfile notes.txt "hello world" append=true, jobs, kill <job>',
-  ]).action(async (target: string, _o: unknown, cmd: Command) => {
+  ])
+    .option('--session <name>', "the session whose current directory this shell uses and `cd` moves (default: a new one per shell)")
+    .action(async (target: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, (ctx) => shell(ctx, target));
   });
 }

@@ -180,6 +180,20 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(await until(() => existsSync(marker), 10_000)).toBe(true);
   });
 
+  it('[cp-env-12] two concurrent shells on one host each keep their own cd', async () => {
+    const a = join(work, 'shell-a');
+    const b = join(work, 'shell-b');
+    mkdirSync(a, { recursive: true });
+    mkdirSync(b, { recursive: true });
+    // A's cwd is asked after B's cd: with one shared directory it would print B's.
+    const [ra, rb] = await Promise.all([cli(['shell', 'web-4'], { input: `cd ${a}\nexec sleep 2\ncwd\n` }), cli(['shell', 'web-4'], { input: `cd ${b}\ncwd\n` })]);
+    expect(ra.code).toBe(0);
+    expect(ra.stdout.trim().split('\n').at(-1)).toBe(`web-4: ${a}`);
+    expect(rb.stdout.trim().split('\n').at(-1)).toBe(`web-4: ${b}`);
+    // Commands without a session still share the agent's directory, as before.
+    expect((await cli(['run', 'web-4', 'cwd'])).stdout).not.toContain(a);
+  });
+
   aedesOnly('every usage error exits 2', async () => {
     const bad = join(work, 'bad.json');
     writeFileSync(bad, '{ not json');
