@@ -9,6 +9,7 @@ import { registerBroker } from './broker.js';
 import { registerKey } from './key.js';
 import { registerSign } from './sign.js';
 import { registerControllerVerbs } from './controller/index.js';
+import { registerCompletion } from './completion.js';
 
 function version(): string {
   try {
@@ -50,6 +51,7 @@ Set CONPLYENT_DEBUG=1 to see stack traces.`,
   registerControllerVerbs(program);
   registerKey(program);
   registerSign(program);
+  registerCompletion(program);
   await program.parseAsync(argv);
 }
 

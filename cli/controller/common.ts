@@ -2,12 +2,12 @@
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
-import { createLogger } from '../logger.js';
 import { ControllerError } from '../../controller/errors.js';
 import { parseOptionValue } from '../../protocol/index.js';
 import { connect, type Fleet } from '../../controller/fleet.js';
 import type { Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
+import { operatorLogger } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -66,8 +66,13 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,
-      logger: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
+      logger: operatorLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
     });
+    // The connection's ups and downs, one line each (the library reconnects and replays by itself).
+    if (!cfg.json) {
+      fleet.on('offline', () => out.stderr.write(`conplyent: lost the connection to ${cfg.broker}; reconnecting\n`));
+      fleet.on('reconnect', () => out.stderr.write(`conplyent: reconnected to ${cfg.broker}\n`));
+    }
     process.exitCode = await body({ cfg, out, fleet, cmd });
   } catch (err) {
     process.exitCode = fatal(out, cmd.name(), err);
