@@ -80,3 +80,15 @@ describe('JobRenderer', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'summary', exit: 3, total: 4, states: { ok: ['a'], failed: ['b'] } });
   });
 });
+
+describe('host colors', () => {
+  it('the first 12 hosts of a run get 12 different colors, assigned in order and stable per host', async () => {
+    const { styler } = await import('../../cli/controller/style.js');
+    const s = styler(true);
+    const names = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
+    const codes = names.map((n) => /^\x1b\[([\d;]+)m/.exec(s.host(n))![1]);
+    expect(new Set(codes).size).toBe(12);
+    expect(s.host('web-3')).toBe(s.host('web-3'));
+    expect(codes).not.toContain('31');
+  });
+});
