@@ -2,13 +2,18 @@
 // launcher and job table (jobs/), one outbox (outbound/) and one state directory (state/), and keeps
 // its presence honest. Messages flow in -> judge -> run -> out; the parts meet only here.
 import { EventEmitter } from 'node:events';
-import { resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { MAX_TTL_MS, PROTOCOL_VERSION, topics, type AgentNotice, type ErrorCode } from '../protocol/index.js';
+import { MAX_TTL_MS, PROTOCOL_VERSION, publicKeyText, topics, type AgentNotice, type AuditEntry, type ErrorCode } from '../protocol/index.js';
+import { acceptedEntry, outcomeEntry, refusedEntry } from './audit/decisions.js';
+import { AuditLog } from './audit/log.js';
+import { queryAudit } from './audit/query.js';
 import { SessionDirs } from './session-dirs.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
 import { Intake, type Notice } from './inbound/intake.js';
+import type { ForgedVerdict, RejectVerdict, RunVerdict } from './inbound/judge.js';
 import { judgeOwnStatus } from './inbound/own-status.js';
 import { SubscriptionRefused } from './inbound/refusals.js';
 import type { AbortReason } from './jobs/abort.js';
@@ -19,7 +24,10 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { Outbox } from './outbound/outbox.js';
 import { offlinePresence, onlinePresence, type PresenceState } from './presence.js';
 import { CommandError, CommandRegistry, type AgentServices, type CommandOptions, type Handler } from './registry.js';
+import { doubt, type StateHealth } from './state/health.js';
 import { StateDir } from './state/state-dir.js';
+import { loadOrCreateOwnKey } from './trust/keys.js';
+import { TrustState } from './trust/trust-state.js';
 
 export class Agent extends EventEmitter {
   readonly name: string;
@@ -32,6 +40,8 @@ export class Agent extends EventEmitter {
   private conn: AgentConnection | undefined;
   private presence!: PresenceState;
   private readonly jobs: JobTable;
+  private trust!: TrustState;
+  private audit!: AuditLog;
   private readonly dirs = new SessionDirs(process.cwd());
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
@@ -57,6 +67,7 @@ export class Agent extends EventEmitter {
     },
     power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
+    audit: (q) => queryAudit(this.audit.dir, q),
   };
 
   constructor(options: AgentOptions) {
@@ -90,7 +101,32 @@ export class Agent extends EventEmitter {
 
   /** Connects and resolves once the agent is online (subscribed, presence published). */
   async start(): Promise<void> {
-    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, { owner: this.name });
+    // An invalid policy stops the start before anything is locked or connected (the CLI exits 2).
+    this.trust = new TrustState({
+      policyFile: this.o.policyFile,
+      requireSigned: this.o.requireSigned,
+      trustedKeys: this.o.trustedKeys,
+      logger: this.log,
+      onChange: () => {
+        if (this.connected) void this.publishOnline().catch(() => undefined);
+      },
+    });
+    await this.trust.start();
+    this.state = new StateDir(resolvePath(this.o.stateDir), Math.max(this.o.replayRetentionMs, MAX_TTL_MS) + this.o.clockSkewMs, {
+      owner: this.name,
+      onHealth: (h) => this.onStateHealth(h),
+    });
+    this.logStateHealth(this.state.health());
+    let ownKey;
+    try {
+      ownKey = loadOrCreateOwnKey(this.o.keyFile);
+      this.audit = new AuditLog({ dir: join(this.state.dir, 'audit') });
+    } catch (err) {
+      this.trust.close();
+      this.state.release();
+      throw err;
+    }
+    if (this.audit.opened.truncatedBytes > 0) this.log.warn({ truncatedBytes: this.audit.opened.truncatedBytes }, 'audit log: cut a torn last record (a write interrupted by a crash or power loss)');
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),
@@ -98,11 +134,14 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
+      key: publicKeyText(ownKey),
+      requireSigned: () => this.trust.trust().requireSigned,
+      state: () => this.state.health(),
     };
     this.outbox = new Outbox({ connected: () => this.connected, publish: (t, p) => this.conn!.publish(t, p) }, this.o, this.state.spoolDir, {
       onTerminalAcked: (id) => this.state.forgetJob(id),
       onForget: (id) => this.jobs.forget(id),
-    });
+    }, ownKey);
     this.launcher = new JobLauncher({
       host: this.name,
       state: this.state,
@@ -112,6 +151,7 @@ export class Agent extends EventEmitter {
       services: this.services,
       boot: () => this.presence.boot,
       cwd: (session) => this.dirs.get(session),
+      onEnded: (job, v) => this.record(outcomeEntry(v, job.outcome ?? 'FAILED', Date.now() - job.startedAt)),
     });
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;
@@ -127,13 +167,21 @@ export class Agent extends EventEmitter {
         known: () => this.registry.list().map((c) => c.name),
         hasSeen: (id) => this.state.hasSeen(id),
         now: Date.now,
+        trust: () => this.trust.trust(),
+        policy: () => this.trust.policy(),
+        running: () => this.launcher.running(),
+        maxJobs: this.o.maxJobs,
+        cwd: (session) => this.dirs.get(session),
+        home: homedir(),
+        doubt: (c) => doubt(this.state.health(), c, Date.now(), this.o.clockSkewMs),
       },
       logger: this.log,
       accepting: () => !this.stopped,
       ownStatus: (payload) => this.onOwnStatus(payload),
       notice: (n) => this.notice(n),
-      reject: (v) => this.launcher.reject(v),
-      run: (v) => this.launcher.start(v),
+      forged: (v, n) => this.forged(v, n),
+      reject: (v) => this.reject(v),
+      run: (v) => this.run(v),
     });
     this.conn = new AgentConnection(this.o, {
       will: () => ({ topic: topics.status(this.name), payload: Buffer.from(JSON.stringify(offlinePresence(this.presence, 'will'))) }),
@@ -188,8 +236,25 @@ export class Agent extends EventEmitter {
     if (this.wasOnline || this.stopped) return;
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    void this.conn?.end().finally(() => this.state.release());
+    this.trust.close();
+    void this.conn?.end().finally(() => {
+      this.audit.close();
+      this.state.release();
+    });
     this.failStart(new Error(message));
+  }
+
+  /** [cp-state-3] never silent: the log says what is wrong with the state directory and what is refused. */
+  private logStateHealth(h: StateHealth): void {
+    if (h.status === 'damaged') this.log.error({ state: h }, `state damaged: ${h.reason}; commands sent before ${new Date(h.since).toISOString()} (and, until ${new Date(h.until).toISOString()}, commands with an id but no sentAt) are refused with STATE_DAMAGED; fresh commands run`);
+    else if (h.status === 'unavailable') this.log.error({ state: h }, `state unavailable: ${h.reason}; every command is refused with STATE_UNAVAILABLE`);
+    else this.log.info('state directory healthy again');
+  }
+
+  /** The state directory's health changed while running: say so in the log and in presence. */
+  private onStateHealth(h: StateHealth): void {
+    this.logStateHealth(h);
+    if (this.connected) void this.publishOnline().catch(() => undefined);
   }
 
   private publishOnline(): Promise<void> {
@@ -204,6 +269,34 @@ export class Agent extends EventEmitter {
     if (v.kind !== 'stale') return;
     this.log.info({ stale: { boot: v.other.boot, conn: v.other.conn } }, 'stale Last Will overwrote presence; republishing online');
     void this.publishOnline().catch(() => undefined);
+  }
+
+  /** Appends to the audit log; false (and logged) when the disk refuses. */
+  private record(entry: AuditEntry): boolean {
+    try {
+      this.audit.append(entry);
+      return true;
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, job: entry.job }, 'audit log append failed');
+      return false;
+    }
+  }
+
+  private forged(v: ForgedVerdict, n: Notice): void {
+    this.record(refusedEntry(v));
+    this.log.warn({ job: v.id, kid: v.kid, error: v.error }, 'refused a command whose signature does not hold');
+    this.notice(n);
+  }
+
+  private reject(v: RejectVerdict): void {
+    this.record(refusedEntry(v));
+    this.launcher.reject(v);
+  }
+
+  /** A command runs only once its decision is on record: no audit, no run. */
+  private run(v: RunVerdict): void {
+    if (this.record(acceptedEntry(v))) return this.launcher.start(v);
+    this.launcher.reject({ kind: 'reject', id: v.id, cmd: v.def.name, args: v.args, error: 'FAILED', message: 'the audit log cannot be written; not run (see the agent log)' });
   }
 
   private notice(n: Notice): void {
@@ -230,6 +323,8 @@ export class Agent extends EventEmitter {
       ]).catch(() => undefined);
     }
     await this.conn.end();
+    this.trust.close();
+    this.audit.close();
     this.state.release();
     this.log.info({ reason }, 'agent stopped');
   }

@@ -5,7 +5,7 @@ import type { AgentOptions } from './options.js';
 export { Agent } from './agent.js';
 export type { AgentOptions, PowerFn } from './options.js';
 export { CommandError, CommandRegistry, Outcome } from './registry.js';
-export type { CommandContext, CommandOptions, Handler, AgentServices, JobInfo } from './registry.js';
+export type { CommandContext, CommandOptions, Handler, AgentServices, JobInfo, Grant } from './registry.js';
 
 /**
  * Creates an agent (not yet connected).

@@ -2,11 +2,14 @@
 // extends it); resolveAgentOptions validates with it once, at the edge, and the inside trusts it.
 import type { Logger } from 'pino';
 import pino from 'pino';
+import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { brokerUrlSchema, defaultOf, linkSettingsSchema, parseOptions } from '../link/settings.js';
 import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '../protocol/index.js';
 
 import type { PowerFn } from './jobs/power.js';
+import { loadTrustedKeys } from './trust/keys.js';
 
 export type { PowerFn };
 
@@ -45,6 +48,16 @@ export const agentSettingsSchema = linkSettingsSchema.extend({
   clockSkewMs: z.number().int().nonnegative().default(DEFAULT_CLOCK_SKEW_MS),
   /** How many events of one job may await PUBACK before its output is paused. */
   windowSize: positiveInt.default(32),
+  /** Policy file (docs/policy.md): which keys may run what, where, as whom. Reloaded on SIGHUP and on change. */
+  policyFile: z.string().min(1).optional(),
+  /** Refuse unsigned commands (UNSIGNED) [cp-sig-5]; needs trustedKeys or a policy with keys. */
+  requireSigned: z.boolean().default(false),
+  /** Controller keys whose signatures are verified: base64 public keys or key files. Without a policy, any of them may do anything. */
+  trustedKeys: z.array(z.string().min(1)).default([]),
+  /** The agent's own signing key (PKCS#8 PEM), created there once when missing; default `<stateDir>/agent.key`. */
+  keyFile: z.string().min(1).optional(),
+  /** Most jobs running at once (job control exempt); past it a command is refused with BUSY. */
+  maxJobs: positiveInt.max(100_000).default(64),
 });
 
 /** The longest reconnect delay unless told otherwise (written once, in the schema). */
@@ -75,9 +88,21 @@ export type AgentOptions = z.input<typeof agentSettingsSchema> & {
   power?: PowerFn;
 };
 
-export type ResolvedAgentOptions = z.output<typeof agentSettingsSchema> & { logger: Logger; power?: PowerFn };
+export type ResolvedAgentOptions = Omit<z.output<typeof agentSettingsSchema>, 'trustedKeys' | 'keyFile'> & {
+  logger: Logger;
+  power?: PowerFn;
+  /** Trusted controller keys by key id, loaded from the texts and files given. */
+  trustedKeys: Map<string, KeyObject>;
+  keyFile: string;
+};
 
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   const settings = parseOptions(agentOptionsSchema, o, 'agent option');
-  return { ...settings, logger: o.logger ?? pino({ level: 'silent' }), power: o.power };
+  const trustedKeys = loadTrustedKeys(settings.trustedKeys);
+  // A policy may bring its own keys, so this can only be checked without one.
+  if (settings.requireSigned && trustedKeys.size === 0 && !settings.policyFile) {
+    throw new TypeError('agent option requireSigned needs trustedKeys (or a policyFile with keys): otherwise no command could ever run');
+  }
+  const keyFile = settings.keyFile ?? join(settings.stateDir, 'agent.key');
+  return { ...settings, trustedKeys, keyFile, logger: o.logger ?? pino({ level: 'silent' }), power: o.power };
 }

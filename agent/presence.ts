@@ -1,7 +1,8 @@
 // Presence payloads [cp-presence-*]: online with facts on every connect, the Last Will for offline,
 // and the incarnation (boot, conn) that keeps a late Will from lying.
 import os from 'node:os';
-import { PROTOCOL_VERSION, type CommandInfo, type Presence } from '../protocol/index.js';
+import { PROTOCOL_VERSION, type CommandInfo, type Presence, type StateProblem } from '../protocol/index.js';
+import type { StateHealth } from './state/health.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface PresenceState {
@@ -11,6 +12,10 @@ export interface PresenceState {
   startedAt: number;
   labels: Record<string, string>;
   commands: () => CommandInfo[];
+  /** The agent's public key (text form) and whether it refuses unsigned commands [cp-sig-7]. */
+  key?: string;
+  requireSigned?: () => boolean;
+  state: () => StateHealth;
 }
 
 export function facts(): NonNullable<Presence['facts']> {
@@ -37,7 +42,16 @@ export function onlinePresence(s: PresenceState): Presence {
     facts: facts(),
     labels: s.labels,
     commands: s.commands(),
+    ...(s.key ? { key: s.key } : {}),
+    ...(s.requireSigned?.() ? { requireSigned: true } : {}),
+    ...stateProblem(s.state()),
   };
+}
+
+/** [cp-state-3] the state directory's trouble, announced for as long as it lasts. */
+function stateProblem(h: StateHealth): { state?: StateProblem } {
+  if (h.status === 'ok') return {};
+  return { state: { status: h.status, since: h.since, ...(h.status === 'damaged' ? { until: h.until } : {}), reason: h.reason } };
 }
 
 /** The Will carries no `since`: the broker publishes it at a time we cannot know. */

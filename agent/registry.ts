@@ -2,7 +2,8 @@
 // one users get for custom commands (the original's @register_command / @register_background_command).
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import type { CommandInfo, ErrorCode } from '../protocol/index.js';
+import type { AuditRecord, CommandInfo, ErrorCode } from '../protocol/index.js';
+import type { AuditQuery } from './audit/query.js';
 import { ErrorCodes } from '../protocol/index.js';
 
 export type CommandKind = 'foreground' | 'background';
@@ -15,7 +16,7 @@ export interface CommandContext<A = unknown[], O = Record<string, unknown>> {
   readonly opts: O;
   /** Effective working directory: the command's `cwd`, else the current directory of its session. */
   readonly cwd: string;
-  /** The envelope's `session` [cp-env-11]: whose current directory `cd` moves. */
+  /** The envelope's `session` [cp-env-12]: whose current directory `cd` moves. */
   readonly session?: string;
   /** Aborted on kill, timeout or close_server; long handlers must honour it. */
   readonly signal: AbortSignal;
@@ -32,6 +33,19 @@ export interface CommandContext<A = unknown[], O = Record<string, unknown>> {
   attachStdin(stdin: NodeJS.WritableStream, pid?: number): void;
   /** Agent-wide services the built-in shell needs; custom commands rarely do. */
   readonly agent: AgentServices;
+  /** What the agent's policy admitted this command under; undefined without a policy (unconfined). */
+  readonly grant?: Grant;
+}
+
+/**
+ * The limits a policy rule puts on a command it allows: file handlers confine their paths to
+ * `roots` after resolving symlinks, exec runs its program as `runAs`.
+ */
+export interface Grant {
+  rule: string;
+  /** realpath'd roots; undefined: the command is not confined (simple mode). */
+  roots?: { read: string[]; write: string[] };
+  runAs?: { user: string; group?: string };
 }
 
 /** What the built-in commands need from the agent around them. */
@@ -53,6 +67,8 @@ export interface AgentServices {
   power(action: 'reboot' | 'shutdown', delaySec?: number): Promise<void>;
   /** Commands registered on this agent, as announced in presence. */
   commands(): CommandInfo[];
+  /** Records of the agent's audit log, oldest first, bounded by the query's limit. */
+  audit(q: AuditQuery): AuditRecord[];
 }
 
 export interface JobInfo {

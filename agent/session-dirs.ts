@@ -1,4 +1,4 @@
-// The shell's current directory, per session [cp-env-8] [cp-env-11]: `cd` sent with a session moves
+// The shell's current directory, per session [cp-env-8] [cp-env-12]: `cd` sent with a session moves
 // that session only, so two operators' shells on one host no longer move each other. A command
 // without a session uses (and `cd` moves) the shared directory, as in the original conplyent:
 // `conplyent run web-1 cd /srv` followed by `conplyent run web-1 ls` still works from scripts.

@@ -26,7 +26,12 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--spool-disk-bytes <n>', 'events spooled to disk while offline (env CONPLYENT_SPOOL_DISK_BYTES)')
     .option('--replay-retention-ms <ms>', 'how long finished jobs can be replayed (env CONPLYENT_REPLAY_RETENTION_MS)')
     .option('--clock-skew-ms <ms>', `allowed sender clock difference (env CONPLYENT_CLOCK_SKEW_MS; default ${agentDefault('clockSkewMs')})`)
-    .addOption(repeatable('--plugin <module>', 'JS module whose default export (agent) => void adds commands; repeatable (env CONPLYENT_PLUGINS=a,b)'));
+    .addOption(repeatable('--plugin <module>', 'JS module whose default export (agent) => void adds commands; repeatable (env CONPLYENT_PLUGINS=a,b)'))
+    .option('--policy <file>', 'policy file: which keys may run what, where, as whom (docs/policy.md; env CONPLYENT_POLICY); reloaded on SIGHUP')
+    .option('--require-signed', 'refuse unsigned commands (env CONPLYENT_REQUIRE_SIGNED)')
+    .addOption(repeatable('--trusted-key <file|key>', 'controller public key (base64) or key file whose signatures are trusted; repeatable (env CONPLYENT_TRUSTED_KEYS=a,b)'))
+    .option('--signing-key <file>', "the agent's own ed25519 key, created there when missing (env CONPLYENT_KEY_FILE; default <state-dir>/agent.key)")
+    .option('--max-jobs <n>', `most jobs running at once; past it commands are refused with BUSY (env CONPLYENT_MAX_JOBS; default ${agentDefault('maxJobs')})`);
 }
 
 /** Loads plugins into a created agent: paths by file URL, bare names through normal package resolution. */
@@ -40,10 +45,27 @@ export async function loadPlugins(agent: unknown, plugins: string[], log: Logger
   }
 }
 
+/** A bad trusted key or option (TypeError) is a configuration mistake: one line, exit status 2. */
+function asConfigError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TypeError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 /** Creates an agent from a resolved config and loads its plugins; the caller starts it. */
 export async function createAgentFromConfig(cfg: AgentConfig, log: Logger): Promise<Agent> {
   const { createAgent } = await import('../agent/index.js');
-  const agent = createAgent({
+  // Checked before anything is logged or started, so a bad policy is the one line the user sees.
+  if (cfg.policyFile) {
+    const { loadPolicy } = await import('../agent/policy/loader.js');
+    await loadPolicy(cfg.policyFile).catch((err: Error) => {
+      throw new ConfigError(err.message);
+    });
+  }
+  const agent = asConfigError(() => createAgent({
     broker: cfg.broker,
     name: cfg.name,
     labels: cfg.labels,
@@ -56,8 +78,13 @@ export async function createAgentFromConfig(cfg: AgentConfig, log: Logger): Prom
     spoolDiskBytes: cfg.spoolDiskBytes,
     replayRetentionMs: cfg.replayRetentionMs,
     clockSkewMs: cfg.clockSkewMs,
+    policyFile: cfg.policyFile,
+    requireSigned: cfg.requireSigned,
+    trustedKeys: cfg.trustedKeys,
+    keyFile: cfg.keyFile,
+    maxJobs: cfg.maxJobs,
     logger: log.child({ part: 'agent' }),
-  });
+  }));
   // The agent logs these itself and retries on the next connection; without a listener an
   // EventEmitter 'error' would crash the process.
   agent.on('error', () => undefined);
@@ -98,6 +125,8 @@ export async function runAgent(agent: Agent, log: Logger, after: () => Promise<v
   const started = agent.start().then(
     () => log.info({ host: agent.name }, 'agent online'),
     (err: NodeJS.ErrnoException) => {
+      // An invalid policy or agent key: one line naming the file and the field, exit status 2.
+      if (err.code === 'POLICY_INVALID' || err instanceof TypeError) throw new ConfigError(err.message);
       // The state directory is the usual culprit (permissions, a file in the way): say which setting to fix.
       if (err.code && err.path) throw new ConfigError(`state directory: ${err.message}`);
       throw err;

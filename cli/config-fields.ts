@@ -29,6 +29,11 @@ export const agentFields: Record<string, FieldSpec> = {
   replayRetentionMs: { flag: '--replay-retention-ms', env: 'CONPLYENT_REPLAY_RETENTION_MS', file: 'agent.replayRetentionMs', kind: 'number' },
   clockSkewMs: { flag: '--clock-skew-ms', env: 'CONPLYENT_CLOCK_SKEW_MS', file: 'agent.clockSkewMs', kind: 'number' },
   plugins: { flag: '--plugin', env: 'CONPLYENT_PLUGINS', file: 'agent.plugins', kind: 'modules' },
+  policyFile: { flag: '--policy', env: 'CONPLYENT_POLICY', file: 'agent.policyFile', kind: 'path' },
+  requireSigned: { flag: '--require-signed', env: 'CONPLYENT_REQUIRE_SIGNED', file: 'agent.requireSigned', kind: 'bool' },
+  trustedKeys: { flag: '--trusted-key', env: 'CONPLYENT_TRUSTED_KEYS', file: 'agent.trustedKeys', kind: 'list' },
+  keyFile: { flag: '--signing-key', env: 'CONPLYENT_KEY_FILE', file: 'agent.keyFile', kind: 'path' },
+  maxJobs: { flag: '--max-jobs', env: 'CONPLYENT_MAX_JOBS', file: 'agent.maxJobs', kind: 'number' },
 };
 
 export const controllerFields: Record<string, FieldSpec> = {
@@ -87,13 +92,21 @@ export const agentSectionSchema = agentSettingsSchema
     spoolDiskBytes: true,
     replayRetentionMs: true,
     clockSkewMs: true,
+    policyFile: true,
+    requireSigned: true,
+    trustedKeys: true,
+    keyFile: true,
+    maxJobs: true,
   })
   .extend({
     /** Absolute paths or package names; each default-exports `(agent) => void`. */
     plugins: z.array(z.string().min(1)).default([]),
   });
 
-export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape));
+export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape)).refine(
+  (c) => !c.requireSigned || c.trustedKeys.length > 0 || c.policyFile !== undefined,
+  { path: ['requireSigned'], message: 'needs --trusted-key or a --policy with keys: otherwise no command could ever run' },
+);
 
 /** The controller's own section (config file `controller`). */
 export const controllerSectionSchema = z.object({

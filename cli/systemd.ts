@@ -55,9 +55,14 @@ export function agentArgs(cfg: AgentConfig): string[] {
     ['spoolDiskBytes', '--spool-disk-bytes'],
     ['replayRetentionMs', '--replay-retention-ms'],
     ['clockSkewMs', '--clock-skew-ms'],
+    ['maxJobs', '--max-jobs'],
   ];
   for (const [key, flag] of numeric) if (cfg[key] !== defaultOf(agentSectionSchema, key)) a.push(flag, String(cfg[key]));
   for (const p of cfg.plugins) a.push('--plugin', p);
+  if (cfg.policyFile) a.push('--policy', cfg.policyFile);
+  if (cfg.requireSigned) a.push('--require-signed');
+  for (const k of cfg.trustedKeys) a.push('--trusted-key', k);
+  if (cfg.keyFile) a.push('--signing-key', cfg.keyFile);
   if (cfg.logLevel !== 'info') a.push('--log-level', cfg.logLevel);
   return a;
 }

@@ -22,7 +22,7 @@ export interface RunOptions {
   /** After this long the command must not start (it may sit queued for an offline host). */
   ttlMs?: number;
   cwd?: string;
-  /** Whose current directory the command uses and `cd` moves on the hosts; absent: the shared one [cp-env-11]. */
+  /** Whose current directory the command uses and `cd` moves on the hosts; absent: the shared one [cp-env-12]. */
   session?: string;
   /** Job id; default a fresh random one (letters and digits). */
   id?: string;

@@ -36,6 +36,8 @@ export const ErrorCodes = {
   LOST: ExitCode.ERROR, // the agent died while the job ran; reported by its next start
   SPAWN: ExitCode.ERROR, // the program could not be started
   BUSY: ExitCode.ERROR, // the agent is at its limit of running jobs; try again later
+  STATE_DAMAGED: ExitCode.ERROR, // the agent's journal was damaged and this command cannot be proven new
+  STATE_UNAVAILABLE: ExitCode.ERROR, // the agent cannot record job ids (state directory unreadable or unwritable)
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 export const ERROR_CODE_NAMES = Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]];

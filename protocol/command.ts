@@ -29,7 +29,7 @@ export const CommandSchema = z
     timeoutMs: z.number().int().positive().optional(),
     /** Working directory for this command only [cp-env-8]. */
     cwd: z.string().min(1).max(4096).optional(),
-    /** Whose current directory the command uses and `cd` moves; absent: the shared one [cp-env-11]. */
+    /** Whose current directory the command uses and `cd` moves; absent: the shared one [cp-env-12]. */
     session: z.string().regex(JOB_ID_RE, 'session must match [A-Za-z0-9_.-]{1,64}').optional(),
     /** Fleet topic only: which hosts must run it [cp-fleet-1]. */
     target: z.string().min(1).max(1024).optional(),

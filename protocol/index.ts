@@ -16,4 +16,5 @@ export * from './canonical-json.js';
 export * from './keys.js';
 export * from './signature.js';
 export * from './signing.js';
+export * from './audit.js';
 export * from './json-guard.js';

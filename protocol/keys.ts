@@ -55,6 +55,17 @@ export function parsePublicKey(text: string): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(t, 'base64').toString('base64url') }, format: 'jwk' });
 }
 
+/**
+ * The key id a reference stands for: a key id as is, or the id of a public key in its text form;
+ * undefined when it is neither (policy files and --trusted-key accept both).
+ */
+export function keyIdOf(ref: string): string | undefined {
+  const t = ref.trim();
+  if (KEY_ID_RE.test(t)) return t;
+  if (PUBLIC_KEY_TEXT_RE.test(t)) return keyId(parsePublicKey(t));
+  return undefined;
+}
+
 /** PKCS#8 PEM of a private key (write it with mode 0600). */
 export function privateKeyPem(key: KeyObject): string {
   return key.export({ format: 'pem', type: 'pkcs8' }) as string;

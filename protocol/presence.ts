@@ -22,6 +22,19 @@ export const FactsSchema = z.object({
 });
 export type Facts = z.infer<typeof FactsSchema>;
 
+/**
+ * Present only when the agent's state directory is not healthy [cp-state-3]: `damaged` (ids recorded
+ * before `since` may be lost; commands not provably newer are refused with STATE_DAMAGED until
+ * `until`) or `unavailable` (no id can be recorded; every command is refused with STATE_UNAVAILABLE).
+ */
+export const StateProblemSchema = z.object({
+  status: z.enum(['damaged', 'unavailable']),
+  since: z.number(),
+  until: z.number().optional(),
+  reason: z.string(),
+});
+export type StateProblem = z.infer<typeof StateProblemSchema>;
+
 export const PresenceSchema = z.object({
   v: z.literal(1),
   host: z.string(),
@@ -46,6 +59,8 @@ export const PresenceSchema = z.object({
   key: z.string().regex(PUBLIC_KEY_TEXT_RE, 'key must be base64 of 32 bytes').optional(),
   /** True when the agent refuses unsigned commands [cp-sig-7]. */
   requireSigned: z.boolean().optional(),
+  /** The state directory's trouble, when it has one [cp-state-3]. */
+  state: StateProblemSchema.optional(),
 });
 export type Presence = z.infer<typeof PresenceSchema>;
 

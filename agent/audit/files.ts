@@ -1,7 +1,7 @@
 // The audit log's files: audit.<first seq>.jsonl in the state directory, oldest first by name.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { AuditRecord } from './record.js';
+import type { AuditRecord } from '../../protocol/audit.js';
 
 const FILE_RE = /^audit\.(\d{16})\.jsonl$/;
 

@@ -9,7 +9,7 @@
 // hosts that must also survive power loss, at that millisecond price.
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { auditFiles, fileFor, linesOf } from './files.js';
-import { GENESIS, seal, type AuditEntry, type AuditRecord } from './record.js';
+import { GENESIS, seal, type AuditEntry, type AuditRecord } from '../../protocol/audit.js';
 
 export interface AuditLogOptions {
   /** Directory of the log, e.g. `<stateDir>/audit`. */

@@ -1,6 +1,6 @@
 // Reading the audit log back: records by time range, key and job, oldest first, bounded.
 import { lines } from './files.js';
-import type { AuditRecord } from './record.js';
+import type { AuditRecord } from '../../protocol/audit.js';
 
 export interface AuditQuery {
   /** Inclusive bounds, epoch ms. */
@@ -8,6 +8,8 @@ export interface AuditQuery {
   until?: number;
   kid?: string;
   job?: string;
+  /** Records from this seq on (paging through a long log). */
+  fromSeq?: number;
   /** At most this many records (default 1000): an answer is bounded like everything else. */
   limit?: number;
 }
@@ -21,6 +23,7 @@ export function queryAudit(dir: string, q: AuditQuery = {}): AuditRecord[] {
     if (q.until !== undefined && r.ts > q.until) continue;
     if (q.kid !== undefined && r.kid !== q.kid) continue;
     if (q.job !== undefined && r.job !== q.job) continue;
+    if (q.fromSeq !== undefined && r.seq < q.fromSeq) continue;
     out.push(r);
     if (out.length >= limit) break;
   }

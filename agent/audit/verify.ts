@@ -3,7 +3,7 @@
 // altered. The oldest kept record's `prev` cannot be checked (its predecessor was rotated away),
 // and removing the newest records leaves no trace here: ship the log off the host for that.
 import { lines } from './files.js';
-import { expectedHash, type AuditRecord } from './record.js';
+import { expectedHash, type AuditRecord } from '../../protocol/audit.js';
 
 export type VerifyResult =
   | { ok: true; records: number; firstSeq?: number; lastSeq?: number }

@@ -7,6 +7,8 @@ import { MAX_CHUNK_BYTES } from '../../protocol/index.js';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { count, decodeData, encoding, flag, name, str } from './schemas.js';
 import { onPath, pathError, resolvePath } from './paths.js';
+import { openUnderRoots } from './confined.js';
+import type { ConfinedFile } from '../policy/paths.js';
 
 interface WriteOpts {
   append?: boolean;
@@ -33,6 +35,17 @@ async function writeData(target: string, bytes: Buffer, o: WriteOpts): Promise<n
     return (await fh.stat()).size;
   } finally {
     await fh.close();
+  }
+}
+
+/** wrfile through a file opened under the policy's roots (already truncated when it replaces the file). */
+async function writeOpened(file: ConfinedFile, bytes: Buffer, o: WriteOpts): Promise<number> {
+  try {
+    if (bytes.length > 0) await file.handle.write(bytes, 0, bytes.length, o.append ? null : (o.offset ?? 0));
+    if (o.truncate) await file.handle.truncate((o.offset ?? 0) + bytes.length);
+    return (await file.handle.stat()).size;
+  } finally {
+    await file.handle.close();
   }
 }
 
@@ -78,6 +91,8 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       if (o.truncate && o.offset === undefined) throw new CommandError('BAD_ARGS', 'truncate=true needs an offset (a whole-file write already truncates)');
       const bytes = decodeData(ctx.args[1], o.encoding);
       if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
+      const file = await openUnderRoots(ctx, target, 'write', { write: true, create: true, append: o.append, truncate: !o.append && o.offset === undefined });
+      if (file) return { path: file.path, bytes: bytes.length, size: await onPath(file.path, () => writeOpened(file, bytes, o)) };
       await writableTarget(target);
       const size = await onPath(target, () => writeData(target, bytes, o));
       return { path: target, bytes: bytes.length, size };
@@ -95,12 +110,15 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
     'foreground',
     'hash',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0]);
-      await regularFile(target);
+      const asked = resolvePath(ctx.cwd, ctx.args[0]);
+      const file = await openUnderRoots(ctx, asked, 'read');
+      const target = file?.path ?? asked;
+      if (!file) await regularFile(target);
       const h = createHash('sha256');
       let size = 0;
       await onPath(target, async () => {
-        for await (const chunk of createReadStream(target, { highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal })) {
+        const source = file ? file.handle.createReadStream({ highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal }) : createReadStream(target, { highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal });
+        for await (const chunk of source) {
           h.update(chunk as Buffer);
           size += (chunk as Buffer).length;
         }
@@ -119,15 +137,17 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
     'background',
     'rdfile',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0]);
-      const st = await regularFile(target);
+      const asked = resolvePath(ctx.cwd, ctx.args[0]);
+      const file = await openUnderRoots(ctx, asked, 'read');
+      const target = file?.path ?? asked;
+      const st = file?.stat ?? (await regularFile(target));
       const start = ctx.opts.offset ?? 0;
       const length = ctx.opts.length;
       const h = createHash('sha256');
       let bytes = 0;
       if (length !== 0 && (start < st.size || !st.isFile())) {
         const end = length === undefined ? undefined : start + length - 1;
-        const stream = createReadStream(target, { start, end, highWaterMark: MAX_CHUNK_BYTES });
+        const stream = file ? file.handle.createReadStream({ start, end, highWaterMark: MAX_CHUNK_BYTES }) : createReadStream(target, { start, end, highWaterMark: MAX_CHUNK_BYTES });
         try {
           // One chunk in flight at a time: the next read waits for the publish window (backpressure).
           for await (const chunk of stream) {
@@ -142,6 +162,7 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
           stream.destroy();
         }
       }
+      await file?.handle.close().catch(() => undefined);
       if (ctx.signal.aborted) throw aborted(ctx.signal);
       return { path: target, size: st.size, bytes, sha256: h.digest('hex') };
     },

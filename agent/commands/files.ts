@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { flag, name } from './schemas.js';
 import { onPath, resolvePath } from './paths.js';
+import { confined } from './confined.js';
+import { protectedTree } from './protected.js';
 
 const noOpts = z.object({}).strict();
 
@@ -68,7 +70,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
     'foreground',
     'cd',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0] ?? '~');
+      const target = await confined(ctx, resolvePath(ctx.cwd, ctx.args[0] ?? '~'), 'read');
       const st = await onPath(target, () => fs.stat(target));
       if (!st.isDirectory()) throw new CommandError('PATH', `${target}: not a directory`);
       ctx.agent.setCwd(target, ctx.session);
@@ -89,7 +91,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
     summary: 'Returns the current directory',
   });
 
-  registry.register('foreground', 'ls', (ctx) => list(resolvePath(ctx.cwd, ctx.args[0] ?? '.'), ctx.opts.all ?? false), {
+  registry.register('foreground', 'ls', async (ctx) => list(await confined(ctx, resolvePath(ctx.cwd, ctx.args[0] ?? '.'), 'read', 'entry'), ctx.opts.all ?? false), {
     args: z.tuple([name('path').optional()]),
     opts: z.object({ all: flag }).strict(),
     usage: '[path] [all=true]',
@@ -100,7 +102,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
     'foreground',
     'mkdir',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      const target = await confined(ctx, resolvePath(ctx.cwd, ctx.args[0]), 'write');
       await onPath(target, () => fs.mkdir(target, { recursive: ctx.opts.parents ?? false }));
       // mkdir -p on an existing file succeeds in Node on some platforms; a file is not a directory.
       const st = await onPath(target, () => fs.stat(target));
@@ -119,8 +121,11 @@ export function registerFileCommands(registry: CommandRegistry): void {
     'foreground',
     'rm',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      const target = await confined(ctx, resolvePath(ctx.cwd, ctx.args[0]), 'write', 'entry');
       if (target === path.parse(target).root) throw new CommandError('PATH', `${target}: refusing to remove a file-system root`);
+      // Before any unlink: one slip (or one stolen controller login) must not empty /etc or /usr.
+      const tree = await protectedTree(target);
+      if (tree && !ctx.opts.force) throw new CommandError('DENIED', `DENIED: ${target}${tree === target ? '' : ` (resolves to ${tree})`} is a system directory; rm refuses it unless force=true`);
       const removed = await onPath(target, () => remove(target, ctx.opts.recursive ?? false, ctx.opts.force ?? false));
       return { path: target, removed };
     },
@@ -128,7 +133,8 @@ export function registerFileCommands(registry: CommandRegistry): void {
       args: z.tuple([name('path')]),
       opts: z.object({ recursive: flag, force: flag }).strict(),
       usage: '<path> [recursive=true] [force=true]',
-      summary: 'Removes a file or empty directory; recursive=true removes a directory tree, force=true ignores a missing path',
+      summary:
+        'Removes a file or empty directory; recursive=true removes a directory tree; force=true ignores a missing path and allows system directories (/etc, /usr…)',
     },
   );
 
@@ -136,7 +142,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
     'foreground',
     'touch',
     async (ctx) => {
-      const target = resolvePath(ctx.cwd, ctx.args[0]);
+      const target = await confined(ctx, resolvePath(ctx.cwd, ctx.args[0]), 'write');
       return onPath(target, async () => {
         // 'wx' tells creation from an existing file atomically; then bump the times like touch(1).
         let created = true;

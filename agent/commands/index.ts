@@ -1,5 +1,6 @@
 // The Conplyent Shell: every built-in command, registered through the same API custom commands use.
 import type { CommandRegistry } from '../registry.js';
+import { registerAuditCommand } from './audit.js';
 import { registerFileCommands } from './files.js';
 import { registerFileDataCommands } from './file-data.js';
 import { registerJobCommands } from './jobs.js';
@@ -8,11 +9,12 @@ import { registerSystemCommands } from './system.js';
 
 export { killTree, terminateTree, treeAlive } from '../jobs/tree-kill.js';
 
-/** Registers cd, cwd, ls, mkdir, rm, touch, wrfile, hash, rdfile, exec, jobs, kill, is_alive, send_input, replay, ping, os_info, user_name, reboot, shutdown, close_server. */
+/** Registers cd, cwd, ls, mkdir, rm, touch, wrfile, hash, rdfile, exec, jobs, kill, is_alive, send_input, replay, ping, os_info, user_name, reboot, shutdown, close_server, audit. */
 export function registerBuiltins(registry: CommandRegistry): void {
   registerFileCommands(registry);
   registerFileDataCommands(registry);
   registerProcessCommands(registry);
   registerJobCommands(registry);
   registerSystemCommands(registry);
+  registerAuditCommand(registry);
 }

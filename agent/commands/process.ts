@@ -8,6 +8,7 @@ import { CommandError, Outcome, type CommandContext, type CommandRegistry } from
 import { flag, name, str } from './schemas.js';
 import { abortReason } from '../jobs/abort.js';
 import { KILL_GRACE_MS, terminateTree } from '../jobs/tree-kill.js';
+import { identityFor } from '../jobs/run-as.js';
 
 const SPAWN_REASONS: Record<string, string> = {
   ENOENT: 'program not found',
@@ -43,10 +44,12 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
   if (!st?.isDirectory()) throw new CommandError('PATH', `${ctx.cwd}: working directory does not exist or is not a directory`);
 
   if (ctx.signal.aborted) throw new CommandError('CANCELLED', 'cancelled before the program started');
+  const who = ctx.grant?.runAs ? identityFor(ctx.grant.runAs) : undefined;
 
   const child = execa(program, args, {
     cwd: ctx.cwd,
-    env: ctx.opts.env,
+    env: who ? { ...ctx.opts.env, ...who.env } : ctx.opts.env,
+    ...(who ? { uid: who.uid, gid: who.gid } : {}),
     extendEnv: true,
     shell: ctx.opts.shell ?? false,
     detached: true, // own process group: kill reaches the whole tree

@@ -3,7 +3,7 @@
 // the job launcher. Nothing a sender does may take the agent down.
 import type { Logger } from 'pino';
 import { topics, type AgentNotice } from '../../protocol/index.js';
-import { judge, type JudgeEnv, type RejectVerdict, type RunVerdict } from './judge.js';
+import { judge, type ForgedVerdict, type JudgeEnv, type RejectVerdict, type RunVerdict } from './judge.js';
 
 export type Notice = Omit<AgentNotice, 'v' | 'host' | 'ts'>;
 
@@ -15,6 +15,8 @@ export interface IntakeDeps {
   /** A live (not retained) status message on our own status topic. */
   ownStatus(payload: Buffer): void;
   notice(n: Notice): void;
+  /** A signature refusal [cp-sig-5]: answered on the errors topic only, its id never recorded as seen. */
+  forged(v: ForgedVerdict, n: Notice): void;
   reject(v: RejectVerdict): void;
   run(v: RunVerdict): void;
 }
@@ -48,6 +50,8 @@ export class Intake {
         return;
       case 'notice':
         return this.d.notice({ type: 'error', error: v.error, message: v.message, topic, excerpt: excerpt(payload) });
+      case 'forged':
+        return this.d.forged(v, { type: 'error', error: v.error, message: v.message, ...(v.id ? { job: v.id } : {}), topic, excerpt: excerpt(payload) });
       case 'duplicate':
         // [cp-dedupe-1] a redelivered or retried id never runs twice; its first run's events stand.
         return this.d.notice({ type: 'duplicate', job: v.id, message: `job ${v.id} was already received; not run again (use replay to get its events)`, topic });

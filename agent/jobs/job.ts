@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
 import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
 import type { JobLog } from '../outbound/job-log.js';
-import { CommandError, Outcome, type AgentServices, type CommandContext, type CommandDef, type JobInfo } from '../registry.js';
+import { CommandError, Outcome, type AgentServices, type CommandContext, type Grant, type CommandDef, type JobInfo } from '../registry.js';
 import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
 import { JobInput } from './job-input.js';
 import { checkedTerminal, type TerminalBody } from './terminal.js';
@@ -26,6 +26,7 @@ export interface RunContext {
   session?: string;
   timeoutMs?: number;
   agent: AgentServices;
+  grant?: Grant;
 }
 
 export class Job {
@@ -35,6 +36,7 @@ export class Job {
   readonly ended: Promise<void>;
   private endedAt: number | undefined;
   private code: number | null | undefined;
+  private terminal: string | undefined;
   private pid: number | undefined;
   private started = false;
   private outputEvents = 0;
@@ -60,6 +62,11 @@ export class Job {
   /** Exit code of the ended job (undefined while it runs). */
   get exitCode(): number | null | undefined {
     return this.code;
+  }
+
+  /** How the job ended, for the audit log: OK, EXIT_<code> or its error code; undefined while it runs. */
+  get outcome(): string | undefined {
+    return this.terminal;
   }
 
   info(): JobInfo {
@@ -121,6 +128,7 @@ export class Job {
     body = checkedTerminal(this.id, body);
     this.endedAt = Date.now();
     this.code = body.code;
+    this.terminal = body.type === 'result' ? (body.code === 0 ? 'OK' : `EXIT_${body.code}`) : body.error;
     this.log.append({ ...body, durationMs: this.endedAt - this.startedAt, events: this.outputEvents });
     this.markEnded();
   }
@@ -189,6 +197,7 @@ export class Job {
         if (pid !== undefined) this.listeners.onProcess?.(pid);
       },
       agent: rc.agent,
+      grant: rc.grant,
     };
   }
 }

@@ -10,17 +10,13 @@ import type { AgentServices } from '../registry.js';
 import type { StateDir } from '../state/state-dir.js';
 import { Job } from './job.js';
 import type { JobTable } from './job-table.js';
+import { IMMEDIATE } from './immediate.js';
 import { endOrphanGroup } from './orphans.js';
 import { processStartTime } from './pid.js';
 
 /** Commands whose second run would hurt most: their seen-id record is fsynced. */
 const DURABLE = new Set(['reboot', 'shutdown']);
 
-/**
- * Job control answers at once instead of queueing behind foreground commands: a slow or stuck
- * foreground command must never keep an operator from seeing or killing jobs [cp-dispatch-4].
- */
-const IMMEDIATE = new Set(['kill', 'is_alive', 'jobs', 'ping', 'send_input', 'replay']);
 
 export interface LauncherDeps {
   host: string;
@@ -30,12 +26,16 @@ export interface LauncherDeps {
   logger: Logger;
   services: AgentServices;
   boot(): number;
-  /** The session's current directory [cp-env-11], against which a command's own `cwd` is resolved. */
+  /** The session's current directory [cp-env-12], against which a command's own `cwd` is resolved. */
   cwd(session?: string): string;
+  /** A job ended (its terminal event is out): the audit log's outcome record. */
+  onEnded?(job: Job, v: RunVerdict): void;
 }
 
 export class JobLauncher {
   private foreground: Promise<void> = Promise.resolve();
+  /** The policy rule each running job was admitted by, for the rules' job caps. */
+  private readonly rules = new Map<string, string>();
 
   constructor(private readonly d: LauncherDeps) {}
 
@@ -45,20 +45,38 @@ export class JobLauncher {
     this.d.outbox.open(this.d.host, v.id).append({ type: 'error', code: ErrorCodes[v.error], error: v.error, message: v.message, durationMs: 0, events: 0 });
   }
 
-  start({ id, def, args, opts, command }: RunVerdict): void {
+  /** Jobs running now, in all and per policy rule. */
+  running(): { total: number; byRule: Record<string, number> } {
+    const byRule: Record<string, number> = {};
+    for (const rule of this.rules.values()) byRule[rule] = (byRule[rule] ?? 0) + 1;
+    return { total: this.d.jobs.running().length, byRule };
+  }
+
+  start(v: RunVerdict): void {
+    const { id, def, args, opts, command, grant } = v;
     const { state, host } = this.d;
     const boot = this.d.boot();
-    state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot }, DURABLE.has(def.name));
+    try {
+      state.begin({ id, cmd: def.name, args, startedAt: Date.now(), boot }, DURABLE.has(def.name));
+    } catch (err) {
+      // [cp-state-2] an id that cannot be recorded could run twice: refuse instead.
+      return this.reject({ kind: 'reject', id, cmd: def.name, args, error: 'STATE_UNAVAILABLE', message: `the agent cannot record job ids (${(err as Error).message}); not run` });
+    }
     const log = this.d.outbox.open(host, id);
     const job: Job = new Job(id, def, args, log, this.d.logger.child({ job: id }), {
       onProcess: (pid) => state.recordJob({ id, cmd: def.name, args, startedAt: job.startedAt, boot, pid, pidStartTime: processStartTime(pid) }),
     });
     this.d.jobs.add(job);
+    if (grant) this.rules.set(id, grant.rule);
+    void job.ended.then(() => {
+      this.rules.delete(id);
+      this.d.onEnded?.(job, v);
+    });
     log.append({ type: 'accepted', cmd: def.name, args, kind: def.kind, boot, ...(command.from ? { from: command.from } : {}) });
     // The directory is read when the job's turn comes: after the `cd` queued before it.
     const run = () => {
       const cwd = this.d.cwd(command.session);
-      return job.run({ host, opts, cwd: command.cwd ? resolvePath(cwd, command.cwd) : cwd, session: command.session, timeoutMs: command.timeoutMs, agent: this.d.services });
+      return job.run({ host, opts, cwd: command.cwd ? resolvePath(cwd, command.cwd) : cwd, session: command.session, timeoutMs: command.timeoutMs, agent: this.d.services, grant });
     };
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
     else {

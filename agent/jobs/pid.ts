@@ -24,3 +24,13 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** This boot's id (/proc/sys/kernel/random/boot_id, see random(4)), or undefined off Linux: a pid means nothing across boots. */
+export function bootId(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,7 +3,8 @@
 // a huge path. Such an event is made to fit with an explicit marker, never cut silently [cp-limit-3]:
 // an event over the broker's packet limit would make the broker drop the connection, and the QoS 1
 // resend after every reconnect would wedge it for good (mqtt.js issues #768 and #1005).
-import { MAX_EVENT_BYTES, PROTOCOL_VERSION, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import type { KeyObject } from 'node:crypto';
+import { MAX_EVENT_BYTES, PROTOCOL_VERSION, isTerminal, signEvent, topics, type JobEvent, type JobEventBody } from '../../protocol/index.js';
 import { previewArgs } from '../preview.js';
 
 /** Longest error message kept when an error event would exceed the event limit. */
@@ -26,9 +27,14 @@ function shrink(ev: JobEvent, size: number): JobEvent {
   }
 }
 
-/** The event `seq` of a job as the bytes published on its topic. */
-export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody): Buffer {
+/**
+ * The event `seq` of a job as the bytes published on its topic. With a key, a terminal event is
+ * signed [cp-sig-8] after it was made to fit, and the signature counts in the size: the spool and
+ * `replay` keep these exact bytes, so what is replayed verifies too.
+ */
+export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody, key?: KeyObject): Buffer {
   const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...body } as JobEvent;
-  const buf = Buffer.from(JSON.stringify(ev));
-  return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(shrink(ev, buf.length))) : buf;
+  const sign = key && isTerminal(body) ? (e: JobEvent) => signEvent(e, topics.job(host, job), key) : (e: JobEvent) => e;
+  const buf = Buffer.from(JSON.stringify(sign(ev)));
+  return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(sign(shrink(ev, buf.length)))) : buf;
 }

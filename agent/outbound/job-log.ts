@@ -1,6 +1,7 @@
 // The ordered event log of one job, owned by its Job: numbered events, the gap left where the spool
 // had to drop some [cp-evt-7], the terminal event. Only this class changes it; the outbox and the
 // replay store read it through its methods.
+import type { KeyObject } from 'node:crypto';
 import { isTerminal, topics, type JobEventBody } from '../../protocol/index.js';
 import { encodeEvent } from './event-fit.js';
 import type { Spool, SpoolEntry, SpoolFile } from './spool.js';
@@ -12,6 +13,8 @@ export interface JobLogDeps {
   windowSize: number;
   /** Told after each acknowledgement, once the log has accounted for it. */
   onAcked(log: JobLog, e: SpoolEntry): void;
+  /** Signs terminal events [cp-sig-8]. */
+  signingKey?: KeyObject;
 }
 
 export class JobLog {
@@ -84,7 +87,7 @@ export class JobLog {
       this.droppedEvents = this.droppedBytes = 0;
       this.store(gap, false);
     }
-    const buf = encodeEvent(this.host, this.job, this.seq, body);
+    const buf = encodeEvent(this.host, this.job, this.seq, body, this.deps.signingKey);
     if (!terminal && !spool.fits(buf.length)) return this.drop(buf.length);
     this.store(buf, terminal);
     if (terminal) this.endTime = Date.now();

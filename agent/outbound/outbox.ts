@@ -2,6 +2,7 @@
 // job's log, published with a per-job window (backpressure for the job's output), spooled while the
 // link is down (memory, then disk, bounded: past the bound one explicit gap event, never a silent
 // hole [cp-evt-7]), and kept for `replay` for a while after it was acknowledged [cp-replay-1].
+import type { KeyObject } from 'node:crypto';
 import { JobLog } from './job-log.js';
 import { ReplayStore } from './replay-store.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -37,6 +38,8 @@ export class Outbox {
     private readonly limits: OutboxLimits,
     spoolDir: string,
     private readonly listeners: OutboxListeners = {},
+    /** The agent's key: terminal events are signed with it [cp-sig-8]. */
+    private readonly signingKey?: KeyObject,
   ) {
     this.spool = new Spool(limits, spoolDir);
     this.store = new ReplayStore(this.logs, this.spool, transport, limits, (log) => this.forget(log));
@@ -49,6 +52,7 @@ export class Outbox {
       transport: this.transport,
       windowSize: this.limits.windowSize,
       onAcked: (l, e) => this.acked(l, e),
+      signingKey: this.signingKey,
     });
     this.logs.set(job, log);
     return log;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { compileGlob, parseSelector, type GlobPattern, type Selector } from '../../protocol/selector.js';
 import { MAX_TTL_MS } from '../../protocol/limits.js';
-import { keyIdOf } from './keys.js';
+import { keyIdOf } from '../../protocol/keys.js';
 
 /** Commands whose first argument is a path, and the access each needs (put/get ride on wrfile/rdfile). */
 export const FILE_COMMANDS = {
@@ -130,6 +130,8 @@ export interface Policy {
   requireSigned: boolean;
   /** Trusted key id → its name in the file (used in messages). */
   keys: ReadonlyMap<string, string>;
+  /** Keys written as public keys, by key id: the agent verifies signatures with them (a key given by id needs --trusted-key too). */
+  publicKeys: ReadonlyMap<string, string>;
   maxJobs?: number;
   /** undefined: simple mode. */
   rules?: CompiledRule[];
@@ -155,16 +157,18 @@ export function parsePolicy(input: unknown): Policy {
 
 function compile(file: PolicyFile): Policy {
   const keys = new Map<string, string>();
+  const publicKeys = new Map<string, string>();
   const byName = new Map<string, string>();
   for (const [keyName, ref] of Object.entries(file.keys)) {
     const kid = keyIdOf(ref);
     if (!kid) throw new PolicyError(`keys.${keyName}: not a public key (base64 of 32 bytes) or a key id (16 base64url characters)`);
     if (keys.has(kid)) throw new PolicyError(`keys.${keyName}: the same key as keys.${keys.get(kid)}`);
     keys.set(kid, keyName);
+    if (kid !== ref.trim()) publicKeys.set(kid, ref.trim());
     byName.set(keyName, kid);
   }
   if (!file.rules && keys.size === 0) throw new PolicyError('a policy needs keys (simple mode: any of them may do anything) or rules');
-  if (!file.rules) return { requireSigned: file.requireSigned, keys, maxJobs: file.maxJobs };
+  if (!file.rules) return { requireSigned: file.requireSigned, keys, publicKeys, maxJobs: file.maxJobs };
   const seen = new Set<string>();
   const rules = file.rules.map((r, i) => {
     const at = `rules.${i} (${r.name})`;
@@ -172,7 +176,7 @@ function compile(file: PolicyFile): Policy {
     seen.add(r.name);
     return compileRule(r, at, byName, keys, file.requireSigned);
   });
-  return { requireSigned: file.requireSigned, keys, maxJobs: file.maxJobs, rules };
+  return { requireSigned: file.requireSigned, keys, publicKeys, maxJobs: file.maxJobs, rules };
 }
 
 type RuleFile = NonNullable<PolicyFile['rules']>[number];

@@ -4,7 +4,9 @@
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../../agent/audit/log.js';
-import { digestOf, seal, GENESIS, type AuditEntry } from '../../agent/audit/record.js';
+import { digestOf, seal, GENESIS, type AuditEntry } from '../../protocol/audit.js';
+import { StateDir } from '../../agent/state/state-dir.js';
+import { MAX_TTL_MS } from '../../protocol/index.js';
 import { banner } from '../lib/report.js';
 import type { Ctx } from './context.js';
 
@@ -64,8 +66,23 @@ export async function audit(ctx: Ctx): Promise<void> {
   });
   closeSync(fd);
 
+  // The agent's seen-id journal [cp-state-4]: one checksummed append per command, fsynced only for reboot/shutdown.
+  const state = new StateDir(dir('journal'), MAX_TTL_MS);
+  const job = (i: number, p: string) => ({ id: `${p}${i}`, cmd: 'exec', args: ['systemctl', 'restart', 'nginx'], startedAt: Date.now(), boot: 1 });
+  const journal = perRecord(n, (i) => {
+    state.begin(job(i, 'j'));
+    state.forgetJob(`j${i}`);
+  });
+  const journalSync = perRecord(nDisk, (i) => {
+    state.begin(job(i, 'd'), true);
+    state.forgetJob(`d${i}`);
+  });
+  state.release();
+
   const base = { unit: 'µs/record', baselineName: 'appendFileSync per record', baseline: appendFile };
   ctx.report.add('audit', { case: 'held fd, one write(2) per record (the design)', figure: heldFd, runs: n, ...base, note: 'in the kernel before the command runs' });
   ctx.report.add('audit', { case: "durable='disk': fdatasync per record", figure: fdatasync, runs: nDisk, ...base, note: 'survives power loss' });
+  ctx.report.add('audit', { case: 'journal begin: seen id + running record, then its end (per command)', figure: journal, runs: n, ...base, note: 'survives the agent dying, not a power cut [cp-state-4]' });
+  ctx.report.add('audit', { case: 'journal begin fsynced (reboot, shutdown)', figure: journalSync, runs: nDisk, ...base, note: 'survives power loss' });
   ctx.report.add('audit', { case: 'buffered, one write per 64 records', figure: buffered, runs: n, ...base, note: 'loses the buffer if the agent dies: not durable' });
 }

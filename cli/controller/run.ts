@@ -23,7 +23,7 @@ export interface RunRequest {
   cwd?: string;
   /** --batch / --max-failures; absent: one job to every selected host at once. */
   batches?: BatchOptions;
-  /** --session: whose current directory on the hosts the command uses and `cd` moves [cp-env-11]. */
+  /** --session: whose current directory on the hosts the command uses and `cd` moves [cp-env-12]. */
   session?: string;
   /** Flags of verbs that start jobs (job-flags.ts); control verbs (kill, jobs, ping) leave it out. */
   flags?: JobFlags;

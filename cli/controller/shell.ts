@@ -62,7 +62,7 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
   if (interactive && !out.json) {
     out.stderr.write(`conplyent shell: ${first.expected.length} host(s): ${first.expected.join(', ')}. 'help' lists commands; 'exit' leaves.\n`);
   }
-  // Each shell is its own session on the hosts [cp-env-11]: its `cd` moves no other operator.
+  // Each shell is its own session on the hosts [cp-env-12]: its `cd` moves no other operator.
   const session = (ctx.cmd.opts().session as string | undefined) ?? `sh-${newJobId()}`;
   const hist = historyFile();
   const rl = createInterface({

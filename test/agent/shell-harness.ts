@@ -82,6 +82,7 @@ export function makeShell(cwd: string) {
       state.power.push([action, delaySec]);
     },
     commands: () => registry.list(),
+    audit: () => [],
   };
 
   /** Starts a command the way the core would: validate, add to the job table, run the handler. */

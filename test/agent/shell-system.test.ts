@@ -6,7 +6,7 @@ import { CommandInfoSchema } from '../../protocol/index.js';
 import { powerCommands } from '../../agent/jobs/power.js';
 import { makeShell } from './shell-harness.js';
 
-const BUILTINS = ['cd', 'close_server', 'cwd', 'exec', 'hash', 'is_alive', 'jobs', 'kill', 'ls', 'mkdir', 'os_info', 'ping', 'rdfile', 'reboot', 'replay', 'rm', 'send_input', 'shutdown', 'touch', 'user_name', 'wrfile'];
+const BUILTINS = ['audit', 'cd', 'close_server', 'cwd', 'exec', 'hash', 'is_alive', 'jobs', 'kill', 'ls', 'mkdir', 'os_info', 'ping', 'rdfile', 'reboot', 'replay', 'rm', 'send_input', 'shutdown', 'touch', 'user_name', 'wrfile'];
 
 describe('registered shell', () => {
   it('announces every built-in with its kind, a usage hint and a one-line summary', () => {

@@ -1,10 +1,10 @@
 // The agent's journal (agent/state/state-dir.ts) gains a few lines per command; an agent that runs for months
 // must not grow it without bound: it is compacted while running, and stays correct after a restart.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StateDir } from '../../agent/state/state-dir.js';
+import { StateDir, StateUnavailable } from '../../agent/state/state-dir.js';
 import { MAX_TTL_MS } from '../../protocol/index.js';
 
 describe('state journal', () => {
@@ -44,6 +44,39 @@ describe('state journal', () => {
       expect(restarted.hasSeen('long-runner')).toBe(true);
       restarted.forgetJob('long-runner');
       restarted.release();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('[cp-state-1] tells a fresh directory from one whose journal was deleted (journal.mark stays)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cp-journal-lost-'));
+    try {
+      const fresh = new StateDir(d, MAX_TTL_MS);
+      expect(fresh.health()).toEqual({ status: 'ok' });
+      fresh.begin({ id: 'a', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 });
+      fresh.release();
+      rmSync(join(d, 'journal.log'));
+      const again = new StateDir(d, MAX_TTL_MS);
+      expect(again.health()).toMatchObject({ status: 'damaged', reason: expect.stringMatching(/missing/) });
+      again.release();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('[cp-state-2] a journal that cannot be appended to while running makes begin() refuse and health() unavailable', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cp-journal-fail-'));
+    const changes: string[] = [];
+    try {
+      const state = new StateDir(d, MAX_TTL_MS, { onHealth: (h) => changes.push(h.status) });
+      rmSync(join(d, 'journal.log'));
+      mkdirSync(join(d, 'journal.log')); // EISDIR on the next append
+      expect(() => state.begin({ id: 'b', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 })).toThrow(StateUnavailable);
+      expect(state.hasSeen('b')).toBe(false);
+      expect(state.health()).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/EISDIR/) });
+      expect(changes).toEqual(['unavailable']);
+      state.release();
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createAgent, type Agent, type AgentOptions } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
-import { startAedes, type TestBroker } from './brokers.js';
+import type { AgentProc } from './agent-proc.js';
+import { startAedes, startBrokerKind, type BrokerKind, type TestBroker } from './brokers.js';
 import { connectWire, type Wire } from './wire.js';
 
 export interface AgentFixture {
@@ -30,13 +31,16 @@ export function agentOnAedes(name: string, options: Partial<AgentOptions> = {}, 
     setup?.(f);
     await f.agent.start();
   });
-  afterAll(async () => {
-    await f.agent?.stop();
-    await f.wire?.close();
-    await f.broker?.stop();
-    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(f));
   return f;
+}
+
+/** Stops what a fixture started, agent first, and removes its directory; missing parts are skipped. */
+export async function tearDown(f: Partial<AgentFixture>): Promise<void> {
+  await f.agent?.stop();
+  await f.wire?.close();
+  await f.broker?.stop();
+  if (f.dir) rmSync(f.dir, { recursive: true, force: true });
 }
 
 /** agentOnAedes plus a controller connected to the same broker (closed first). */
@@ -47,6 +51,31 @@ export function fleetOnAedes(name: string, options: Partial<AgentOptions> = {}):
   });
   afterAll(async () => {
     await f.fleet?.close();
+  });
+  return f;
+}
+
+export interface ProcFixture {
+  broker: TestBroker;
+  wire: Wire;
+  dir: string;
+  /** Agent processes the suite started: killed after it. */
+  procs: AgentProc[];
+}
+
+/** A broker of `kind`, a wire client and a temp directory for suites that run agents as processes. */
+export function procsOn(kind: BrokerKind, prefix: string): ProcFixture {
+  const f = { procs: [] as AgentProc[] } as ProcFixture;
+  beforeAll(async () => {
+    f.dir = mkdtempSync(join(tmpdir(), `cp-${prefix}-`));
+    f.broker = await startBrokerKind(kind);
+    f.wire = await connectWire(f.broker.url);
+  });
+  afterAll(async () => {
+    for (const p of f.procs) await p.kill();
+    await f.wire?.close();
+    await f.broker?.stop();
+    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
   });
   return f;
 }

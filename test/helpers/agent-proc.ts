@@ -1,8 +1,8 @@
 // Agents as child processes (test/fixtures/agent-main.mjs over the built dist/), for kill -9 and restart tests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fixturePath } from './fixture-path.js';
 
-const MAIN = fileURLToPath(new URL('../fixtures/agent-main.mjs', import.meta.url));
+const MAIN = fixturePath('agent-main.mjs');
 
 export interface AgentProc {
   child: ChildProcess;
@@ -11,9 +11,9 @@ export interface AgentProc {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts an agent process and resolves once it says it is online (bounded). */
-export async function spawnAgent(options: Record<string, unknown>, timeoutMs = 15_000): Promise<AgentProc> {
-  const child = spawn(process.execPath, [MAIN, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts an agent process and resolves once it says it is online (bounded). `as` runs it as another user (uid, gid). */
+export async function spawnAgent(options: Record<string, unknown>, timeoutMs = 15_000, as?: Pick<SpawnOptions, 'uid' | 'gid'>): Promise<AgentProc> {
+  const child = spawn(process.execPath, [MAIN, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'], ...as });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -1,10 +1,10 @@
 // Embedded brokers as child processes (test/fixtures/broker-main.mjs over the built dist/), for tests
 // that kill one (SIGKILL) while others go on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from './fixture-path.js';
 import type { BrokerOptions } from '../../broker/index.js';
 
-const MAIN = fileURLToPath(new URL('../fixtures/broker-main.mjs', import.meta.url));
+const MAIN = fixturePath('broker-main.mjs');
 
 export interface BrokerProc {
   child: ChildProcess;

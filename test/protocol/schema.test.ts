@@ -32,9 +32,9 @@ describe('protocol/schema.json', () => {
     expect(committed).toBe(fresh);
   });
 
-  it('describes the four payload kinds of the contract: command, job event, presence, notice', () => {
+  it('describes the payload kinds of the contract: command, job event, presence, notice, audit record', () => {
     const s = JSON.parse(renderSchema()) as Record<string, { $schema?: string }>;
-    expect(Object.keys(s).sort()).toEqual(['command', 'jobEvent', 'notice', 'presence']);
+    expect(Object.keys(s).sort()).toEqual(['auditRecord', 'command', 'jobEvent', 'notice', 'presence']);
     for (const part of Object.values(s)) expect(part.$schema).toMatch(/json-schema\.org/);
   });
 });

@@ -9,7 +9,7 @@ import { AuditLog } from '../../../agent/audit/log.js';
 import { auditFiles } from '../../../agent/audit/files.js';
 import { queryAudit } from '../../../agent/audit/query.js';
 import { verifyAudit } from '../../../agent/audit/verify.js';
-import { digestOf, GENESIS, type AuditEntry } from '../../../agent/audit/record.js';
+import { digestOf, GENESIS, type AuditEntry } from '../../../protocol/audit.js';
 
 let dir: string;
 let clock = 1_000;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, type PolicyRequest } from '../../../agent/policy/evaluate.js';
 import { parsePolicy, PolicyError } from '../../../agent/policy/schema.js';
-import { keyIdOf } from '../../../agent/policy/keys.js';
+import { keyIdOf } from '../../../protocol/keys.js';
 import { newKey } from './keys.js';
 
 const ops = newKey();

@@ -1,6 +1,6 @@
 // Real Ed25519 keys for policy tests: public keys as base64 of the raw 32 bytes, as the policy file holds them.
 import { generateKeyPairSync } from 'node:crypto';
-import { keyIdOf } from '../../../agent/policy/keys.js';
+import { keyIdOf } from '../../../protocol/keys.js';
 
 export function newKey(): { pub: string; kid: string } {
   const { publicKey } = generateKeyPairSync('ed25519');

@@ -1,6 +1,8 @@
-// One audit record: what was decided about which command from whom, chained to the record before
-// it by hash, so removing or editing a line breaks the chain where it happened.
+// Audit records [cp-audit-*]: what an agent decided about each command and how each job ended,
+// hash-chained so a removed or edited record shows. Shared because the `audit` command ships them
+// and a controller verifies the chain without importing agent code.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 
 /** What the agent reports: a decision before a command runs, an outcome when it ends. */
 export interface AuditEntry {
@@ -18,20 +20,33 @@ export interface AuditEntry {
   target?: string;
   /** The policy rule that admitted it. */
   rule?: string;
-  /** decision: ALLOWED, DENIED or BUSY; outcome: OK or the job's error code. */
+  /** decision: ALLOWED or the refusal's error code; outcome: OK or the job's error code. */
   code: string;
   durationMs?: number;
   job?: string;
 }
 
-export interface AuditRecord extends AuditEntry {
-  seq: number;
-  ts: number;
+/** A stored record [cp-audit-2]; fields appear in this order, absent ones omitted. */
+export const AuditRecordSchema = z.object({
+  seq: z.number().int().positive(),
+  ts: z.number().int(),
+  kind: z.enum(['decision', 'outcome']),
+  accepted: z.boolean().optional(),
+  kid: z.string().optional(),
+  from: z.string().optional(),
+  cmd: z.string(),
+  digest: z.string().optional(),
+  target: z.string().optional(),
+  rule: z.string().optional(),
+  code: z.string(),
+  durationMs: z.number().optional(),
+  job: z.string().optional(),
   /** Hash of the record before (64 zeros for the very first). */
-  prev: string;
-  /** sha256 of this record's JSON without `hash`, in the field order written. */
-  hash: string;
-}
+  prev: z.string().regex(/^[0-9a-f]{64}$/),
+  /** sha256 (hex) of this record's JSON without `hash`, in the field order written [cp-audit-3]. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
 export const GENESIS = '0'.repeat(64);
 
@@ -70,8 +85,26 @@ export function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The hash a stored line should carry: its JSON without `hash`, in the order it was written. */
+/**
+ * The hash a record should carry [cp-audit-3]: sha256 of its JSON without `hash`, keys in the
+ * order received (JSON.parse keeps it). Pass the record as parsed, not after a schema rebuilt it.
+ */
 export function expectedHash(rec: Record<string, unknown>): string {
   const { hash: _hash, ...body } = rec;
   return hashOf(JSON.stringify(body));
+}
+
+/**
+ * Checks a run of consecutive records as an `audit` result returns them [cp-audit-4]: each matches
+ * its hash and chains to the one before. Returns the first problem, or undefined when intact.
+ */
+export function chainProblem(records: readonly Record<string, unknown>[]): string | undefined {
+  let before: Record<string, unknown> | undefined;
+  for (const r of records) {
+    if (expectedHash(r) !== r.hash) return `record ${String(r.seq)} does not match its hash: altered`;
+    if (before && r.seq !== (before.seq as number) + 1) return `records between ${String(before.seq)} and ${String(r.seq)} are missing`;
+    if (before && r.prev !== before.hash) return `record ${String(before.seq)} was altered (record ${String(r.seq)} does not chain to it)`;
+    before = r;
+  }
+  return undefined;
 }
