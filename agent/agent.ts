@@ -41,7 +41,8 @@ export class Agent extends EventEmitter {
   private presence!: PresenceState;
   private readonly jobs: JobTable;
   private trust!: TrustState;
-  private audit!: AuditLog;
+  /** Absent only when the state directory is unavailable: then every command is refused anyway [cp-state-2]. */
+  private audit: AuditLog | undefined;
   private readonly dirs = new SessionDirs(process.cwd());
   private sweeper: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
@@ -67,7 +68,7 @@ export class Agent extends EventEmitter {
     },
     power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
-    audit: (q) => queryAudit(this.audit.dir, q),
+    audit: (q) => queryAudit(join(this.state.dir, 'audit'), q),
   };
 
   constructor(options: AgentOptions) {
@@ -122,11 +123,16 @@ export class Agent extends EventEmitter {
       ownKey = loadOrCreateOwnKey(this.o.keyFile);
       this.audit = new AuditLog({ dir: join(this.state.dir, 'audit') });
     } catch (err) {
-      this.trust.close();
-      this.state.release();
-      throw err;
+      // An unavailable state directory is said loudly on the wire instead of keeping the agent down
+      // [cp-state-2]: it comes online, unsigned and without an audit log, and refuses every command.
+      if (this.state.health().status !== 'unavailable') {
+        this.trust.close();
+        this.state.release();
+        throw err;
+      }
+      this.log.error({ err: (err as Error).message }, 'state directory unavailable: no signing key and no audit log; every command is refused');
     }
-    if (this.audit.opened.truncatedBytes > 0) this.log.warn({ truncatedBytes: this.audit.opened.truncatedBytes }, 'audit log: cut a torn last record (a write interrupted by a crash or power loss)');
+    if (this.audit && this.audit.opened.truncatedBytes > 0) this.log.warn({ truncatedBytes: this.audit.opened.truncatedBytes }, 'audit log: cut a torn last record (a write interrupted by a crash or power loss)');
     this.presence = {
       host: this.name,
       boot: this.state.nextBoot(),
@@ -134,7 +140,7 @@ export class Agent extends EventEmitter {
       startedAt: Date.now(),
       labels: this.o.labels,
       commands: () => this.registry.list(),
-      key: publicKeyText(ownKey),
+      ...(ownKey ? { key: publicKeyText(ownKey) } : {}),
       requireSigned: () => this.trust.trust().requireSigned,
       state: () => this.state.health(),
     };
@@ -238,7 +244,7 @@ export class Agent extends EventEmitter {
     if (this.sweeper) clearInterval(this.sweeper);
     this.trust.close();
     void this.conn?.end().finally(() => {
-      this.audit.close();
+      this.audit?.close();
       this.state.release();
     });
     this.failStart(new Error(message));
@@ -274,6 +280,7 @@ export class Agent extends EventEmitter {
   /** Appends to the audit log; false (and logged) when the disk refuses. */
   private record(entry: AuditEntry): boolean {
     try {
+      if (!this.audit) return false;
       this.audit.append(entry);
       return true;
     } catch (err) {
@@ -324,7 +331,7 @@ export class Agent extends EventEmitter {
     }
     await this.conn.end();
     this.trust.close();
-    this.audit.close();
+    this.audit?.close();
     this.state.release();
     this.log.info({ reason }, 'agent stopped');
   }

@@ -41,7 +41,19 @@ export const controllerFields: Record<string, FieldSpec> = {
   ttlMs: { flag: '--ttl', env: 'CONPLYENT_TTL', file: 'controller.ttlMs', kind: 'number', scale: 1000 },
   json: { flag: '--json', env: 'CONPLYENT_JSON', file: 'controller.json', kind: 'bool' },
   clientId: { flag: '--client-id', env: 'CONPLYENT_CLIENT_ID', file: 'controller.clientId', kind: 'string' },
+  // --signing-key, not --key: --key is the TLS client key of every part (connectionFields).
+  keyFile: { flag: '--signing-key', env: 'CONPLYENT_KEY_FILE', file: 'controller.keyFile', kind: 'path' },
+  knownHosts: { flag: '--known-hosts', env: 'CONPLYENT_KNOWN_HOSTS', file: 'controller.knownHosts', kind: 'path' },
 };
+
+/**
+ * A config file is copied, shared and checked in far more often than a 0600 key file: a private key
+ * pasted into it would leak with it. Only the path is accepted.
+ */
+const keyFilePath = z
+  .string()
+  .min(1)
+  .refine((s) => !/-----BEGIN|PRIVATE KEY|[\r\n]/.test(s), 'must be the path of a key file, not the key itself: keep the key in its own file (mode 0600, conplyent key create NAME) and give its path');
 
 export const brokerFields: Record<string, FieldSpec> = {
   host: { flag: '--host', env: 'CONPLYENT_SERVER_HOST', file: 'server.host', kind: 'string' },
@@ -116,6 +128,10 @@ export const controllerSectionSchema = z.object({
   ttlMs: z.number().int().min(1).max(MAX_TTL_MS).optional(),
   json: z.boolean().default(false),
   clientId: z.string().min(1).optional(),
+  /** Private key every command is signed with [cp-sig-*] (a path; never key material). */
+  keyFile: keyFilePath.optional(),
+  /** Pinned agent keys, `HOST PUBLIC-KEY` per line; hosts seen for the first time are appended. */
+  knownHosts: z.string().min(1).optional(),
 });
 
 export const controllerSchema = connectionSchema.extend(controllerSectionSchema.shape);

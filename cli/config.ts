@@ -85,6 +85,12 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'conplyent');
 }
 
+/** Where the controller pins agent keys unless told otherwise: the user's config dir, like ~/.ssh/known_hosts. */
+export function defaultKnownHosts(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'conplyent', 'known_hosts');
+}
+
 async function readPassword(layers: Layers, out: Record<string, unknown>, sources: Map<string, string>): Promise<void> {
   const fileSpec: FieldSpec = { flag: '--password-file', env: 'CONPLYENT_PASSWORD_FILE', file: 'passwordFile', kind: 'path' };
   const flagFile = layers.flags.passwordFile;
@@ -176,6 +182,7 @@ export async function resolveConfig<P extends Part>(
     if (!sources.has('stateDir') && typeof raw.name === 'string') raw.stateDir = join(String(raw.stateDir), raw.name);
     return validate(agentSchema, raw, sources, part) as ConfigFor<P>;
   }
+  raw.knownHosts = defaultKnownHosts(env);
   gather(layers, controllerFields, raw, sources);
   return validate(controllerSchema, raw, sources, part) as ConfigFor<P>;
 }

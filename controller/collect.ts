@@ -1,13 +1,13 @@
 // Per-host collection of one job's events: duplicates dropped by seq [cp-evt-1], gaps found, the
 // first terminal event kept [cp-evt-5], and the flat HostResult built at the end. Pure: no I/O,
 // so the dedupe and gap rules are unit-tested without a broker.
-import { ErrorCodes, type ErrorCode, type JobEvent } from '../protocol/index.js';
+import { ErrorCodes, type ErrorCode, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 
 /**
  * `running`: the host accepted the job and had not finished when the wait ended; the job goes on
  * there (a controller's wait never kills anything; the job's own timeoutMs does).
  */
-export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'running' | 'expired' | 'rejected' | 'lost';
+export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'running' | 'expired' | 'rejected' | 'lost' | 'forged';
 
 /** What could not be recovered: never hidden, always reported [cp-evt-7]. */
 export interface GapInfo {
@@ -31,7 +31,7 @@ export interface HostResult {
   /** The return value of a foreground command. */
   value?: unknown;
   /** Why there is no normal result: an error code name and message, or the controller's reason. */
-  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER' | 'RUNNING'; message: string };
+  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER' | 'RUNNING' | 'FORGED'; message: string };
   gap?: GapInfo;
   timedOut?: boolean;
   killed?: boolean;
@@ -209,4 +209,19 @@ export function withReason(r: HostResult, why: string): HostResult {
 /** The synthetic result of a host that presence says is offline (the command stays queued for it). */
 export function offlineResult(host: string, message: string): HostResult {
   return { host, state: 'offline', code: null, signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code: 'OFFLINE', message } };
+}
+
+/** The host refused the command's signature [cp-sig-5] (a notice, never a job event). */
+export function refusedResult(host: string, code: SignatureErrorCode, message: string): HostResult {
+  return { host, state: 'rejected', code: ErrorCodes[code], signal: null, durationMs: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: { code, message } };
+}
+
+/**
+ * A terminal event that does not verify against the host's pinned key [cp-sig-8]: whoever can
+ * publish on the job topic wrote it, so it is never taken as the host's answer. What the host
+ * itself sent before it (output) is kept for the record.
+ */
+export function forgedResult(stream: HostStream | undefined, host: string, why: string): HostResult {
+  const { stdout, stderr, gap } = (stream ?? new HostStream(host)).result();
+  return { host, state: 'forged', code: null, signal: null, durationMs: null, stdout, stderr, ...(gap ? { gap } : {}), error: { code: 'FORGED', message: why } };
 }

@@ -1,13 +1,20 @@
 // The controller's MQTT connection: options normalised once here, then a plain mqtt.js client.
+import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
 import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
 import type { LinkSettingsInput } from '../link/settings.js';
 import { ControllerError } from './errors.js';
+import type { PinOptions } from './trust/host-keys.js';
 
 /** Credentials, TLS (each of ca, cert, key a file path or PEM text), insecure and keepaliveSec (default 30) come from the shared link settings. */
-export interface ConnectOptions extends LinkSettingsInput {
+export interface ConnectOptions extends LinkSettingsInput, PinOptions {
+  /**
+   * Sign every command with this ed25519 private key [cp-sig-*]: a KeyObject or the path of its
+   * PKCS#8 PEM file (`conplyent key create`). Named signingKey because `key` is the TLS client key.
+   */
+  signingKey?: KeyObject | string;
   /** Stable id for the persistent session; default `ctl-<nanoid>`. */
   clientId?: string;
   logger?: Logger;

@@ -8,11 +8,13 @@ import { HostStream, offlineResult, withReason, type HostResult } from './collec
 import { discardSession, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { checkSize, jsonPayload, publishCommand, textPayload } from './publish.js';
+import { checkSize, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { ControlRequest } from './request.js';
 import { routeMessage, type Routes } from './router.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
+import { HostKeys } from './trust/host-keys.js';
+import { loadSigner, type CommandSigner } from './trust/signer.js';
 
 export interface RunOptions {
   /** Named options of the command (the envelope's `opts`). */
@@ -36,8 +38,18 @@ export interface RunOptions {
 
 const CONTROL_WAIT_MS = 10_000;
 
+/** What connect() loads before dialling: the pinned agent keys and our own signing key. */
+interface Trust {
+  keys: HostKeys;
+  signer?: CommandSigner;
+}
+
 export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [AgentNotice]; reconnect: []; offline: [] }> implements JobOwner {
-  private readonly presence = new PresenceView();
+  /** Pinned agent keys: terminal events are verified with them [cp-sig-7] [cp-sig-8]. */
+  private readonly keys: HostKeys;
+  private readonly presence: PresenceView;
+  /** Signs every command for its topic when connect() was given a signingKey. */
+  private readonly signer?: CommandSigner;
   private readonly jobs = new Map<string, JobHandle>();
   /** Replays asked for on a job's behalf, by their own job id, until each has its answer. */
   private readonly requests = new Map<string, ControlRequest>();
@@ -45,13 +57,17 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private closed = false;
   private lastStatusAt = 0;
 
-  private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, private readonly log?: Logger) {
+  private constructor(readonly client: MqttClient, private readonly url: string, private readonly opts: ConnectOptions, trust: Trust, private readonly log?: Logger) {
     super();
+    this.keys = trust.keys;
+    this.signer = trust.signer;
+    this.presence = new PresenceView(this.keys);
     this.routes = {
       presence: this.presence,
       follower: (id) => this.jobs.get(id) ?? this.requests.get(id),
       statusSeen: () => (this.lastStatusAt = Date.now()),
       notice: (n) => this.emit('notice', n),
+      forgery: (host, topic, ev, payload) => this.keys.checkEvent(host, topic, ev, payload),
       log,
     };
     this.presence.on('presence', (c) => this.emit('presence', c));
@@ -68,8 +84,10 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   /** @internal use connect(). */
   static async open(url: string, options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
+    // Key files are read before dialling: a bad one is BAD_OPTION, not a half-open fleet.
+    const trust: Trust = { keys: new HostKeys(options, (m) => log?.warn(m)), signer: options.signingKey !== undefined ? loadSigner(options.signingKey) : undefined };
     const client = await openClient(url, { ...options, logger: log });
-    const fleet = new Fleet(client, url, options, log);
+    const fleet = new Fleet(client, url, options, trust, log);
     await fleet.waitForHosts();
     return fleet;
   }
@@ -91,6 +109,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       await new Promise((r) => setTimeout(r, Math.min(50, settleMs)));
     }
     return this.hosts();
+  }
+
+  /** Key id of the key every command is signed with; undefined when commands go unsigned. */
+  get signingKeyId(): string | undefined {
+    return this.signer?.kid;
   }
 
   /** Every host presence has told us about, sorted by name. */
@@ -127,7 +150,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
     };
-    return this.start(target, envelope, options, (route) => jsonPayload(envelope, route));
+    return this.start(target, envelope, options, (route) => jsonPayload(envelope, route, this.signer));
   }
 
   /**
@@ -137,6 +160,8 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
     const id = parsed.id ?? options.id ?? newJobId();
     const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
+    // A text command cannot carry `sig` [cp-sig-4]: signed, it goes out as its JSON form.
+    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
     const build = (route: Route) =>
       textPayload(line, route, {
         id,
@@ -213,14 +238,14 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const res = this.resolve([host]);
     if (res.noMatch) return Promise.resolve(neverSeen(host));
     const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
-    const body = checkSize(jsonPayload(envelope, res.route));
+    const body = checkSize(jsonPayload(envelope, res.route, this.signer));
     const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
       if (this.requests.get(r.id) === r) this.requests.delete(r.id);
       this.unsubscribeJob(r.id, [host]);
     });
     this.requests.set(req.id, req);
     this.subscribeJob(topics.jobAllHosts(req.id))
-      .then(() => publishCommand(this.client, res.route, body))
+      .then(() => publishCommand(this.client, body))
       .then(
         () => res.offline.includes(host) && req.offline(),
         (e: unknown) => req.abandon(`the replay request could not be sent: ${String(e)}`),
@@ -285,7 +310,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return r ?? neverSeen(h.expected[0] ?? '?');
   }
 
-  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => string): JobHandle {
+  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => Outgoing[]): JobHandle {
     if (this.closed) throw new ControllerError('CLOSED', 'the fleet connection is closed');
     const checked = CommandSchema.safeParse(envelope);
     if (!checked.success) throw new ControllerError('BAD_OPTION', `invalid command: ${formatIssues(checked.error)}`);
@@ -299,7 +324,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const body = checkSize(build(res.route));
     this.jobs.set(id, handle);
     // Subscribe before publishing: an agent can answer faster than a late SUBACK.
-    const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, res.route, body));
+    const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, body));
     handle.launch(send, 'the command could not be sent').catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
     return handle;
   }

@@ -3,8 +3,8 @@
 // settles exactly one HostResult per expected host (plus hosts that answered without being
 // expected). The fleet owns the MQTT side and hands it a send function; this file owns the rest.
 import { EventEmitter } from 'node:events';
-import type { JobEvent } from '../protocol/index.js';
-import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import type { JobEvent, SignatureErrorCode } from '../protocol/index.js';
+import { forgedResult, refusedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
 import type { JobFollower } from './router.js';
@@ -164,6 +164,26 @@ export class JobHandle
     // A live event that overtakes a replayed one (attach, a reconnect) waits for it.
     this.deliver(host, this.buffer(host).push(ev));
     this.check(host, s);
+  }
+
+  /**
+   * A terminal event that does not verify against the host's pinned key [cp-sig-8]. The host is
+   * settled as forged at once rather than waiting on: someone who can publish on its job topic is
+   * writing answers in its name, which the operator must hear about even if the real one follows.
+   */
+  forged(host: string, why: string): void {
+    if (this.settled || this.finals.has(host)) return;
+    this.settle(host, forgedResult(this.streams.get(host), host, why));
+  }
+
+  /**
+   * The host refused the signature [cp-sig-5]. Notices are not signed, so one is believed only
+   * before the host accepted the job: a forged notice can then end the wait early, never turn a
+   * job the host is running into a refusal, and never into a success.
+   */
+  refused(host: string, code: SignatureErrorCode, message: string): void {
+    if (this.settled || this.finals.has(host) || this.streams.get(host)?.accepted) return;
+    this.settle(host, refusedResult(host, code, message));
   }
 
   private buffer(host: string): ReorderBuffer {

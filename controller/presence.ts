@@ -2,6 +2,7 @@
 // rule [cp-presence-3] so a late Last Will of an old connection never marks a newer one offline.
 import { EventEmitter } from 'node:events';
 import { isNewerOrSame, type CommandInfo, type Facts, type Presence } from '../protocol/index.js';
+import type { HostKeys } from './trust/host-keys.js';
 
 export interface HostInfo {
   name: string;
@@ -21,6 +22,12 @@ export interface HostInfo {
   conn: number;
   /** Why it is offline: 'will', 'shutdown', 'close_server'. */
   reason?: string;
+  /** The host refuses unsigned commands [cp-sig-7]. */
+  requireSigned?: boolean;
+  /** Key id of the key its results are verified with (pinned, not merely announced). */
+  keyId?: string;
+  /** Presence announced another key than the pinned one: flagged, never adopted [cp-sig-7]. */
+  keyChanged?: { pinnedKeyId: string; announcedKeyId: string | null };
 }
 
 export interface PresenceChange {
@@ -32,12 +39,17 @@ export interface PresenceChange {
 export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
   private readonly byName = new Map<string, HostInfo>();
 
+  constructor(private readonly keys?: HostKeys) {
+    super();
+  }
+
   /** Applies a status; returns false when it was older than what we have (ignored). */
   apply(host: string, p: Presence, now = Date.now()): boolean {
     const previous = this.byName.get(host);
     if (previous && !isNewerOrSame(p, previous)) return false;
     // A Last Will is a static payload written at connect time: it may lack labels and facts, so
     // keep what the online status told us.
+    const check = this.keys?.observe(host, p.key, p.online) ?? {};
     const info: HostInfo = {
       name: host,
       online: p.online,
@@ -49,6 +61,9 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       boot: p.boot,
       conn: p.conn,
       ...(p.reason ? { reason: p.reason } : {}),
+      ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
+      ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
+      ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),
     };
     this.byName.set(host, info);
     this.emit('presence', { host: info, ...(previous ? { previous } : {}) });

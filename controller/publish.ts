@@ -4,17 +4,35 @@ import type { MqttClient } from 'mqtt';
 import { MAX_COMMAND_BYTES, parseTextCommand, topics, type CommandInput } from '../protocol/index.js';
 import { ControllerError } from './errors.js';
 import type { Route } from './targets.js';
+import type { CommandSigner } from './trust/signer.js';
 
-/** The JSON envelope with `sentAt` stamped now and `target` for the fleet topic [cp-fleet-1]. */
-export function jsonPayload(envelope: CommandInput, route: Route): string {
-  return JSON.stringify({ ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) });
+/** One publish: a payload and the topic it goes to (a signed payload is valid on that topic only). */
+export interface Outgoing {
+  topic: string;
+  body: string;
+}
+
+/** The topics a route publishes on: each host's own, or the fleet topic once. */
+export function routeTopics(route: Route): string[] {
+  return route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
+}
+
+/**
+ * The JSON envelope with `sentAt` stamped now and `target` for the fleet topic [cp-fleet-1]. With a
+ * signer, each topic gets its own signature [cp-sig-3]; without, one body serves every topic.
+ */
+export function jsonPayload(envelope: CommandInput, route: Route, signer?: CommandSigner): Outgoing[] {
+  const env = { ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) };
+  if (signer) return routeTopics(route).map((topic) => ({ topic, body: JSON.stringify(signer.sign(env, topic)) }));
+  const body = JSON.stringify(env);
+  return routeTopics(route).map((topic) => ({ topic, body }));
 }
 
 /**
  * A text command line with our envelope words in front: the first word that is not key=value is
  * the command name [cp-text-3], so prefixed words can never be taken for arguments.
  */
-export function textPayload(line: string, route: Route, envelope: Record<string, string | number | undefined>): string {
+export function textPayload(line: string, route: Route, envelope: Record<string, string | number | undefined>): Outgoing[] {
   const words = Object.entries({ ...envelope, sentAt: Date.now() })
     // A value that would need quoting (a client id with spaces) is left out rather than mangled.
     .filter(([, v]) => v !== undefined && /^[^\s"'\\]+$/.test(String(v)))
@@ -22,21 +40,23 @@ export function textPayload(line: string, route: Route, envelope: Record<string,
     // stays a string [cp-text-6]; unquoted it would make the agent refuse the envelope.
     .map(([k, v]) => (typeof v === 'string' && (parseTextCommand(`${k}=${v} x`) as Record<string, unknown>)[k] !== v ? `${k}="${v}"` : `${k}=${v}`));
   if (route.kind === 'fleet') words.push(`target=${route.target}`);
-  return `${words.join(' ')} ${line}`;
+  const body = `${words.join(' ')} ${line}`;
+  return routeTopics(route).map((topic) => ({ topic, body }));
 }
 
 /** Over the agent's limit a command would be refused anyway; over the broker's it wedges the connection (mqtt.js #768). */
-export function checkSize(body: string): string {
-  const size = Buffer.byteLength(body);
-  if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
-  return body;
+export function checkSize(out: Outgoing[]): Outgoing[] {
+  for (const { body } of out) {
+    const size = Buffer.byteLength(body);
+    if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+  }
+  return out;
 }
 
 /**
  * Commands are QoS 1 and never retained: the broker hands a retained message to every new
  * subscription [MQTT-3.3.1-6], so a retained command would run again each time an agent reconnects.
  */
-export async function publishCommand(client: MqttClient, route: Route, body: string): Promise<void> {
-  const out = route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
-  await Promise.all(out.map((t) => client.publishAsync(t, body, { qos: 1, retain: false })));
+export async function publishCommand(client: MqttClient, out: readonly Outgoing[]): Promise<void> {
+  await Promise.all(out.map((o) => client.publishAsync(o.topic, o.body, { qos: 1, retain: false })));
 }

@@ -1,8 +1,8 @@
 // A command the controller sends on a job's behalf (`replay`): one host, one answer. It streams
 // nothing and recovers nothing; its terminal event, or the wait running out, is all the asker needs.
 // A JobHandle would also follow holes and reconnects, which a one-shot question has no use for.
-import type { JobEvent } from '../protocol/index.js';
-import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
+import type { JobEvent, SignatureErrorCode } from '../protocol/index.js';
+import { forgedResult, refusedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { longTimer, type LongTimer } from '../timers/long-timer.js';
 
 export class ControlRequest {
@@ -23,6 +23,16 @@ export class ControlRequest {
   onEvent(host: string, ev: JobEvent): void {
     if (host !== this.host || !this.stream.accept(ev)) return;
     if (this.stream.terminal) this.settle(this.stream.result());
+  }
+
+  /** A forged terminal event [cp-sig-8]: the answer is that someone else wrote it. */
+  forged(host: string, why: string): void {
+    if (host === this.host) this.settle(forgedResult(this.stream, host, why));
+  }
+
+  /** The host refused the signature [cp-sig-5]; believed only before it accepted (notices are unsigned). */
+  refused(host: string, code: SignatureErrorCode, message: string): void {
+    if (host === this.host && !this.stream.accepted) this.settle(refusedResult(host, code, message));
   }
 
   /** The host is offline: the command stays queued for it, and the asker is told so now. */

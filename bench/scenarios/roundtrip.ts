@@ -1,5 +1,7 @@
 // Round trip: `ping` to one agent and its result back, beside a raw mqtt.js echo on the same broker.
-// Broker, agent, echo client and the measuring side are four processes, as in production.
+// Broker, agent, echo client and the measuring side are four processes, as in production. The same
+// agent trusts a controller key, so the signed round trip (sign, verify, signed result) runs beside
+// the unsigned one in the same blocks.
 import { banner } from '../lib/report.js';
 import { mosquittoAvailable, startBench, type BrokerKind } from '../lib/brokers.js';
 import { EchoSender, WireClient, fleetWith } from '../lib/clients.js';
@@ -7,6 +9,7 @@ import { p50, p99, timeRuns } from '../lib/stats.js';
 import { startAgents, startEchoes, stopAll } from '../lib/workers.js';
 import { ECHO_PAYLOAD, type Ctx } from './context.js';
 import { join } from 'node:path';
+import { generateSigningKey, publicKeyText } from '../../protocol/index.js';
 
 export async function roundtrip(ctx: Ctx): Promise<void> {
   banner('roundtrip');
@@ -17,16 +20,21 @@ export async function roundtrip(ctx: Ctx): Promise<void> {
   else ctx.report.skip('roundtrip', 'mosquitto not installed (/usr/sbin/mosquitto missing): Mosquitto runs skipped');
   for (const kind of kinds) {
     const broker = await startBench(kind);
-    const workers = [...(await startAgents(broker.url, ['rt-1'], join(ctx.tmp, `rt-${kind}`), 1)), ...(await startEchoes(broker.url, 1, 'bench/rt', 1))];
+    const ops = generateSigningKey();
+    // An agent with a trusted key verifies every signed command; unsigned ones still run (requireSigned off).
+    const agentOptions = { trustedKeys: [publicKeyText(ops.privateKey)] };
+    const workers = [...(await startAgents(broker.url, ['rt-1'], join(ctx.tmp, `rt-${kind}`), 1, agentOptions)), ...(await startEchoes(broker.url, 1, 'bench/rt', 1))];
     try {
       const fleet = await fleetWith(broker.url, 1);
       // The library's option for small fleets: one standing job subscription instead of one per command.
       const standing = await fleetWith(broker.url, 1, 60_000, { allJobs: true });
+      const signedFleet = await fleetWith(broker.url, 1, 60_000, { signingKey: ops.privateKey });
       const wire = await WireClient.open(broker.url, 'rt-1');
       const echo = await EchoSender.open(broker.url, 'bench/rt');
       // Interleaved in blocks so drifting machine load hits all three alike.
       const ctl: number[] = [];
       const ctlAll: number[] = [];
+      const ctlSigned: number[] = [];
       const lean: number[] = [];
       const raw: number[] = [];
       const block = 50;
@@ -35,17 +43,22 @@ export async function roundtrip(ctx: Ctx): Promise<void> {
         raw.push(...(await timeRuns(block, w, () => echo.round(1, ECHO_PAYLOAD))));
         ctl.push(...(await timeRuns(block, w, () => fleet.run('rt-1', 'ping').done().then(okOrThrow))));
         ctlAll.push(...(await timeRuns(block, w, () => standing.run('rt-1', 'ping').done().then(okOrThrow))));
+        ctlSigned.push(...(await timeRuns(block, w, () => signedFleet.run('rt-1', 'ping').done().then(okOrThrow))));
         lean.push(...(await timeRuns(block, w, () => wire.run('rt-1', 'ping'))));
       }
       const base = { baselineName: 'raw mqtt.js echo (QoS 1)', unit: 'ms', runs: ctl.length };
       const under2 = (v: number) => `p50 < 2 ms: ${v < 2 ? 'met' : 'missed'}`;
       ctx.report.add('roundtrip', { case: `${kind} p50, controller library`, figure: p50(ctl), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctl) <= 1.5 * p50(raw) && p50(ctl) < 2, note: under2(p50(ctl)) });
       ctx.report.add('roundtrip', { case: `${kind} p99, controller library`, figure: p99(ctl), baseline: p99(raw), ...base });
+      // Both controllers verify the agent's signed result with its pinned key; only the command differs.
+      const signedBase = { baselineName: 'controller library, unsigned command', unit: 'ms', runs: ctlSigned.length };
+      ctx.report.add('roundtrip', { case: `${kind} p50, controller library, signed command`, figure: p50(ctlSigned), baseline: p50(ctl), ...signedBase, target: '≤ 1.15× unsigned', met: p50(ctlSigned) <= 1.15 * p50(ctl) });
+      ctx.report.add('roundtrip', { case: `${kind} p99, controller library, signed command`, figure: p99(ctlSigned), baseline: p99(ctl), ...signedBase });
       ctx.report.add('roundtrip', { case: `${kind} p50, controller library with allJobs`, figure: p50(ctlAll), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctlAll) <= 1.5 * p50(raw) && p50(ctlAll) < 2, note: under2(p50(ctlAll)) });
       ctx.report.add('roundtrip', { case: `${kind} p99, controller library with allJobs`, figure: p99(ctlAll), baseline: p99(raw), ...base });
       ctx.report.add('roundtrip', { case: `${kind} p50, wire client (pre-subscribed)`, figure: p50(lean), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(lean) <= 1.5 * p50(raw) && p50(lean) < 2, note: under2(p50(lean)) });
       ctx.report.add('roundtrip', { case: `${kind} p99, wire client (pre-subscribed)`, figure: p99(lean), baseline: p99(raw), ...base });
-      await Promise.all([fleet.close(), standing.close(), wire.close(), echo.close()]);
+      await Promise.all([fleet.close(), standing.close(), signedFleet.close(), wire.close(), echo.close()]);
     } finally {
       await stopAll(workers);
       await broker.stop();

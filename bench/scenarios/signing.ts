@@ -1,7 +1,7 @@
 // Signing cost per command, in-process: what signing adds to a controller's publish (sign) and to the
 // agent's handling of each command (verify), beside what each side already does per command in the
 // same run (JSON.stringify of the envelope; decodeCommand of the payload). The round trip with
-// signing on and off belongs to roundtrip once the agent verifies.
+// signing on and off is in roundtrip.
 import { performance } from 'node:perf_hooks';
 import { banner } from '../lib/report.js';
 import { p50 } from '../lib/stats.js';

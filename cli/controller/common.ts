@@ -25,11 +25,13 @@ export function defineVerb(program: Command, usage: string, description: string,
     .addOption(new Option('--ttl <sec>', 'a command not started within this many seconds is never run (env CONPLYENT_TTL; default --timeout + 5, or 300 with --queue)'))
     .option('-x, --exclude <target>', 'leave out the hosts this target selects (pdsh -x): web-3, web[5-9], role=db')
     .option('--json', 'NDJSON output, one event per line (env CONPLYENT_JSON=1; docs/controller.md)')
-    .option('--client-id <id>', 'MQTT client id of this controller (env CONPLYENT_CLIENT_ID; default ctl-<random>)');
+    .option('--client-id <id>', 'MQTT client id of this controller (env CONPLYENT_CLIENT_ID; default ctl-<random>)')
+    .option('--signing-key <file>', 'sign every command with this private key (conplyent key create; env CONPLYENT_KEY_FILE)')
+    .option('--known-hosts <file>', 'pinned agent keys, appended on first contact (env CONPLYENT_KNOWN_HOSTS; default ~/.config/conplyent/known_hosts)');
   // Usage errors (unknown option, missing argument) exit 2 like every other usage error, not commander's 1.
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : Exit.USAGE));
   cmd.showHelpAfterError(`(conplyent ${cmd.name()} --help shows usage; arguments that start with - go after --)`);
-  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host.`);
+  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host, 5 a result was forged.`);
   return cmd;
 }
 
@@ -66,6 +68,8 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,
+      signingKey: cfg.keyFile,
+      knownHosts: cfg.knownHosts,
       logger: operatorLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
     });
     // The connection's ups and downs, one line each (the library reconnects and replays by itself).

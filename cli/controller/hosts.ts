@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { HostInfo } from '../../controller/presence.js';
 import { defineVerb, withFleet } from './common.js';
-import { Exit } from './exit-codes.js';
+import { Exit, type ExitStatus } from './exit-codes.js';
 import { ago, table, type Output } from './output.js';
 
 function row(out: Output, h: HostInfo, now: number): string[] {
@@ -13,11 +13,19 @@ function row(out: Output, h: HostInfo, now: number): string[] {
   const seen = h.online ? since : `${h.since !== null ? `${since}, ` : ''}${last}${h.reason ? ` (${h.reason})` : ''}`;
   const labels = Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-';
   const os = h.facts ? `${h.facts.os} ${h.facts.release} ${h.facts.arch}` : '-';
-  return [s.host(h.name), state, seen, labels, os];
+  const signed = h.requireSigned ? 'required' : '-';
+  // A changed key is flagged where people look: the pinned id, and the one presence now claims.
+  const key = h.keyChanged ? s.red(`CHANGED ${h.keyChanged.pinnedKeyId} -> ${h.keyChanged.announcedKeyId ?? 'none'}`) : (h.keyId ?? '-');
+  return [s.host(h.name), state, seen, labels, os, signed, key];
+}
+
+/** A host whose key changed since it was pinned is flagged in the exit status too (docs/controller.md). */
+function keyStatus(list: readonly HostInfo[]): ExitStatus {
+  return list.some((h) => h.keyChanged) ? Exit.FORGED : Exit.OK;
 }
 
 export function registerHosts(program: Command): void {
-  defineVerb(program, 'hosts [target]', 'list the hosts the broker knows: online state, since when, labels, OS', [
+  defineVerb(program, 'hosts [target]', 'list the hosts the broker knows: online state, since when, labels, OS, signing', [
     'conplyent hosts',
     "conplyent hosts 'web-*'",
     'conplyent hosts role=db --json | jq -r "select(.online) | .name"',
@@ -34,15 +42,17 @@ export function registerHosts(program: Command): void {
       }
       if (out.json) {
         for (const h of list) out.ndjson({ type: 'host', ...h });
-        return Exit.OK;
+        return keyStatus(list);
       }
       if (list.length === 0) {
         out.stderr.write('no hosts yet: start an agent (conplyent agent --broker …)\n');
         return Exit.OK;
       }
+      const changed = list.filter((h) => h.keyChanged);
+      if (changed.length) out.stderr.write(out.style.red(`key changed for ${changed.map((h) => h.name).join(', ')}: their results are checked with the pinned key and reported forged; if the change is expected, remove their lines from the known-hosts file\n`));
       const now = Date.now();
-      out.stdout.write(table([['NAME', 'STATE', 'SINCE', 'LABELS', 'OS'].map((c) => out.style.bold(c)), ...list.map((h) => row(out, h, now))]));
-      return Exit.OK;
+      out.stdout.write(table([['NAME', 'STATE', 'SINCE', 'LABELS', 'OS', 'SIGNED', 'KEY'].map((c) => out.style.bold(c)), ...list.map((h) => row(out, h, now))]));
+      return keyStatus(list);
     });
   });
 }

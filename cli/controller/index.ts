@@ -1,6 +1,7 @@
 // The controller verbs of the `conplyent` command (one file per verb); cli/main.ts calls registerControllerVerbs.
 import type { Command } from 'commander';
 import { registerAttach } from './attach.js';
+import { registerAudit } from './audit.js';
 import { registerExec } from './exec.js';
 import { registerGet } from './get.js';
 import { registerHosts } from './hosts.js';
@@ -26,4 +27,5 @@ export function registerControllerVerbs(program: Command): void {
   registerShell(program);
   registerPut(program);
   registerGet(program);
+  registerAudit(program);
 }

@@ -73,6 +73,8 @@ export function outcome(r: HostResult, l: Limits = {}): string {
       return `within --timeout ${sec(l.waitMs)} s`;
     case 'offline':
       return l.queued ? `queued for --ttl ${sec(l.ttlMs)} s` : 'not run';
+    case 'forged':
+      return 'not from the host';
     default:
       return r.error?.code ?? '';
   }
@@ -80,6 +82,8 @@ export function outcome(r: HostResult, l: Limits = {}): string {
 
 /** The per-host state line: `FAILED exit 2`, `RUNNING after --timeout 30 s`, `ERROR PATH: …`. */
 export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false): string {
+  // Not the host's answer at all: say whose word it is instead of repeating the code.
+  if (r.state === 'forged') return `FORGED result, not from the host: ${r.error?.message ?? 'bad signature'}`;
   const parts = [r.state.toUpperCase()];
   if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l));
   if (r.state === 'running') parts.push('(the job goes on)');
@@ -201,6 +205,9 @@ export class JobRenderer {
     const parts = [`${results.length} host${results.length === 1 ? '' : 's'}: ${(byState.ok ?? []).length} ok`];
     for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
     this.out.stderr.write((bad.length ? s.red : s.green)(parts.join('; ')) + '\n');
+    if (byState.forged) {
+      this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
+    }
     for (const line of this.hints(results)) this.out.stderr.write(s.yellow(line) + '\n');
   }
 

@@ -82,10 +82,15 @@ export interface CliResult {
   stderr: string;
 }
 
+let cliRuns = 0;
+
 /** Runs `conplyent <args>` against a broker; stdin is fed `input` (then closed). */
 export function runCli(broker: string, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  // Each run pins agent keys in its own file: test agents get new keys under old names, which the
+  // user's real ~/.config/conplyent/known_hosts would (rightly) report as forged.
+  const knownHosts = join(tmpdir(), `cp-known-hosts-${process.pid}-${++cliRuns}`);
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', CONPLYENT_BROKER: broker, CONPLYENT_HISTORY: join(tmpdir(), 'conplyent-test-history'), ...o.env },
+    env: { ...process.env, NO_COLOR: '1', CONPLYENT_BROKER: broker, CONPLYENT_HISTORY: join(tmpdir(), 'conplyent-test-history'), CONPLYENT_KNOWN_HOSTS: knownHosts, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -100,6 +105,7 @@ export function runCli(broker: string, args: string[], o: { input?: string; time
     }, o.timeoutMs ?? 30_000);
     child.once('exit', (code) => {
       clearTimeout(t);
+      rmSync(knownHosts, { force: true });
       resolve({ code, stdout, stderr });
     });
   });

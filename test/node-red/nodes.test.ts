@@ -237,7 +237,7 @@ describe('node-red-contrib-conplyent in a real Node-RED', () => {
     const RED = { nodes: { registerType: (t: string, def: unknown) => (types[t] = def) }, validators: { number: () => () => true, regex: () => () => true } };
     for (const m of html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)) runInNewContext(m[1], { RED });
     expect(Object.keys(types).sort()).toEqual(['conplyent-broker', 'conplyent-command', 'conplyent-hosts']);
-    expect(Object.keys(types['conplyent-broker'].credentials)).toEqual(['username', 'password', 'ca', 'cert', 'key']);
+    expect(Object.keys(types['conplyent-broker'].credentials)).toEqual(['username', 'password', 'ca', 'cert', 'key', 'signingKey']);
     expect(types['conplyent-broker'].defaults).not.toHaveProperty('password');
     expect(types['conplyent-command'].label.call({ target: 'role=web', command: 'exec', args: 'uptime' })).toBe('role=web: exec uptime');
     for (const t of Object.keys(types)) expect(html).toContain(`data-help-name="${t}"`);

@@ -1,6 +1,7 @@
 // The conplyent-broker config node: one controller connection (a Fleet) shared by every node that
 // uses it. Credentials and TLS material live in Node-RED's encrypted credentials file, never in the flow.
 'use strict';
+const { createPrivateKey } = require('node:crypto');
 const { loadController } = require('./lib/controller.js');
 
 /** How long to wait for the broker before a message fails with CONNECT (the node stays usable). */
@@ -21,6 +22,14 @@ module.exports = function (RED) {
       if (!node.url) return Promise.reject(new Error('the conplyent-broker node has no URL (e.g. mqtt://localhost:1883)'));
       if (!pending) {
         const c = node.credentials || {};
+        let signingKey;
+        if (c.signingKey) {
+          try {
+            signingKey = createPrivateKey(c.signingKey);
+          } catch (e) {
+            return Promise.reject(new Error(`the signing key of conplyent-broker "${node.name || node.url}" is not a PEM private key (conplyent key create writes NAME.key): ${e.message}`));
+          }
+        }
         const opts = {
           // The controller keeps a persistent session; a stable id per config node reuses it across
           // redeploys and restarts instead of leaving one orphaned session (and its queue) each time.
@@ -32,6 +41,9 @@ module.exports = function (RED) {
           ...(c.ca ? { ca: c.ca } : {}),
           ...(c.cert ? { cert: c.cert } : {}),
           ...(c.key ? { key: c.key } : {}),
+          // Every command is signed [cp-sig-*]; agent keys are pinned on first contact for as long
+          // as the node is deployed, and a result not signed by the pinned key is `forged`.
+          ...(signingKey ? { signingKey } : {}),
         };
         pending = loadController()
           .then(({ connect }) => connect(node.url, opts))
@@ -61,6 +73,7 @@ module.exports = function (RED) {
       ca: { type: 'text' },
       cert: { type: 'text' },
       key: { type: 'password' },
+      signingKey: { type: 'password' },
     },
   });
 

@@ -2,7 +2,7 @@
 'use strict';
 
 /** States in which the command did not run to an exit code on that host. */
-const NOT_RUN = new Set(['error', 'rejected', 'offline', 'no-answer', 'expired', 'lost']);
+const NOT_RUN = new Set(['error', 'rejected', 'offline', 'no-answer', 'expired', 'lost', 'forged']);
 
 function plainResult(r) {
   const out = {
