@@ -9,6 +9,7 @@ import { MAX_TTL_MS, PROTOCOL_VERSION, publicKeyText, topics, type AgentNotice, 
 import { acceptedEntry, outcomeEntry, refusedEntry } from './audit/decisions.js';
 import { AuditLog } from './audit/log.js';
 import { queryAudit } from './audit/query.js';
+import { SessionDirs } from './session-dirs.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
 import { Intake, type Notice } from './inbound/intake.js';
@@ -42,7 +43,7 @@ export class Agent extends EventEmitter {
   private trust!: TrustState;
   /** Absent only when the state directory is unavailable: then every command is refused anyway [cp-state-2]. */
   private audit: AuditLog | undefined;
-  private cwd = process.cwd();
+  private readonly dirs = new SessionDirs(process.cwd());
   private sweeper: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
@@ -53,10 +54,8 @@ export class Agent extends EventEmitter {
   private stopped = false;
   /** What the built-in commands reach of the agent around them. */
   private readonly services: AgentServices = {
-    getCwd: () => this.cwd,
-    setCwd: (dir) => {
-      this.cwd = dir;
-    },
+    getCwd: (session) => this.dirs.get(session),
+    setCwd: (dir, session) => this.dirs.set(dir, session),
     jobs: () => this.jobs.infos(),
     sendInput: (id, data, end) => this.jobs.sendInput(id, data, end),
     kill: async (id, signal = 'SIGTERM') => this.jobs.kill(id, signal),
@@ -159,7 +158,7 @@ export class Agent extends EventEmitter {
       logger: this.log,
       services: this.services,
       boot: () => this.presence.boot,
-      cwd: () => this.cwd,
+      cwd: (session) => this.dirs.get(session),
       onEnded: (job, v) => this.record(outcomeEntry(v, job.outcome ?? 'FAILED', Date.now() - job.startedAt)),
     });
     this.firstOnline = new Promise((resolve, reject) => {
@@ -180,7 +179,7 @@ export class Agent extends EventEmitter {
         policy: () => this.trust.policy(),
         running: () => this.launcher.running(),
         maxJobs: this.o.maxJobs,
-        cwd: () => this.cwd,
+        cwd: (session) => this.dirs.get(session),
         home: homedir(),
         doubt: (c) => doubt(this.state.health(), c, Date.now(), this.o.clockSkewMs),
       },

@@ -14,8 +14,10 @@ export interface CommandContext<A = unknown[], O = Record<string, unknown>> {
   readonly host: string;
   readonly args: A;
   readonly opts: O;
-  /** Effective working directory: the command's `cwd`, else the shell's current directory. */
+  /** Effective working directory: the command's `cwd`, else the current directory of its session. */
   readonly cwd: string;
+  /** The envelope's `session` [cp-env-12]: whose current directory `cd` moves. */
+  readonly session?: string;
   /** Aborted on kill, timeout or close_server; long handlers must honour it. */
   readonly signal: AbortSignal;
   readonly timeoutMs: number | undefined;
@@ -48,9 +50,9 @@ export interface Grant {
 
 /** What the built-in commands need from the agent around them. */
 export interface AgentServices {
-  /** The shell's current directory (changed by `cd`, shared by every sender like the original). */
-  getCwd(): string;
-  setCwd(dir: string): void;
+  /** A session's current directory; without a session the shared one every sender without a session uses [cp-env-8]. */
+  getCwd(session?: string): string;
+  setCwd(dir: string, session?: string): void;
   /** Running and recent jobs, for `jobs`, `kill`, `send_input`, `is_alive`. */
   jobs(): JobInfo[];
   /** Writes to a running job's stdin; throws CommandError UNKNOWN_JOB / NOT_RUNNING. */

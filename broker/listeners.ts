@@ -20,7 +20,8 @@ export interface Listener {
 function listen(server: Server, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`));
+      // The code travels with the error so the CLI can tell a busy port apart without reading the text.
+      reject(Object.assign(new Error(`cannot listen for ${what} on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`), { code: err.code }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

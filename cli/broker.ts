@@ -1,5 +1,7 @@
 // `conplyent broker`: the embedded broker, optionally with a local agent in the same process (the
 // one-box fleet of `npm start`), and `broker user add|remove|list` for its users file.
+import { existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PACKET_BYTES, DEFAULT_MAX_UNSENT_BYTES, InsecureBrokerError, isLoopback } from '../broker/options.js';
 import { addAgentOptions, createAgentFromConfig, runAgent, untilStopped } from './agent.js';
@@ -20,13 +22,39 @@ function checkExposure(cfg: BrokerConfig): void {
   if (!cfg.usersFile && !cfg.allowUnauthenticated && !isLoopback(cfg.host)) throw new InsecureBrokerError(cfg.host);
 }
 
+/**
+ * How to run the CLI so that the printed commands work as typed: `conplyent` once it is on PATH
+ * (`npm link`, a global install), else this very script from the current directory (`npm start`
+ * in the repo: `node dist/cli/main.js`). `npx conplyent` is not offered: it may try the registry.
+ */
+function self(): string {
+  const onPath = (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, 'conplyent')));
+  if (onPath || !process.argv[1]) return 'conplyent';
+  const rel = relative(process.cwd(), process.argv[1]);
+  return `node ${rel.startsWith('..') || isAbsolute(rel) ? process.argv[1] : rel}`;
+}
+
+/** A busy port: the exact commands that use another one (usage error, exit 2). */
+function portInUse(port: number, message: string): ConfigError {
+  const other = port === 65535 ? 1884 : port + 1;
+  const c = self();
+  return new ConfigError(
+    `${message} (another broker, e.g. a system Mosquitto?). Use another port:\n` +
+      `  ${c} broker --with-agent --port ${other}\n` +
+      `  ${c} hosts --broker mqtt://127.0.0.1:${other}\n` +
+      `or for every command of this terminal: export CONPLYENT_PORT=${other}`,
+  );
+}
+
 function banner(url: string, agentName: string | undefined): string {
+  // With CONPLYENT_PORT set the other terminal needs it too; --broker says it outright.
   const brokerFlag = url === DEFAULT_BROKER_URL ? '' : ` --broker ${url}`;
+  const c = self();
   return [
     `conplyent broker listening on ${url}` + (agentName ? `, with local agent "${agentName}"` : ''),
     'Try, in another terminal:',
-    `  conplyent hosts${brokerFlag}`,
-    `  conplyent exec all${brokerFlag} -- uname -a`,
+    `  ${c} hosts${brokerFlag}`,
+    `  ${c} exec all${brokerFlag} -- uname -a`,
     'Ctrl-C stops.',
     '',
   ].join('\n');
@@ -91,7 +119,9 @@ Examples:
     }
     const log = createLogger(cfg.logLevel);
     const { startBroker } = await import('../broker/index.js');
-    const broker = await startBroker({ ...cfg, logger: log });
+    const broker = await startBroker({ ...cfg, logger: log }).catch((err: unknown) => {
+      throw (err as { code?: unknown }).code === 'EADDRINUSE' ? portInUse(cfg.port, (err as Error).message) : err;
+    });
     const url = localUrl(cfg.host, broker.port);
     const closeBroker = async (): Promise<void> => {
       // Bounded: connected clients must not keep Ctrl-C from finishing.

@@ -128,7 +128,8 @@ export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSection
 export const controllerSectionSchema = z.object({
   // 0 would be a job killed at once; "no timeout" is not offered on purpose: hosts that never answer must end.
   timeoutMs: z.number().int().min(1, 'must be more than 0').default(30_000),
-  ttlMs: z.number().int().min(1).max(MAX_TTL_MS).default(DEFAULT_TTL_MS),
+  // No default here: unset means "just past the wait" unless --queue (cli/controller/job-flags.ts).
+  ttlMs: z.number().int().min(1).max(MAX_TTL_MS).optional(),
   json: z.boolean().default(false),
   clientId: z.string().min(1).optional(),
   /** Private key every command is signed with [cp-sig-*] (a path; never key material). */

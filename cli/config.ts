@@ -128,12 +128,24 @@ function validate<T>(schema: z.ZodType<T>, value: Record<string, unknown>, sourc
  * Throws ConfigError (one line naming source and field) on any invalid setting.
  * @example const cfg = await resolveConfig('controller', cmd.optsWithGlobals());
  */
+/**
+ * CONPLYENT_PORT=1884: one variable for a quick start on another port, for every part: the broker
+ * listens there, agents and controllers connect to 127.0.0.1 on it. The specific variables
+ * (CONPLYENT_SERVER_PORT, CONPLYENT_BROKER) still win when set.
+ */
+function withPortShortcut(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const port = env.CONPLYENT_PORT;
+  if (port === undefined || port === '') return env;
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new ConfigError(`env CONPLYENT_PORT: expected a port number 0-65535, got "${port}"`);
+  return { ...env, CONPLYENT_SERVER_PORT: env.CONPLYENT_SERVER_PORT ?? port, CONPLYENT_BROKER: env.CONPLYENT_BROKER ?? `mqtt://127.0.0.1:${port}` };
+}
+
 export async function resolveConfig<P extends Part>(
   part: P,
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConfigFor<P>> {
-  const layers: Layers = { flags, env };
+  const layers: Layers = { flags, env: withPortShortcut(env) };
   const configPath = pick(layers, { flag: '--config', env: 'CONPLYENT_CONFIG', kind: 'path' });
   if (configPath) {
     layers.filePath = configPath.value as string;

@@ -29,6 +29,9 @@ async function main(argv: string[]): Promise<void> {
     .version(version(), '-V, --version')
     // Options after a verb belong to that verb (`agent install --name x`, `broker user add n --users f`).
     .enablePositionalOptions()
+    // Usage errors are 2 everywhere (docs/controller.md): an unknown verb (`conplyent exce all`), no
+    // verb at all, a bad flag. Commander's own status for them is 1, the same as "a host failed".
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .addHelpText(
       'after',
       `

@@ -19,9 +19,9 @@ const controller: VerbGroup = {
     'run <target> <command> [args...]': 'run a command on every selected host, streaming output per host',
     'exec <target> <program> [args...]': 'start a program on every selected host (put -- before the program)',
     'jobs [target]': 'list running and recent jobs on the selected hosts',
-    'attach <host> <job>': "follow a job's output on a host, from the start, then live",
-    'kill <host> <job>': "end a running job's process tree on a host",
-    'input <host> <job> <text>': "write a line to a running job's stdin",
+    'attach <target> <job>': "follow a job's output on every selected host, from the start, then live",
+    'kill <target> <job>': "end a running job's process tree on every selected host",
+    'input <target> <job> <text>': "write a line to a running job's stdin on every selected host",
     'ping [target]': 'ask every selected host to answer; prints the round trip',
     'shell <target>': 'interactive console: each line is a text command to the target',
     'put <target> <local> <remote>': 'copy a local file to every selected host (sha256 checked)',
@@ -36,6 +36,7 @@ export const VERB_GROUPS: readonly VerbGroup[] = [
   controller,
   { load: async () => (await import('./key.js')).registerKey, verbs: { key: 'create and show ed25519 keys for signed commands' } },
   { load: async () => (await import('./sign.js')).registerSign, verbs: { sign: 'sign a command envelope read on stdin' } },
+  { load: async () => (await import('./completion.js')).registerCompletion, verbs: { 'completion <shell>': 'print a shell completion script for verbs and flags (bash or zsh)' } },
 ];
 
 const nameOf = (usage: string): string => usage.split(' ')[0];

@@ -3,7 +3,11 @@
 // so the dedupe and gap rules are unit-tested without a broker.
 import { ErrorCodes, type ErrorCode, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 
-export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'expired' | 'rejected' | 'lost' | 'forged';
+/**
+ * `running`: the host accepted the job and had not finished when the wait ended; the job goes on
+ * there (a controller's wait never kills anything; the job's own timeoutMs does).
+ */
+export type HostState = 'ok' | 'failed' | 'error' | 'offline' | 'no-answer' | 'running' | 'expired' | 'rejected' | 'lost' | 'forged';
 
 /** What could not be recovered: never hidden, always reported [cp-evt-7]. */
 export interface GapInfo {
@@ -27,7 +31,7 @@ export interface HostResult {
   /** The return value of a foreground command. */
   value?: unknown;
   /** Why there is no normal result: an error code name and message, or the controller's reason. */
-  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER' | 'FORGED'; message: string };
+  error?: { code: ErrorCode | 'OFFLINE' | 'NO_ANSWER' | 'RUNNING' | 'FORGED'; message: string };
   gap?: GapInfo;
   timedOut?: boolean;
   killed?: boolean;
@@ -193,13 +197,13 @@ function inSeqOrder(chunks: Map<number, Buffer>): Buffer {
 }
 
 function noAnswer(host: string, accepted: boolean): Pick<HostResult, 'state' | 'code' | 'signal' | 'durationMs' | 'error'> {
-  const message = accepted ? `${host} accepted the job but sent no result in time` : `${host} did not answer in time`;
-  return { state: 'no-answer', code: null, signal: null, durationMs: null, error: { code: 'NO_ANSWER', message } };
+  if (accepted) return { state: 'running', code: null, signal: null, durationMs: null, error: { code: 'RUNNING', message: `${host} accepted the job and had not finished when the wait ended` } };
+  return { state: 'no-answer', code: null, signal: null, durationMs: null, error: { code: 'NO_ANSWER', message: `${host} did not answer in time` } };
 }
 
-/** A result that is still no-answer says why (the wait ran out, the controller closed, nothing was sent). */
+/** A result with no terminal event says why (the wait ran out, the controller closed, nothing was sent). */
 export function withReason(r: HostResult, why: string): HostResult {
-  return r.state === 'no-answer' ? { ...r, error: { code: 'NO_ANSWER', message: `${r.host}: ${why}` } } : r;
+  return r.state === 'no-answer' || r.state === 'running' ? { ...r, error: { code: r.error!.code, message: `${r.host}: ${why}` } } : r;
 }
 
 /** The synthetic result of a host that presence says is offline (the command stays queued for it). */

@@ -26,6 +26,8 @@ export interface RunOptions {
   /** After this long the command must not start (it may sit queued for an offline host). */
   ttlMs?: number;
   cwd?: string;
+  /** Whose current directory the command uses and `cd` moves on the hosts; absent: the shared one [cp-env-12]. */
+  session?: string;
   /** Job id; default a fresh random one (letters and digits). */
   id?: string;
   /** How long to wait for every host before the rest are `no-answer`; default timeoutMs + graceMs, or forever. */
@@ -166,6 +168,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
     };
     return this.start(target, envelope, options, (route) => jsonPayload(envelope, route, this.signer));
   }
@@ -176,41 +179,49 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   runText(target: Target, line: string, parsed: CommandInput, options: RunOptions = {}): JobHandle {
     const id = parsed.id ?? options.id ?? newJobId();
-    const envelope: CommandInput = { ...parsed, id };
+    const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
     // A text command cannot carry `sig` [cp-sig-4]: signed, it goes out as its JSON form.
-    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
+    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
     const build = (route: Route) =>
       textPayload(line, route, {
         id,
         from: this.clientId,
         ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
         timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
+        session: parsed.session === undefined ? options.session : undefined,
       });
     return this.start(target, envelope, { ...options, timeoutMs: parsed.timeoutMs ?? options.timeoutMs }, build);
   }
 
   /**
-   * Follows a job someone else started: subscribes to its topic and asks the host to replay it
-   * from seq 0, so the stream is complete whenever we join (duplicates are dropped by seq).
+   * Follows a job someone else started, on one host or every host a target selects: subscribes to
+   * its topic and asks each host to replay it from seq 0, so the stream is complete whenever we join
+   * (duplicates are dropped by seq). A host that does not know the job settles with UNKNOWN_JOB.
+   * @example
+   * const results = await fleet.attach('role=web', jobId, { waitMs: 60_000 }).done();
    */
-  attach(host: string, jobId: string, options: Pick<RunOptions, 'waitMs' | 'keepOutput'> = {}): JobHandle {
-    if (!isHostName(host)) throw new ControllerError('BAD_OPTION', `"${host}" is not a valid host name`);
+  attach(target: Target, jobId: string, options: Pick<RunOptions, 'waitMs' | 'keepOutput'> = {}): JobHandle {
     if (!isJobId(jobId)) throw new ControllerError('BAD_OPTION', `"${jobId}" is not a valid job id`);
     if (this.jobs.has(jobId)) throw new ControllerError('BAD_OPTION', `job ${jobId} is already followed by this controller`);
-    const known = this.presence.get(host);
+    const res = this.resolve(target);
+    // One host presence never saw is still asked: its job may be older than our presence view.
+    const lone = res.noMatch && typeof target === 'string' && isHostName(target) ? target : undefined;
+    const expected = lone ? [lone] : res.expected;
     const handle = new JobHandle(this, {
       id: jobId,
       cmd: '(attached)',
-      expected: [host],
+      expected,
       offline: [],
-      unknown: known ? [] : [host],
-      noMatch: false,
+      unknown: lone ? [lone] : res.unknown,
+      noMatch: expected.length === 0,
       waitMs: options.waitMs,
       keepOutput: options.keepOutput,
       attach: true,
     });
+    if (handle.noMatch) return handle;
     this.jobs.set(jobId, handle);
-    handle.launch(() => this.subscribeJob(topics.job(host, jobId)), 'the job subscription could not be made').catch((e: unknown) => this.log?.warn({ err: String(e) }, 'attach failed'));
+    const filter = expected.length === 1 ? topics.job(expected[0]!, jobId) : topics.jobAllHosts(jobId);
+    handle.launch(() => this.subscribeJob(filter), 'the job subscription could not be made').catch((e: unknown) => this.log?.warn({ err: String(e) }, 'attach failed'));
     return handle;
   }
 

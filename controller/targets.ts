@@ -3,6 +3,7 @@
 // publish on the fleet topic [cp-fleet-1].
 import { isHostName, matchesSelector, parseSelector, singleHost, type Selector } from '../protocol/index.js';
 import { ControllerError } from './errors.js';
+import { expandHostRanges } from './host-ranges.js';
 import type { HostInfo } from './presence.js';
 
 /** More named hosts than this go out as one fleet-topic publish instead of one publish each. */
@@ -10,7 +11,14 @@ export const MAX_DIRECT_HOSTS = 3;
 /** The envelope's `target` field bound (protocol/command.ts). */
 const MAX_TARGET_CHARS = 1024;
 
-export type Target = string | readonly string[];
+/**
+ * A selector (`web-*`, `role=web`, `web[1-20]`, `all`), a list of host names, or a target minus the
+ * hosts another one selects (pdsh's `-x`): exclusion is worked out here, and what goes on the wire
+ * is the list of hosts that remain, since an agent's selector has no "but not".
+ * @example
+ * fleet.run({ include: 'web[01-10]', exclude: 'web07' }, 'exec', ['uptime']);
+ */
+export type Target = string | readonly string[] | { include: string | readonly string[]; exclude: string | readonly string[] };
 
 export interface Resolution {
   /** Every host we wait for, sorted. */
@@ -30,9 +38,10 @@ export type Route =
   | { kind: 'direct'; hosts: string[] }
   | { kind: 'fleet'; target: string };
 
-function toSelector(target: Target): Selector {
+function toSelector(target: string | readonly string[]): Selector {
   try {
-    if (typeof target === 'string') return parseSelector(target);
+    // Ranges become names before the shared grammar sees them; the agent is sent names [cp-fleet-2].
+    if (typeof target === 'string') return parseSelector(expandHostRanges(target));
     for (const h of target) if (!isHostName(h)) throw new TypeError(`"${h}" is not a valid host name`);
     return parseSelector(target.join(','));
   } catch (e) {
@@ -47,6 +56,13 @@ const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: tru
  * still expected (and reported offline) unless nothing at all matched, which is `noMatch`.
  */
 export function resolveTarget(target: Target, hosts: readonly HostInfo[]): Resolution {
+  if (typeof target === 'object' && 'include' in target) {
+    const all = resolveTarget(target.include, hosts);
+    const drop = new Set(resolveTarget(target.exclude, hosts).expected);
+    const keep = all.expected.filter((h) => !drop.has(h));
+    if (keep.length === 0) return { expected: [], offline: [], unknown: [], stale: [], noMatch: true, route: { kind: 'direct', hosts: [] } };
+    return resolveTarget(keep, hosts);
+  }
   const sel = toSelector(target);
   const matched = hosts.filter((h) => matchesSelector(sel, h.name, h.labels));
   const known = new Set(hosts.map((h) => h.name));

@@ -36,6 +36,9 @@ type Envelope = CommandInput | Command;
 export function canonicalCommand(env: Envelope, topic: string, kid: string): Buffer {
   const obj: Record<string, unknown> = { ctx: COMMAND_SIG_CONTEXT, topic, kid };
   for (const f of SIGNED_COMMAND_FIELDS) obj[f] = env[f] ?? (f === 'args' ? [] : f === 'opts' ? {} : null);
+  // Covered only when present, so signatures of commands without a session keep their bytes; a
+  // session added to a signed command in transit (another directory for a relative rm) fails [cp-env-12].
+  if (env.session !== undefined) obj.session = env.session;
   return Buffer.from(canonicalJson(obj, 'portable'), 'utf8');
 }
 

@@ -73,14 +73,14 @@ export function registerFileCommands(registry: CommandRegistry): void {
       const target = await confined(ctx, resolvePath(ctx.cwd, ctx.args[0] ?? '~'), 'read');
       const st = await onPath(target, () => fs.stat(target));
       if (!st.isDirectory()) throw new CommandError('PATH', `${target}: not a directory`);
-      ctx.agent.setCwd(target);
+      ctx.agent.setCwd(target, ctx.session);
       return target;
     },
     {
       args: z.tuple([name('path').optional()]),
       opts: noOpts,
       usage: '[path]',
-      summary: "Changes the shell's current directory (home when no path); returns the new absolute path",
+      summary: "Changes the current directory of the command's session, or the shared one without a session (home when no path); returns the new absolute path",
     },
   );
 

@@ -62,8 +62,8 @@ export interface JudgeEnv {
   /** Jobs running now; with maxJobs, the agent's own cap (job control is exempt). */
   running?(): RunningJobs;
   maxJobs?: number;
-  /** The shell's current directory and the agent user's home, against which policy paths resolve. */
-  cwd?(): string;
+  /** The current directory of a session (or the shared one) and the agent user's home, against which policy paths resolve [cp-env-12]. */
+  cwd?(session?: string): string;
   home?: string;
   /** Why a command that passed dedupe and time checks still cannot run (state damaged or unavailable) [cp-state-1]. */
   doubt?(command: Command): { error: ErrorCode; message: string } | undefined;
@@ -130,7 +130,7 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
   if (policy) {
     // The policy judges the validated values (shell="true" is already true), against the cwd as it
     // is now; file handlers check their real paths again when they run (a `cd` may come between).
-    const shellCwd = env.cwd?.() ?? process.cwd();
+    const shellCwd = env.cwd?.(command.session) ?? process.cwd();
     const v = evaluate(policy, {
       kid,
       cmd: def.name,

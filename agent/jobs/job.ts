@@ -23,6 +23,7 @@ export interface RunContext {
   host: string;
   opts: unknown;
   cwd: string;
+  session?: string;
   timeoutMs?: number;
   agent: AgentServices;
   grant?: Grant;
@@ -184,6 +185,7 @@ export class Job {
       args: this.args,
       opts: rc.opts,
       cwd: rc.cwd,
+      ...(rc.session !== undefined ? { session: rc.session } : {}),
       signal: this.controller.signal,
       timeoutMs: rc.timeoutMs,
       log: this.logger,

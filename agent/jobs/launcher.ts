@@ -26,8 +26,8 @@ export interface LauncherDeps {
   logger: Logger;
   services: AgentServices;
   boot(): number;
-  /** The shell's current directory, against which a command's own `cwd` is resolved. */
-  cwd(): string;
+  /** The session's current directory [cp-env-12], against which a command's own `cwd` is resolved. */
+  cwd(session?: string): string;
   /** A job ended (its terminal event is out): the audit log's outcome record. */
   onEnded?(job: Job, v: RunVerdict): void;
 }
@@ -75,8 +75,8 @@ export class JobLauncher {
     log.append({ type: 'accepted', cmd: def.name, args, kind: def.kind, boot, ...(command.from ? { from: command.from } : {}) });
     // The directory is read when the job's turn comes: after the `cd` queued before it.
     const run = () => {
-      const cwd = this.d.cwd();
-      return job.run({ host, opts, cwd: command.cwd ? resolvePath(cwd, command.cwd) : cwd, timeoutMs: command.timeoutMs, agent: this.d.services, grant });
+      const cwd = this.d.cwd(command.session);
+      return job.run({ host, opts, cwd: command.cwd ? resolvePath(cwd, command.cwd) : cwd, session: command.session, timeoutMs: command.timeoutMs, agent: this.d.services, grant });
     };
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
     else {

@@ -1,17 +1,22 @@
-// `conplyent attach <host> <job>`: follow a job someone else started, from its first event.
+// `conplyent attach <target> <job>`: follow a job already started (by someone else, by --async, or
+// before Ctrl-C) on every selected host, from its first event.
 import type { Command } from 'commander';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, targetOf, withFleet } from './common.js';
+import { addLayoutOptions, jobFlags } from './job-flags.js';
 import { JobRenderer } from './render-job.js';
 
 export function registerAttach(program: Command): void {
-  defineVerb(program, 'attach <host> <job>', "follow a job already running (or recently ended) on a host: its whole output from the start, then live", [
+  const attach = defineVerb(program, 'attach <target> <job>', 'follow a job already running (or recently ended) on the selected hosts: its whole output from the start, then live', [
     'conplyent attach web-1 V1StGXR8_Z5jdHi6B-myT',
-    'conplyent attach web-1 V1StGXR8_Z5jdHi6B-myT --timeout 3600',
+    "conplyent attach 'web-[1-3]' V1StGXR8_Z5jdHi6B-myT --timeout 3600",
+    'conplyent attach all V1StGXR8_Z5jdHi6B-myT --fold     # results of an --async job',
     'conplyent jobs web-1 && conplyent attach web-1 <job id from the list> --json',
-  ]).action(async (host: string, job: string, _o: unknown, cmd: Command) => {
+  ]);
+  addLayoutOptions(attach).action(async (target: string, job: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
-      const handle = fleet.attach(host, job, { waitMs: cfg.timeoutMs, keepOutput: false });
-      const { exit } = await new JobRenderer(out, handle).follow({ attach: true, host });
+      const { fold, sort } = jobFlags(cmd);
+      const handle = fleet.attach(targetOf(cmd, target), job, { waitMs: cfg.timeoutMs, keepOutput: false });
+      const { exit } = await new JobRenderer(out, handle, { fold, sort, limits: { waitMs: cfg.timeoutMs } }).follow({ attach: true, target });
       return exit;
     });
   });

@@ -2,11 +2,12 @@
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
-import { createLogger } from '../logger.js';
 import { ControllerError } from '../../controller/errors.js';
 import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
+import type { Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
+import { operatorLogger } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -20,8 +21,9 @@ export interface VerbContext {
 export function defineVerb(program: Command, usage: string, description: string, examples: string[]): Command {
   const cmd = program.command(usage).description(description);
   addConnectionOptions(cmd)
-    .addOption(new Option('--timeout <sec>', 'how long hosts have to finish; the job is killed on a host after it (env CONPLYENT_TIMEOUT; default 30)'))
-    .addOption(new Option('--ttl <sec>', 'a command not started within this many seconds is never run, e.g. one queued for an offline host (env CONPLYENT_TTL; default 300)'))
+    .addOption(new Option('--timeout <sec>', "how long to wait for results (Salt's -t); hosts still running then are named and keep running (env CONPLYENT_TIMEOUT; default 30)"))
+    .addOption(new Option('--ttl <sec>', 'a command not started within this many seconds is never run (env CONPLYENT_TTL; default --timeout + 5, or 300 with --queue)'))
+    .option('-x, --exclude <target>', 'leave out the hosts this target selects (pdsh -x): web-3, web[5-9], role=db')
     .option('--json', 'NDJSON output, one event per line (env CONPLYENT_JSON=1; docs/controller.md)')
     .option('--client-id <id>', 'MQTT client id of this controller (env CONPLYENT_CLIENT_ID; default ctl-<random>)')
     .option('--signing-key <file>', 'sign every command with this private key (conplyent key create; env CONPLYENT_KEY_FILE)')
@@ -31,6 +33,12 @@ export function defineVerb(program: Command, usage: string, description: string,
   cmd.showHelpAfterError(`(conplyent ${cmd.name()} --help shows usage; arguments that start with - go after --)`);
   cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host, 5 a result was forged.`);
   return cmd;
+}
+
+/** The verb's target with --exclude applied (controller/targets.ts works it out against presence). */
+export function targetOf(cmd: Command, target: string): Target {
+  const exclude = cmd.opts().exclude as string | undefined;
+  return exclude ? { include: target, exclude } : target;
 }
 
 /** A usage error found by a verb itself (bad `key=value`, missing file). */
@@ -64,8 +72,13 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
       clientId: cfg.clientId,
       signingKey: cfg.keyFile,
       knownHosts: cfg.knownHosts,
-      logger: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
+      logger: operatorLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
     });
+    // The connection's ups and downs, one line each (the library reconnects and replays by itself).
+    if (!cfg.json) {
+      fleet.on('offline', () => out.stderr.write(`conplyent: lost the connection to ${cfg.broker}; reconnecting\n`));
+      fleet.on('reconnect', () => out.stderr.write(`conplyent: reconnected to ${cfg.broker}\n`));
+    }
     process.exitCode = await body({ cfg, out, fleet, cmd });
   } catch (err) {
     process.exitCode = fatal(out, cmd.name(), err);

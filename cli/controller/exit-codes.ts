@@ -8,7 +8,7 @@ export const Exit = {
   FAILED: 1,
   /** Bad usage, bad config, or the broker could not be reached. */
   USAGE: 2,
-  /** At least one expected host never answered or is offline. Wins over FAILED: the outcome there is unknown. */
+  /** At least one expected host never answered, is offline, or was still running when the wait ended. Wins over FAILED: the outcome there is unknown. */
   NO_ANSWER: 3,
   /** The target matched no known host; nothing was sent. */
   NO_MATCH: 4,
@@ -25,7 +25,7 @@ type StateOnly = Pick<HostResult, 'state'> | { state: string };
 export function exitFor(results: readonly StateOnly[], noMatch = false): ExitStatus {
   if (noMatch) return Exit.NO_MATCH;
   if (results.some((r) => r.state === 'forged')) return Exit.FORGED;
-  if (results.some((r) => r.state === 'offline' || r.state === 'no-answer')) return Exit.NO_ANSWER;
+  if (results.some((r) => r.state === 'offline' || r.state === 'no-answer' || r.state === 'running')) return Exit.NO_ANSWER;
   if (results.some((r) => r.state !== 'ok')) return Exit.FAILED;
   return Exit.OK;
 }

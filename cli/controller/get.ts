@@ -1,9 +1,20 @@
 // `conplyent get <host> <remote> <local>`: copy a file from one host, checksum verified.
 import type { Command } from 'commander';
+import type { Fleet } from '../../controller/fleet.js';
 import { get } from '../../controller/transfer.js';
 import { defineVerb, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { progressBar } from './transfer-progress.js';
+
+/**
+ * The file's size, for a percentage: `rdfile length=0` reads nothing and returns `{size}` (`hash`
+ * would read the whole file first). Only on a TTY, where a bar is drawn; undefined when unknown.
+ */
+async function remoteSize(fleet: Fleet, host: string, remote: string, waitMs: number): Promise<number | undefined> {
+  const [r] = await fleet.run([host], 'rdfile', [remote], { opts: { length: 0 }, waitMs, ttlMs: waitMs, keepOutput: false }).done();
+  const size = (r?.value as { size?: unknown } | undefined)?.size;
+  return typeof size === 'number' ? size : undefined;
+}
 
 export function registerGet(program: Command): void {
   defineVerb(program, 'get <host> <remote> <local>', 'copy a file from a host to a local path (streamed, binary-safe, sha256 checked)', [
@@ -13,7 +24,8 @@ export function registerGet(program: Command): void {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
       const known = fleet.host(host);
       const bar = progressBar(out, `get ${host}:${remote}`);
-      const r = await get(fleet, host, remote, local, { timeoutMs: cfg.timeoutMs, onProgress: bar.update });
+      const size = out.tty ? await remoteSize(fleet, host, remote, cfg.timeoutMs) : undefined;
+      const r = await get(fleet, host, remote, local, { timeoutMs: cfg.timeoutMs, onProgress: bar.update, ...(size !== undefined ? { size } : {}) });
       bar.done();
       const s = out.style;
       if (out.json) out.ndjson({ type: 'final', ...r });

@@ -1,6 +1,6 @@
 // `conplyent jobs [target]`: running and recent jobs of each selected host, one table row per job.
 import type { Command } from 'commander';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, targetOf, withFleet } from './common.js';
 import { ago, table } from './output.js';
 import { runAndRender } from './run.js';
 
@@ -37,6 +37,6 @@ export function registerJobs(program: Command): void {
     'conplyent jobs web-1',
     'conplyent jobs role=web --json | jq \'select(.type=="final") | .value[] | select(.state=="running")\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: target ?? 'all', command: 'jobs', render: { formatValue: (_h, v, _r, self) => formatJobs(v, self) } }));
+    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'jobs', render: { formatValue: (_h, v, _r, self) => formatJobs(v, self) } }));
   });
 }

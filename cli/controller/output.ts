@@ -19,10 +19,12 @@ let pipeGuard = false;
 export function makeOutput(json: boolean, stdout: Writable = process.stdout, stderr: Writable = process.stderr): Output {
   if (!pipeGuard && stdout === process.stdout) {
     pipeGuard = true;
-    // `conplyent … | head` closes the pipe early: stop quietly like other Unix tools.
+    // `conplyent … | head` closes the pipe early. Exiting then would report a status before the
+    // hosts have answered (0 for a job that fails): stop writing to stdout, keep following the job
+    // (bounded by --timeout), and exit with its real status. stderr still gets states and summary.
     stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
+      if (e.code !== 'EPIPE') throw e;
+      stdout.write = (() => true) as typeof stdout.write;
     });
   }
   return {

@@ -1,6 +1,6 @@
 // `conplyent ping [target]`: which hosts answer, and the round trip through the broker.
 import type { Command } from 'commander';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, targetOf, withFleet } from './common.js';
 import { runAndRender } from './run.js';
 
 export function registerPing(program: Command): void {
@@ -11,7 +11,7 @@ export function registerPing(program: Command): void {
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async (ctx) => {
       const sent = Date.now();
-      return runAndRender(ctx, { target: target ?? 'all', command: 'ping', render: { formatValue: () => `pong in ${Date.now() - sent} ms`, alwaysSummary: true } });
+      return runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'ping', render: { formatValue: () => `pong in ${Date.now() - sent} ms`, alwaysSummary: true } });
     });
   });
 }

@@ -4,8 +4,11 @@
 import type { JobEvent } from '../../protocol/index.js';
 import type { HostResult } from '../../controller/collect.js';
 import type { JobHandle } from '../../controller/job.js';
+import { compressHosts } from '../../controller/host-ranges.js';
 import { exitFor, type ExitStatus } from './exit-codes.js';
+import { HostBuffers } from './fold.js';
 import { ProgressLine, type Output } from './output.js';
+import { renderValue } from './render-value.js';
 
 export interface RenderOptions {
   /** Print the result value of foreground commands (default true). */
@@ -14,6 +17,23 @@ export interface RenderOptions {
   formatValue?: (host: string, value: unknown, result: HostResult, job: string) => string | undefined;
   /** Always print the summary, even for one host that succeeded. */
   alwaysSummary?: boolean;
+  /** Say the job id on stderr when it starts (exec, run): it is what attach and kill need. */
+  announce?: boolean;
+  /** --fold / --sort (fold.ts). */
+  fold?: boolean;
+  sort?: boolean;
+  /** Output bytes go to stdout as they are, without host prefixes (rdfile to one host). */
+  raw?: boolean;
+  /** The limits in force, named in every timeout message with their flag. */
+  limits?: Limits;
+}
+
+export interface Limits {
+  waitMs?: number;
+  killAfterMs?: number;
+  /** --queue: offline hosts run the command when they return, within ttlMs. */
+  queued?: boolean;
+  ttlMs?: number;
 }
 
 const MAX_PARTIAL_CHARS = 64 * 1024;
@@ -39,41 +59,84 @@ class LineBuffer {
   }
 }
 
-export function describeResult(r: HostResult): string {
+const sec = (ms: number | undefined) => (ms === undefined ? '?' : `${+(ms / 1000).toFixed(3)}`);
+
+/** The detail of a state in a few words; every timeout names its limit and the flag that sets it. */
+export function outcome(r: HostResult, l: Limits = {}): string {
+  switch (r.state) {
+    case 'failed':
+      if (r.timedOut) return `killed after --kill-after ${sec(l.killAfterMs)} s`;
+      return r.signal ? `signal ${r.signal}` : `exit ${r.code}`;
+    case 'running':
+      return `after --timeout ${sec(l.waitMs)} s`;
+    case 'no-answer':
+      return `within --timeout ${sec(l.waitMs)} s`;
+    case 'offline':
+      return l.queued ? `queued for --ttl ${sec(l.ttlMs)} s` : 'not run';
+    case 'forged':
+      return 'not from the host';
+    default:
+      return r.error?.code ?? '';
+  }
+}
+
+/** The per-host state line: `FAILED exit 2`, `RUNNING after --timeout 30 s`, `ERROR PATH: …`. */
+export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false): string {
   // Not the host's answer at all: say whose word it is instead of repeating the code.
   if (r.state === 'forged') return `FORGED result, not from the host: ${r.error?.message ?? 'bad signature'}`;
   const parts = [r.state.toUpperCase()];
-  if (r.state === 'failed') parts.push(r.timedOut ? 'timed out' : r.signal ? `signal ${r.signal}` : `exit ${r.code}`);
-  if (r.error) parts.push(r.error.code === 'OFFLINE' || r.error.code === 'NO_ANSWER' ? r.error.message : `${r.error.code}: ${r.error.message}`);
+  if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l));
+  if (r.state === 'running') parts.push('(the job goes on)');
+  if (r.error && (neverSeen || !['running', 'no-answer', 'offline'].includes(r.state))) parts.push(r.error.code === 'OFFLINE' ? r.error.message : `${r.error.code}: ${r.error.message}`);
   return parts.join(' ');
+}
+
+/** A target as a shell word: quoted when it holds brackets or stars. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_.,=-]+$/.test(s) ? s : `'${s}'`;
 }
 
 export class JobRenderer {
   private readonly progress: ProgressLine;
   private readonly lines: LineBuffer;
   private readonly finals = new Map<string, HostResult>();
+  /** --fold / --sort: lines kept until the end. */
+  private readonly kept?: HostBuffers;
+  private readonly limits: Limits;
 
   constructor(private readonly out: Output, private readonly job: JobHandle, private readonly o: RenderOptions = {}) {
     this.progress = new ProgressLine(out);
+    this.limits = o.limits ?? {};
+    if (o.fold || o.sort) this.kept = new HostBuffers();
     this.lines = new LineBuffer((key, line) => {
       const [host, stream] = key.split('\0') as [string, string];
+      if (this.kept) return this.kept.add(host, line);
       this.write(stream === 'stderr' ? 'stderr' : 'stdout', `${this.out.style.host(host)}: ${stream === 'update' ? this.out.style.dim(line) : line}\n`);
     });
+  }
+
+  /** Hosts that have not settled yet (for the Ctrl-C hint). */
+  pending(): string[] {
+    return this.job.expected.filter((h) => !this.finals.has(h));
   }
 
   /** Wires the renderer to the job and resolves with the results and the exit status. */
   async follow(extra: Record<string, unknown> = {}): Promise<{ results: HostResult[]; exit: ExitStatus }> {
     const { out, job } = this;
     if (out.json) out.ndjson({ type: 'start', job: job.id, cmd: job.cmd, expected: job.expected, ...(job.unknown.length ? { unknown: job.unknown } : {}), ...extra, ts: Date.now() });
+    else if (this.o.announce && !job.noMatch) out.stderr.write(out.style.dim(`job ${job.id} on ${compressHosts(job.expected)}`) + '\n');
     job.on('event', ({ host, event }) => this.event(host, event));
     job.on('final', ({ host, result }) => this.final(host, result));
     const results = await job.done();
     const exit = exitFor(results, job.noMatch);
+    this.progress.clear();
+    if (this.o.fold) this.kept!.printFolded(out);
+    else if (this.o.sort) this.kept!.printSorted(out);
     this.summary(results, exit);
     return { results, exit };
   }
 
-  private write(stream: 'stdout' | 'stderr', text: string): void {
+  private write(stream: 'stdout' | 'stderr', text: string | Buffer): void {
     this.progress.clear();
     this.out[stream].write(text);
     this.drawProgress();
@@ -82,6 +145,7 @@ export class JobRenderer {
   private event(host: string, ev: JobEvent): void {
     if (this.out.json) return this.out.ndjson(ev);
     if (ev.type === 'output') {
+      if (this.o.raw && ev.stream === 'stdout') return this.write('stdout', Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
       const text = ev.stream === 'update' ? ev.data : Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8').toString('utf8');
       this.lines.push(`${host}\0${ev.stream}`, ev.stream === 'update' && !text.endsWith('\n') ? text + '\n' : text);
     } else if (ev.type === 'gap') {
@@ -99,13 +163,14 @@ export class JobRenderer {
     this.lines.flush(`${host}\0`);
     const s = this.out.style;
     if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
-      const text = this.o.formatValue ? this.o.formatValue(host, r.value, r, this.job.id) : formatValue(r.value);
-      if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.write('stdout', `${s.host(host)}: ${line}\n`);
+      const text = this.o.formatValue ? this.o.formatValue(host, r.value, r, this.job.id) : renderValue(this.job.cmd, r.value);
+      // Raw output (rdfile) keeps stdout for the bytes alone: what it returns goes to stderr.
+      if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.kept ? this.kept.add(host, line) : this.write(this.o.raw ? 'stderr' : 'stdout', `${s.host(host)}: ${line}\n`);
     }
     if (r.gap) this.write('stderr', `${s.host(host)}: ${s.yellow(`GAP ${r.gap.droppedEvents} events missing from the output`)}\n`);
-    if (r.state !== 'ok') {
-      const color = r.state === 'offline' || r.state === 'no-answer' ? s.yellow : s.red;
-      this.write('stderr', `${s.host(host)}: ${color(describeResult(r))}\n`);
+    if (r.state !== 'ok' && !this.kept) {
+      const color = r.state === 'offline' || r.state === 'no-answer' || r.state === 'running' ? s.yellow : s.red;
+      this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host)))}\n`);
     }
     this.drawProgress(true);
   }
@@ -118,7 +183,6 @@ export class JobRenderer {
   }
 
   private summary(results: HostResult[], exit: ExitStatus): void {
-    this.progress.clear();
     const byState: Record<string, string[]> = {};
     for (const r of results) (byState[r.state] ??= []).push(r.host);
     if (this.out.json) {
@@ -131,19 +195,45 @@ export class JobRenderer {
       return;
     }
     const bad = results.filter((r) => r.state !== 'ok');
-    if (results.length < 2 && bad.length === 0 && !this.o.alwaysSummary) return;
+    if (results.length < 2 && bad.length === 0 && !this.o.alwaysSummary && !this.kept) return;
+    // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
+    const groups = new Map<string, string[]>();
+    for (const r of results) {
+      const key = r.state === 'ok' ? 'ok' : `${r.state} ${outcome(r, this.limits)}`.trim();
+      groups.set(key, [...(groups.get(key) ?? []), r.host]);
+    }
     const parts = [`${results.length} host${results.length === 1 ? '' : 's'}: ${(byState.ok ?? []).length} ok`];
-    for (const [state, hosts] of Object.entries(byState)) if (state !== 'ok') parts.push(`${hosts.length} ${state} (${hosts.join(', ')})`);
-    this.out.stderr.write((bad.length ? s.red : s.green)(parts.join(', ')) + '\n');
+    for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
+    this.out.stderr.write((bad.length ? s.red : s.green)(parts.join('; ')) + '\n');
     if (byState.forged) {
       this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
     }
+    for (const line of this.hints(results)) this.out.stderr.write(s.yellow(line) + '\n');
   }
-}
 
-/** Strings print as they are; other values as compact JSON, or pretty JSON when long. */
-export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const compact = JSON.stringify(value);
-  return compact.length <= 100 ? compact : JSON.stringify(value, null, 2);
+  /** What the operator can do next about hosts still running or offline. */
+  private hints(results: HostResult[]): string[] {
+    const hints: string[] = [];
+    const id = this.job.id;
+    const running = results.filter((r) => r.state === 'running').map((r) => r.host);
+    if (running.length) {
+      const t = shellWord(compressHosts(running));
+      hints.push(
+        `still running on ${compressHosts(running)} after --timeout ${sec(this.limits.waitMs)} s; the job goes on there.`,
+        `  follow: conplyent attach ${t} ${id}`,
+        `  stop:   conplyent kill ${t} ${id}`,
+        `  (--timeout N waits longer; --kill-after N has the agent end the job after N s)`,
+      );
+    }
+    const offline = results.filter((r) => r.state === 'offline' && !this.job.unknown.includes(r.host)).map((r) => r.host);
+    if (offline.length) {
+      const names = compressHosts(offline);
+      hints.push(
+        this.limits.queued
+          ? `offline: ${names} will run it when they return within --ttl ${sec(this.limits.ttlMs)} s; results then: conplyent attach ${shellWord(names)} ${id}`
+          : `offline: ${names}; not run (a copy delivered later answers EXPIRED). --queue runs it when they return`,
+      );
+    }
+    return hints;
+  }
 }

@@ -1,15 +1,20 @@
 // `conplyent run <target> <command> [args…]`: any registered command on every selected host.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { VerbContext } from './common.js';
-import { collect, defineVerb, parsePairs, UsageError, withFleet } from './common.js';
+import { collect, defineVerb, parsePairs, targetOf, UsageError, withFleet } from './common.js';
 import { Exit, worse, type ExitStatus } from './exit-codes.js';
 import type { RunOptions } from '../../controller/fleet.js';
+import type { JobHandle } from '../../controller/job.js';
 import { rollout } from '../../controller/rollout.js';
-import { JobRenderer, type RenderOptions } from './render-job.js';
+import type { Target } from '../../controller/targets.js';
+import { confirmDanger } from './confirm.js';
+import { addJobOptions, jobFlags, ttlFor, type JobFlags } from './job-flags.js';
+import { JobRenderer, shellWord, type Limits, type RenderOptions } from './render-job.js';
+import { compressHosts } from '../../controller/host-ranges.js';
 
 /** One command to run and render: what run, exec, kill, input, jobs and ping each fill in. */
 export interface RunRequest {
-  target: string | string[];
+  target: Target;
   command: string;
   args?: unknown[];
   /** Named options of the command (the envelope's `opts`). */
@@ -18,46 +23,94 @@ export interface RunRequest {
   cwd?: string;
   /** --batch / --max-failures; absent: one job to every selected host at once. */
   batches?: BatchOptions;
+  /** --session: whose current directory on the hosts the command uses and `cd` moves [cp-env-12]. */
+  session?: string;
+  /** Flags of verbs that start jobs (job-flags.ts); control verbs (kill, jobs, ping) leave it out. */
+  flags?: JobFlags;
 }
+
+const CONTROL_FLAGS: JobFlags = { queue: false, async: false, yes: false, fold: false, sort: false };
 
 export interface BatchOptions {
   batch?: number;
   maxFailures?: number;
 }
 
-/** The library's run options for a verb: config timeouts, and output streamed rather than kept. */
+/**
+ * The library's run options for a verb. --timeout is how long we wait (Salt's -t) and never kills;
+ * only --kill-after becomes the job's timeoutMs. Output is printed as it streams; keeping it for the
+ * results too would grow without bound (salt #27323).
+ */
 function runOptions(ctx: VerbContext, req: RunRequest): RunOptions {
-  // Output is printed as it streams; keeping it for the results too would grow without bound (salt #27323).
-  return { opts: req.opts ?? {}, timeoutMs: ctx.cfg.timeoutMs, ttlMs: ctx.cfg.ttlMs, keepOutput: false, ...(req.cwd ? { cwd: req.cwd } : {}) };
+  const f = req.flags ?? CONTROL_FLAGS;
+  return {
+    opts: req.opts ?? {},
+    waitMs: ctx.cfg.timeoutMs,
+    ttlMs: ttlFor(ctx.cfg, f),
+    keepOutput: false,
+    ...(f.killAfterMs !== undefined ? { timeoutMs: f.killAfterMs } : {}),
+    ...(req.cwd ? { cwd: req.cwd } : {}),
+    ...(req.session ? { session: req.session } : {}),
+  };
+}
+
+function renderOptions(ctx: VerbContext, req: RunRequest, o: RunOptions): RenderOptions {
+  const f = req.flags;
+  const limits: Limits = { waitMs: o.waitMs, killAfterMs: o.timeoutMs, ttlMs: o.ttlMs, queued: f?.queue === true };
+  return { ...(f ? { announce: true, fold: f.fold, sort: f.sort } : {}), limits, ...req.render };
 }
 
 /** Runs one command and renders it: the path shared by run, exec, kill, input, jobs and ping. */
 export async function runAndRender(ctx: VerbContext, req: RunRequest): Promise<ExitStatus> {
+  if (req.flags && !(await confirmDanger(ctx, req, req.flags.yes))) return Exit.FAILED;
   if (req.batches?.batch !== undefined) return runInBatches(ctx, req, req.batches);
-  const { target, command, args = [], render = {} } = req;
-  const job = ctx.fleet.run(target, command, args, runOptions(ctx, req));
-  const stop = interruptNotice(ctx, job.id, job.expected);
+  const { target, command, args = [] } = req;
+  const o = runOptions(ctx, req);
+  const job = ctx.fleet.run(target, command, args, o);
+  if (req.flags?.async) return sendOnly(ctx, job);
+  const ro = renderOptions(ctx, req, o);
+  const renderer = new JobRenderer(ctx.out, job, ro.raw && job.expected.length !== 1 ? { ...ro, raw: false } : ro);
+  const stop = interruptNotice(ctx, job, renderer);
   try {
-    const { exit } = await new JobRenderer(ctx.out, job, render).follow({ target, args });
+    const { exit } = await renderer.follow({ target, args });
     return exit;
   } finally {
     stop();
   }
 }
 
+/** --async: the job id on stdout once the command is published; the results are `attach`'s. */
+async function sendOnly(ctx: VerbContext, job: JobHandle): Promise<ExitStatus> {
+  if (job.noMatch) {
+    ctx.out.stderr.write('target matched no known host; nothing was sent (conplyent hosts lists them)\n');
+    return Exit.NO_MATCH;
+  }
+  await job.started;
+  const hosts = compressHosts(job.expected);
+  if (ctx.out.json) ctx.out.ndjson({ type: 'start', job: job.id, cmd: job.cmd, expected: job.expected, async: true, ts: Date.now() });
+  else {
+    ctx.out.stdout.write(`${job.id}\n`);
+    ctx.out.stderr.write(`sent job ${job.id} to ${hosts}; results: conplyent attach ${shellWord(hosts)} ${job.id}\n`);
+  }
+  return Exit.OK;
+}
+
 /** --batch / --max-failures: one job per batch, each rendered as it runs; stops past the failure budget. */
 async function runInBatches(ctx: VerbContext, req: RunRequest, b: BatchOptions): Promise<ExitStatus> {
-  const { target, command, args = [], render = {} } = req;
+  const { target, command, args = [] } = req;
+  const o = runOptions(ctx, req);
+  const render = renderOptions(ctx, req, o);
   let exit: ExitStatus = Exit.OK;
   const r = await rollout(ctx.fleet, target, command, args, {
-    ...runOptions(ctx, req),
+    ...o,
     batchSize: b.batch!,
     maxFailures: b.maxFailures,
     onBatch: async (job, n, hosts) => {
       if (!ctx.out.json) ctx.out.stderr.write(ctx.out.style.dim(`batch ${n}: ${hosts.join(', ')}`) + '\n');
-      const stop = interruptNotice(ctx, job.id, job.expected);
+      const renderer = new JobRenderer(ctx.out, job, render);
+      const stop = interruptNotice(ctx, job, renderer);
       try {
-        exit = worse(exit, (await new JobRenderer(ctx.out, job, render).follow({ target, args, batch: n })).exit);
+        exit = worse(exit, (await renderer.follow({ target, args, batch: n })).exit);
       } finally {
         stop();
       }
@@ -77,11 +130,12 @@ async function runInBatches(ctx: VerbContext, req: RunRequest, b: BatchOptions):
   return exit;
 }
 
-/** Ctrl-C leaves the job running on the hosts; say how to follow or stop it. */
-function interruptNotice(ctx: VerbContext, job: string, hosts: readonly string[]): () => void {
+/** Ctrl-C leaves the job running on the hosts; say how to follow or stop it on every one of them. */
+function interruptNotice(ctx: VerbContext, job: JobHandle, renderer: JobRenderer): () => void {
   const onInt = () => {
-    const h = hosts[0] ?? '<host>';
-    ctx.out.stderr.write(`\ninterrupted: job ${job} keeps running on the hosts; follow it with \`conplyent attach ${h} ${job}\`, stop it with \`conplyent kill ${h} ${job}\`\n`);
+    const pending = renderer.pending();
+    const t = shellWord(pending.length ? compressHosts(pending) : compressHosts(job.expected));
+    ctx.out.stderr.write(`\ninterrupted: job ${job.id} keeps running on ${t}; follow it with \`conplyent attach ${t} ${job.id}\`, stop it with \`conplyent kill ${t} ${job.id}\`\n`);
     process.exit(130);
   };
   process.once('SIGINT', onInt);
@@ -95,11 +149,19 @@ export function registerRun(program: Command): void {
     'conplyent run role=web,env=prod os_info --json | jq .',
     'conplyent run all exec -- uname -a              # args that start with - go after --',
     'conplyent run db-1 wrfile /tmp/motd "hello" -o append=true',
+    "conplyent run 'web[1-4]' -x web3 os_info",
+    'conplyent run web-1 cd /srv --session deploy && conplyent run web-1 ls --session deploy',
   ])
     .option('-o, --opt <key=value>', 'command option, repeatable (numbers, true/false as in text commands)', collect)
-    .option('--cwd <dir>', 'working directory for this command only');
-  addBatchOptions(run).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, { target, command, args, opts: parsePairs(cmd.opts().opt, 'option'), cwd: cmd.opts().cwd, batches: batchOptions(cmd) }));
+    .option('--cwd <dir>', 'working directory for this command only')
+    .option('--session <name>', 'whose current directory on the hosts this command uses and `cd` moves (default: the shared one)');
+  addJobOptions(addBatchOptions(run)).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
+    await withFleet(cmd, (ctx) => {
+      const flags = jobFlags(cmd);
+      // rdfile to one host: stdout is the file's bytes and nothing else, as `cat` would give.
+      const render = command === 'rdfile' && !flags.fold && !flags.sort ? { raw: true } : {};
+      return runAndRender(ctx, { target: targetOf(cmd, target), command, args, opts: parsePairs(cmd.opts().opt, 'option'), cwd: cmd.opts().cwd, session: cmd.opts().session, batches: batchOptions(cmd), flags, render });
+    });
   });
 }
 

@@ -6,13 +6,27 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { parseTextCommand, type CommandInput } from '../../protocol/index.js';
+import { newJobId, parseTextCommand, type CommandInput } from '../../protocol/index.js';
 import type { JobHandle } from '../../controller/job.js';
 import { defineVerb, withFleet, type VerbContext } from './common.js';
 import { Exit, exitFor, worse, type ExitStatus } from './exit-codes.js';
+import { ttlFor } from './job-flags.js';
 import { JobRenderer } from './render-job.js';
 
 const PROMPT = 'Enter command: ';
+
+// Answered here, without a round trip: what a newcomer types first. The text-command syntax is [cp-text-*].
+const HELP = `Each line is sent to the target as a text command; answers print as they arrive.
+  ls [dir]                      list a directory
+  cd <dir>                      change this shell's directory on the hosts
+  cwd                           print it
+  exec <program> [args…]        run a program (no shell); exec sh -c '…' for pipes
+  rdfile <file> | hash <file>   print a file / its size and SHA-256
+  wrfile <file> "text" append=true
+  mkdir <dir> | rm <path> [recursive=true] | touch <file>
+  os_info | user_name | jobs | kill <job>
+  key=value words are options; timeoutMs=60000 ends a command after a minute.
+  Ctrl-C kills the running command; exit (or Ctrl-D) leaves.`;
 const HISTORY_LINES = 500;
 
 function historyFile(): string {
@@ -46,8 +60,10 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
     return Exit.NO_MATCH;
   }
   if (interactive && !out.json) {
-    out.stderr.write(`conplyent shell: ${first.expected.length} host(s): ${first.expected.join(', ')}. Commands: ls, cd, exec <program> …, rdfile, jobs, kill <job>; 'exit' to leave.\n`);
+    out.stderr.write(`conplyent shell: ${first.expected.length} host(s): ${first.expected.join(', ')}. 'help' lists commands; 'exit' leaves.\n`);
   }
+  // Each shell is its own session on the hosts [cp-env-12]: its `cd` moves no other operator.
+  const session = (ctx.cmd.opts().session as string | undefined) ?? `sh-${newJobId()}`;
   const hist = historyFile();
   const rl = createInterface({
     input: process.stdin,
@@ -69,6 +85,11 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
   for await (const raw of rl) {
     const line = raw.trim();
     if (line === 'exit' || line === 'quit') break;
+    if (line === 'help' || line === '?') {
+      out.stderr.write(HELP + '\n');
+      if (interactive) rl.prompt();
+      continue;
+    }
     if (line !== '' && !line.startsWith('#')) {
       if (interactive) saveHistory(hist, line);
       let parsed: CommandInput | undefined;
@@ -79,7 +100,7 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
         status = worse(status, Exit.USAGE);
       }
       if (parsed) {
-        running = fleet.runText(target, line, parsed, { timeoutMs: cfg.timeoutMs, ttlMs: cfg.ttlMs, keepOutput: false });
+        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs: ttlFor(cfg, { queue: false }), keepOutput: false, session });
         const { results } = await new JobRenderer(out, running).follow({ line });
         status = worse(status, exitFor(results, running.noMatch));
         running = undefined;
@@ -96,8 +117,11 @@ export function registerShell(program: Command): void {
     'conplyent shell web-1',
     "conplyent shell 'web-*'",
     "printf 'cd /tmp\\nls\\nexec uname -a\\n' | conplyent shell web-1     # one command per line, exits at EOF",
+    'conplyent shell web-1 --session deploy     # a named session: its directory is kept for the next shell with that name',
     'text commands: ls /var, cd /tmp, exec ls -l, wrfile notes.txt "hello world" append=true, jobs, kill <job>',
-  ]).action(async (target: string, _o: unknown, cmd: Command) => {
+  ])
+    .option('--session <name>', "the session whose current directory this shell uses and `cd` moves (default: a new one per shell)")
+    .action(async (target: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, (ctx) => shell(ctx, target));
   });
 }

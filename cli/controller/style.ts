@@ -8,11 +8,13 @@ export interface Styler {
   yellow(s: string): string;
   dim(s: string): string;
   bold(s: string): string;
-  /** A stable color per host name so interleaved output stays readable. */
+  /** A color per host, assigned in the order hosts first print, so interleaved output stays readable. */
   host(name: string): string;
 }
 
-const HOST_COLORS = [36, 35, 34, 32, 33, 96, 95, 94, 92, 93];
+// Assigned, not hashed: a hash puts two of a dozen hosts on the same color more often than not
+// (the birthday problem). 14 distinct colors before any repeats; no red, which means failure here.
+const HOST_COLORS = ['36', '35', '34', '32', '33', '96', '95', '94', '92', '93', '38;5;208', '38;5;141', '38;5;43', '38;5;170'];
 
 export function colorsFor(stream: Writable, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -21,7 +23,8 @@ export function colorsFor(stream: Writable, env: NodeJS.ProcessEnv = process.env
 }
 
 export function styler(enabled: boolean): Styler {
-  const wrap = (code: number) => (s: string) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const wrap = (code: number | string) => (s: string) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const assigned = new Map<string, string>();
   return {
     enabled,
     red: wrap(31),
@@ -31,9 +34,9 @@ export function styler(enabled: boolean): Styler {
     bold: wrap(1),
     host(name: string) {
       if (!enabled) return name;
-      let h = 0;
-      for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-      return `\x1b[${HOST_COLORS[h % HOST_COLORS.length]}m${name}\x1b[0m`;
+      let code = assigned.get(name);
+      if (code === undefined) assigned.set(name, (code = HOST_COLORS[assigned.size % HOST_COLORS.length]!));
+      return wrap(code)(name);
     },
   };
 }

@@ -1,9 +1,10 @@
 // `conplyent broker`: the users file round trip, the refusal to expose an open broker, and the
 // one-box fleet of `npm start` (broker + local agent in one process, clean Ctrl-C).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyUser } from '../../broker/index.js';
@@ -108,8 +109,12 @@ describe('one-box fleet: broker --with-agent', () => {
     child.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const [, url] = await waitFor(child, () => out, /listening on (mqtt:\/\/127\.0\.0\.1:\d+), with local agent "box-1"/);
-    expect(out).toContain(`conplyent hosts --broker ${url}`);
-    expect(out).toContain(`conplyent exec all --broker ${url} -- uname -a`);
+    // Not on PATH in this clean environment: the banner names this script, runnable as printed from here.
+    expect(out).toContain(`node dist/cli/main.js hosts --broker ${url}`);
+    const printed = /^ {2}(node dist\/cli\/main\.js exec all .*)$/m.exec(out)![1]!;
+    const asTyped = spawnSync('bash', ['-c', printed], { cwd: ROOT, env: { ...env, PATH: `${dirname(process.execPath)}:${env.PATH}` }, encoding: 'utf8', timeout: 20_000 });
+    expect(asTyped.status, asTyped.stderr).toBe(0);
+    expect(asTyped.stdout).toMatch(/^box-1: \S+/);
 
     const client = mqtt.connect(url!, { clientId: `t-${process.pid}`, reconnectPeriod: 0 });
     client.on('connect', () => (client.stream as unknown as { setNoDelay?(b: boolean): void })?.setNoDelay?.(true));
@@ -134,5 +139,37 @@ describe('one-box fleet: broker --with-agent', () => {
     expect(await exited).toBe(0);
     expect(seen.at(-1)).toMatchObject({ online: false, reason: 'shutdown' });
     client.end(true);
+  });
+});
+
+describe('quick start without friction', () => {
+  it('a busy port is a usage error (2) that prints the exact commands for another port', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await runCli(['broker', '--port', String(port)], { env: cleanEnv() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('the port is in use');
+      expect(r.stderr).toContain(`node dist/cli/main.js broker --with-agent --port ${port + 1}`);
+      expect(r.stderr).toContain(`export CONPLYENT_PORT=${port + 1}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('CONPLYENT_PORT sets the broker port and where every controller connects; a bad one is exit 2', async () => {
+    const env = cleanEnv({ CONPLYENT_PORT: '18999' });
+    expect(JSON.parse((await runCli(['broker', '--print-config'], { env })).stdout).port).toBe(18999);
+    expect(JSON.parse((await runCli(['hosts', '--print-config'], { env })).stdout).broker).toBe('mqtt://127.0.0.1:18999');
+    expect((await runCli(['hosts'], { env: cleanEnv({ CONPLYENT_PORT: 'x' }) })).code).toBe(2);
+  });
+
+  it('conplyent completion bash completes verbs and their flags; an unknown shell is exit 2', async () => {
+    const script = (await runCli(['completion', 'bash'])).stdout;
+    const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(conplyent exec --kill); COMP_CWORD=2; _conplyent; echo "\${COMPREPLY[@]}"; COMP_WORDS=(conplyent att); COMP_CWORD=1; _conplyent; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('--kill-after\nattach\n');
+    expect((await runCli(['completion', 'zsh'])).stdout).toContain('bashcompinit');
+    expect((await runCli(['completion', 'fish'])).code).toBe(2);
   });
 });

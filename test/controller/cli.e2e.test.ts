@@ -85,7 +85,7 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
     const r = await cli(['ping', `web-1,${GONE}`]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(new RegExp(`${GONE}: OFFLINE`));
-    expect(r.stderr).toMatch(new RegExp(`1 offline \\(${GONE}\\)`));
+    expect(r.stderr).toMatch(new RegExp(`1 offline not run \\(${GONE}\\)`));
   });
 
   it('a host that is online but never answers is reported after the timeout, exit 3', async () => {
@@ -210,12 +210,13 @@ describe.each(brokerKinds())('conplyent CLI on %s', (kind) => {
     const data = randomBytes(20 * 1024 * 1024);
     writeFileSync(local, data);
     const sum = createHash('sha256').update(data).digest('hex');
-    // All agents share this machine: give each its own directory through its shell cwd.
+    // All agents share this machine: give each its own directory through its shared cwd (a `cd`
+    // without a session [cp-env-8]; a `conplyent shell` would move only its own session).
     const hosts = ['web-8', 'web-9', 'web-10'];
     for (const h of hosts) {
       const dir = join(work, h);
-      const r = await cli(['shell', h], { input: `mkdir ${dir} parents=true\ncd ${dir}\n` });
-      expect(r.code).toBe(0);
+      expect((await cli(['run', h, 'mkdir', dir, '-o', 'parents=true'])).code).toBe(0);
+      expect((await cli(['run', h, 'cd', dir])).code).toBe(0);
     }
     const put = await cli(['put', hosts.join(','), local, 'copy.bin', '--timeout', '60'], { timeoutMs: 120_000 });
     expect(put.stderr).toBe('');

@@ -112,10 +112,11 @@ describe('HostStream', () => {
     expect(s.result().stdout.equals(bytes)).toBe(true);
   });
 
-  it('with nothing terminal the host is no-answer', () => {
+  it('accepted with nothing terminal the host is running (the job goes on there); nothing at all is no-answer', () => {
     const s = new HostStream('h');
-    s.accept(accepted(0));
     expect(s.result().state).toBe('no-answer');
-    expect(s.result().error?.message).toMatch(/accepted/);
+    s.accept(accepted(0));
+    expect(s.result().state).toBe('running');
+    expect(s.result().error).toMatchObject({ code: 'RUNNING', message: expect.stringMatching(/accepted/) });
   });
 });

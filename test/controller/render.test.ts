@@ -55,9 +55,9 @@ describe('JobRenderer', () => {
     expect(stderr).toContain('b: FAILED exit 2');
     expect(stderr).toContain('d: OFFLINE');
     expect(stderr).toContain('c: NO-ANSWER');
-    expect(stderr).toMatch(/4 hosts: 1 ok, .*1 failed \(b\).*/);
-    expect(stderr).toMatch(/1 offline \(d\)/);
-    expect(stderr).toMatch(/1 no-answer \(c\)/);
+    expect(stderr).toMatch(/4 hosts: 1 ok; .*1 failed exit 2 \(b\).*/);
+    expect(stderr).toMatch(/1 offline not run \(d\)/);
+    expect(stderr).toMatch(/1 no-answer within --timeout \S+ s \(c\)/);
     expect(res.exit).toBe(Exit.NO_ANSWER);
   });
 
@@ -78,5 +78,17 @@ describe('JobRenderer', () => {
     ]);
     expect(lines.filter((l) => l.type === 'output').map((l) => l.data).join('')).toBe('line one\nline two\n');
     expect(lines.at(-1)).toMatchObject({ type: 'summary', exit: 3, total: 4, states: { ok: ['a'], failed: ['b'] } });
+  });
+});
+
+describe('host colors', () => {
+  it('the first 12 hosts of a run get 12 different colors, assigned in order and stable per host', async () => {
+    const { styler } = await import('../../cli/controller/style.js');
+    const s = styler(true);
+    const names = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
+    const codes = names.map((n) => /^\x1b\[([\d;]+)m/.exec(s.host(n))![1]);
+    expect(new Set(codes).size).toBe(12);
+    expect(s.host('web-3')).toBe(s.host('web-3'));
+    expect(codes).not.toContain('31');
   });
 });

@@ -13,7 +13,7 @@ function make(a) {
   const stateDir = join(cfg.stateRoot, a.name);
   mkdirSync(stateDir, { recursive: true });
   const auth = a.password ? { username: a.name, password: a.password } : {};
-  const agent = createAgent({ broker: cfg.broker, name: a.name, labels: a.labels ?? {}, stateDir, power: async () => {}, ...auth });
+  const agent = createAgent({ broker: cfg.broker, name: a.name, labels: a.labels ?? {}, stateDir, power: async () => {}, ...auth, ...(a.clockSkewMs !== undefined ? { clockSkewMs: a.clockSkewMs } : {}) });
   // A streaming command for attach and replay tests: `count N [delayMs]` prints 1..N.
   agent.registerBackgroundCommand('count', async (ctx) => {
     const n = Number(ctx.args[0] ?? 10);

@@ -14,6 +14,8 @@ export interface AgentSpec {
   labels?: Record<string, string>;
   /** Connect as user <name> with this password (brokers with users). */
   password?: string;
+  /** The agent's allowance for clock differences (default 5 s), smaller for TTL tests. */
+  clockSkewMs?: number;
 }
 
 export interface TestFleet {

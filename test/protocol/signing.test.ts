@@ -80,11 +80,19 @@ describe('canonical form [cp-sig-3]', () => {
   });
 
   it('holds every envelope field but sig, absent ones as null, args [] and opts {} by default', () => {
-    expect([...SIGNED_COMMAND_FIELDS, 'sig'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
+    // `session` is covered only when present [cp-env-12], so it is not among the always-present fields.
+    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
     const bytes = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(bytes).toBe(
       '{"args":[],"cmd":"ping","ctx":"conplyent-cmd/1","cwd":null,"from":null,"id":"j1","kid":"AAAAAAAAAAAAAAAA","opts":{},"sentAt":5,"target":null,"timeoutMs":null,"topic":"conplyent/web-1/cmd","ttlMs":null,"v":null}',
     );
+  });
+
+  it('[cp-env-12] a session is signed when present and absent from the bytes otherwise', () => {
+    const without = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
+    const withSession = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5, session: 'alice' }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
+    expect(without).not.toContain('session');
+    expect(withSession).toContain('"session":"alice"');
   });
 
   it('[cp-sig-9] refuses what Python would write differently: fractions, unsafe integers, lone surrogates, astral keys', () => {
