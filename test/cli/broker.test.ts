@@ -161,7 +161,7 @@ describe('quick start without friction', () => {
   it('CONPLYENT_PORT sets the broker port and where every controller connects; a bad one is exit 2', async () => {
     const env = cleanEnv({ CONPLYENT_PORT: '18999' });
     expect(JSON.parse((await runCli(['broker', '--print-config'], { env })).stdout).port).toBe(18999);
-    expect(JSON.parse((await runCli(['hosts', '--print-config'], { env })).stdout).broker).toBe('mqtt://127.0.0.1:18999');
+    expect(JSON.parse((await runCli(['hosts', '--print-config'], { env })).stdout).broker).toEqual(['mqtt://127.0.0.1:18999']); // a broker list [cp-conn-7]
     expect((await runCli(['hosts'], { env: cleanEnv({ CONPLYENT_PORT: 'x' }) })).code).toBe(2);
   });
 
