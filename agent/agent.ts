@@ -118,7 +118,7 @@ export class Agent extends EventEmitter {
       owner: this.name,
       onHealth: (h) => this.onStateHealth(h),
     });
-    this.logStateHealth(this.state.health());
+    if (this.state.health().status !== 'ok') this.logStateHealth(this.state.health());
     let ownKey;
     try {
       ownKey = loadOrCreateOwnKey(this.o.keyFile);
