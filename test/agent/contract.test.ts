@@ -94,7 +94,7 @@ describe.each(clusterKinds())('agent contract on %s', (kind) => {
     for (const [target, hosts] of cases) {
       const id = `fleet-${target.replace(/[^a-z0-9]/gi, '')}`;
       wire.send('conplyent/_all/cmd', { id, cmd: 'ping', target });
-      for (const h of hosts) await wire.waitFor((m) => m.topic === `conplyent/${h}/job/${id}` && m.json.type === 'result', 5_000, `${h} answering ${target}`);
+      for (const h of hosts) await wire.waitFor((m) => m.topic === `conplyent/${h}/job/${id}` && m.json.type === 'result', 15_000, `${h} answering ${target}`);
       await sleep(150);
       const answered = [...new Set(wire.messages.filter((m) => m.topic.endsWith(`/job/${id}`)).map((m) => m.json.host))].sort();
       expect(answered, target).toEqual(hosts);
