@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addUser, startBroker, type BrokerOptions, type RunningBroker } from '../../broker/index.js';
 import { mosquittoConf, writeAuthFiles, type MosquittoUser } from './mosquitto.js';
+import { stopProcess } from './server-process.js';
 import { natsAvailable, startNatsCluster } from './nats-cluster.js';
 
 /** nats: a 3-node NATS JetStream cluster; agents dial node 1, controllers node 2 (controllerUrl). */
@@ -211,12 +212,7 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
   const stopChild = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (proc) await stopProcess(proc);
   };
 
   let port = opts.port ?? (await freePort());

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort } from './brokers.js';
+import { serverBin, stopProcess } from './server-process.js';
 import { natsNodeConf, type NatsUser } from './nats-conf.js';
 
 const HOST = '127.0.0.1';
@@ -15,8 +16,7 @@ const STOP_MS = 5_000;
 
 /** Debian installs it in /usr/sbin; CONPLYENT_NATS_BIN overrides. */
 export function natsServerBin(): string {
-  if (process.env.CONPLYENT_NATS_BIN) return process.env.CONPLYENT_NATS_BIN;
-  return ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+  return serverBin('CONPLYENT_NATS_BIN', ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'], 'nats-server');
 }
 
 export function natsAvailable(): boolean {
@@ -158,13 +158,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   const stopOne = async (i: number, signal: NodeJS.Signals) => {
     const child = procs[i].child;
     if (!child || !nodes[i].running()) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill(signal);
-    const ok = await Promise.race([exited.then(() => true), sleep(STOP_MS).then(() => false)]);
-    if (!ok) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await stopProcess(child, signal, STOP_MS);
   };
   const stopAll = async () => {
     await Promise.all(procs.map((_, i) => stopOne(i, 'SIGTERM')));

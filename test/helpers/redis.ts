@@ -6,6 +6,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './brokers.js';
+import { serverBin, stopProcess } from './server-process.js';
 
 const HOST = '127.0.0.1';
 const READY_MS = 10_000;
@@ -13,8 +14,7 @@ const STOP_MS = 5_000;
 
 /** Debian installs it in /usr/bin; CONPLYENT_REDIS_BIN overrides. */
 export function redisServerBin(): string {
-  if (process.env.CONPLYENT_REDIS_BIN) return process.env.CONPLYENT_REDIS_BIN;
-  return ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'].find((p) => existsSync(p)) ?? 'redis-server';
+  return serverBin('CONPLYENT_REDIS_BIN', ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'], 'redis-server');
 }
 
 export function redisAvailable(): boolean {
@@ -54,16 +54,8 @@ export async function startRedis(): Promise<TestRedis> {
   let out = '';
   child.stdout?.on('data', (d) => (out = (out + d).slice(-10_000)));
   child.stderr?.on('data', (d) => (out = (out + d).slice(-10_000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const ok = await Promise.race([exited.then(() => true), sleep(STOP_MS).then(() => false)]);
-      if (!ok) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await stopProcess(child, 'SIGTERM', STOP_MS);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + READY_MS;
