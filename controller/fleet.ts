@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
+import { CommandSchema, FOLD_FEATURE, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
@@ -36,6 +36,11 @@ export interface RunOptions {
   graceMs?: number;
   /** Keep stdout/stderr in the results (default true); transfers turn it off and stream instead. */
   keepOutput?: boolean;
+  /**
+   * Ask for one event instead of `accepted` + terminal when the job ends at once [cp-fold-1]
+   * (default true). Sent only when every target host announces that it understands it [cp-fold-4].
+   */
+  fold?: boolean;
 }
 
 const CONTROL_WAIT_MS = 10_000;
@@ -170,7 +175,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
     };
-    return this.start(target, envelope, options, (route) => jsonPayload(envelope, route, this.signer));
+    return this.start(target, envelope, options, (route, fold) => jsonPayload(fold ? { ...envelope, fold } : envelope, route, this.signer));
   }
 
   /**
@@ -181,10 +186,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const id = parsed.id ?? options.id ?? newJobId();
     const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
     // A text command cannot carry `sig` [cp-sig-4]: signed, it goes out as its JSON form.
-    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
-    const build = (route: Route) =>
+    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, fold: parsed.fold ?? options.fold, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
+    const build = (route: Route, fold: boolean) =>
       textPayload(line, route, {
         id,
+        fold: parsed.fold === undefined && fold ? true : undefined,
         from: this.clientId,
         ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
         timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
@@ -259,7 +265,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.closed) return Promise.resolve(withReason(new HostStream(host).result(), 'the fleet connection is closed'));
     const res = this.resolve([host]);
     if (res.noMatch) return Promise.resolve(neverSeen(host));
-    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
+    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId, ...(this.folds([host]) ? { fold: true } : {}) };
     const body = checkSize(jsonPayload(envelope, res.route, this.signer));
     const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
       if (this.requests.get(r.id) === r) this.requests.delete(r.id);
@@ -345,7 +351,16 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return r ?? neverSeen(h.expected[0] ?? '?');
   }
 
-  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => Outgoing[]): JobHandle {
+  /**
+   * Whether a command for these hosts may ask for `fold`: every one of them announced it [cp-fold-4].
+   * An agent that does not know the field refuses the whole command [cp-env-10], and one payload
+   * serves all hosts of a fleet publish.
+   */
+  private folds(hosts: readonly string[]): boolean {
+    return hosts.length > 0 && hosts.every((h) => this.presence.features(h)?.includes(FOLD_FEATURE));
+  }
+
+  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route, fold: boolean) => Outgoing[]): JobHandle {
     if (this.closed) throw new ControllerError('CLOSED', 'the fleet connection is closed');
     const checked = CommandSchema.safeParse(envelope);
     if (!checked.success) throw new ControllerError('BAD_OPTION', `invalid command: ${formatIssues(checked.error)}`);
@@ -356,7 +371,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const handle = new JobHandle(this, { id, cmd: envelope.cmd, expected: res.expected, offline: res.offline, unknown: res.unknown, stale: res.stale, noMatch: res.noMatch, waitMs, keepOutput: options.keepOutput });
     if (res.noMatch) return handle;
     // Built (and size-checked) now, so a command that can never be sent throws here, not later.
-    const body = checkSize(build(res.route));
+    const body = checkSize(build(res.route, (options.fold ?? true) && this.folds(res.expected)));
     this.jobs.set(id, handle);
     // Subscribed before publishing (standing, or this job's own): an agent can answer faster than a late SUBACK.
     const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, body));

@@ -24,6 +24,8 @@ export interface HostInfo {
   reason?: string;
   /** The host refuses unsigned commands [cp-sig-7]. */
   requireSigned?: boolean;
+  /** Optional envelope fields the host understands, e.g. `fold` [cp-fold-4]. */
+  features?: string[];
   /** Key id of the key its results are verified with (pinned, not merely announced). */
   keyId?: string;
   /** Presence announced another key than the pinned one: flagged, never adopted [cp-sig-7]. */
@@ -64,6 +66,8 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
     // A Last Will is a static payload written at connect time: it may lack labels and facts, so
     // keep what the online status told us.
     const check = this.keys?.observe(host, p.key, p.online) ?? {};
+    // A Will does not list features; an online status says what the agent running now understands.
+    const features = p.online ? p.features : (p.features ?? previous?.features);
     const info: HostInfo = {
       name: host,
       online: p.online,
@@ -76,6 +80,7 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       conn: p.conn,
       ...(p.reason ? { reason: p.reason } : {}),
       ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
+      ...(features ? { features } : {}),
       ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
       ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),
       heardAt: now,
@@ -109,6 +114,11 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
   get(host: string): HostInfo | undefined {
     this.sweep();
     return this.byName.get(host);
+  }
+
+  /** The optional envelope fields a host understands [cp-fold-4]: a lookup per host, no sweep. */
+  features(host: string): readonly string[] | undefined {
+    return this.byName.get(host)?.features;
   }
 
   list(): HostInfo[] {

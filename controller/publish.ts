@@ -32,7 +32,7 @@ export function jsonPayload(envelope: CommandInput, route: Route, signer?: Comma
  * A text command line with our envelope words in front: the first word that is not key=value is
  * the command name [cp-text-3], so prefixed words can never be taken for arguments.
  */
-export function textPayload(line: string, route: Route, envelope: Record<string, string | number | undefined>): Outgoing[] {
+export function textPayload(line: string, route: Route, envelope: Record<string, string | number | boolean | undefined>): Outgoing[] {
   const words = Object.entries({ ...envelope, sentAt: Date.now() })
     // A value that would need quoting (a client id with spaces) is left out rather than mangled.
     .filter(([, v]) => v !== undefined && /^[^\s"'\\]+$/.test(String(v)))

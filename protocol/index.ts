@@ -7,6 +7,7 @@ export * from './ids.js';
 export * from './topics.js';
 export * from './command.js';
 export * from './events.js';
+export * from './fold.js';
 export * from './presence.js';
 export * from './selector.js';
 export * from './text.js';

@@ -39,6 +39,8 @@ export function canonicalCommand(env: Envelope, topic: string, kid: string): Buf
   // Covered only when present, so signatures of commands without a session keep their bytes; a
   // session added to a signed command in transit (another directory for a relative rm) fails [cp-env-12].
   if (env.session !== undefined) obj.session = env.session;
+  // Likewise `fold` [cp-fold-1]: no field of a signed command may be added or dropped in transit [cp-sig-6].
+  if (env.fold !== undefined) obj.fold = env.fold;
   return Buffer.from(canonicalJson(obj, 'portable'), 'utf8');
 }
 

@@ -7,6 +7,8 @@ import { encodeEvent } from './event-fit.js';
 import type { Spool, SpoolEntry, SpoolFile } from './spool.js';
 import { Window, type Transport } from './window.js';
 
+type AcceptedBody = Extract<JobEventBody, { type: 'accepted' }>;
+
 export interface JobLogDeps {
   spool: Spool;
   transport: Transport;
@@ -26,6 +28,8 @@ export class JobLog {
   private droppedEvents = 0;
   private droppedBytes = 0;
   private endTime: number | undefined;
+  /** An `accepted` held back by hold(): a terminal appended meanwhile carries it instead [cp-fold-2]. */
+  private held: { body: AcceptedBody; ts: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly host: string,
@@ -67,15 +71,35 @@ export class JobLog {
 
   /** Every event appended so far is acknowledged. */
   get settled(): boolean {
-    return this.window.ackedSeq >= this.seq;
+    return !this.held && this.window.ackedSeq >= this.seq;
+  }
+
+  /**
+   * Holds the job's `accepted` for up to `ms` [cp-fold-2]: when the terminal event comes first it
+   * goes out alone, as seq 0, carrying the `accepted` fields (one publish instead of two); any
+   * other event, or the time running out, sends the `accepted` first, as without folding.
+   */
+  hold(accepted: AcceptedBody, ms: number): void {
+    if (this.ended || this.held || this.seq !== 0) return void this.append(accepted);
+    const timer = setTimeout(() => this.flushHeld(), ms);
+    timer.unref();
+    this.held = { body: accepted, ts: Date.now(), timer };
   }
 
   /**
    * Appends an event. Returns false when it was dropped (spool full); the next event that fits is
    * preceded by a gap event counting what was dropped. Terminal events are never dropped.
    */
-  append(body: JobEventBody): boolean {
+  append(body: JobEventBody, ts = Date.now()): boolean {
     if (this.ended) return false;
+    if (this.held) {
+      const { body: accepted, ts: acceptedAt } = this.releaseHold();
+      // Only the job's end folds; anything else (output) follows its `accepted`, which goes out first.
+      if (body.type === 'result' || body.type === 'error') {
+        const { type: _accepted, ...fields } = accepted;
+        body = { ...body, accepted: fields };
+      } else this.append(accepted, acceptedAt);
+    }
     const terminal = isTerminal(body);
     const spool = this.deps.spool;
     if (this.droppedEvents > 0) {
@@ -87,7 +111,7 @@ export class JobLog {
       this.droppedEvents = this.droppedBytes = 0;
       this.store(gap, false);
     }
-    const buf = encodeEvent(this.host, this.job, this.seq, body, this.deps.signingKey);
+    const buf = encodeEvent(this.host, this.job, this.seq, body, this.deps.signingKey, ts);
     if (!terminal && !spool.fits(buf.length)) return this.drop(buf.length);
     this.store(buf, terminal);
     if (terminal) this.endTime = Date.now();
@@ -129,6 +153,20 @@ export class JobLog {
     for (const e of this.entries) this.deps.spool.released(e);
     this.entries.length = 0;
     this.file.remove();
+  }
+
+  private releaseHold(): { body: AcceptedBody; ts: number } {
+    const { body, ts, timer } = this.held!;
+    clearTimeout(timer);
+    this.held = undefined;
+    return { body, ts };
+  }
+
+  /** The hold ran out: the job goes on, so its `accepted` goes out as usual, stamped when it was made. */
+  private flushHeld(): void {
+    if (!this.held) return;
+    const { body, ts } = this.releaseHold();
+    this.append(body, ts);
   }
 
   private drop(len: number): false {
