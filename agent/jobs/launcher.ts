@@ -11,6 +11,7 @@ import type { StateDir } from '../state/state-dir.js';
 import { Job } from './job.js';
 import type { JobTable } from './job-table.js';
 import { IMMEDIATE } from './immediate.js';
+import { isPositionalWrite, Lane } from './positional.js';
 import { endOrphanGroup } from './orphans.js';
 import { processStartTime } from './pid.js';
 
@@ -41,6 +42,8 @@ export interface LauncherDeps {
 
 export class JobLauncher {
   private foreground: Promise<void> = Promise.resolve();
+  /** Chunks of uploads, written beside the foreground queue [cp-dispatch-5]. */
+  private readonly positional = new Lane();
   /** The policy rule each running job was admitted by, for the rules' job caps. */
   private readonly rules = new Map<string, string>();
 
@@ -91,6 +94,7 @@ export class JobLauncher {
     // (wrfile into a FIFO) must not wedge the queue.
     const turn = () => Promise.race([run(), job.ended]);
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
+    else if (isPositionalWrite(def.name, opts)) this.positional.run(turn);
     // Foreground commands keep their order (cd, then ls).
     else this.foreground = this.foreground.then(turn, turn);
   }
