@@ -11,7 +11,7 @@ import type { Fleet } from './fleet.js';
 import type { Target } from './targets.js';
 
 /** Raw bytes per wrfile chunk: 128 KiB is ~175 KB of base64, well under the 512 KiB command limit. */
-export const PUT_CHUNK_BYTES = 128 * 1024;
+export const PUT_CHUNK_BYTES = 256 * 1024;
 /** wrfile chunks in flight at once: enough to hide the round trip, few enough to keep memory small. */
 const PUT_WINDOW = 4;
 
