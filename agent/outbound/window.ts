@@ -68,7 +68,8 @@ export class Window {
     this.wake();
   }
 
-  private hasRoom(): boolean {
+  /** Whether the job may append another event now without waiting. */
+  hasRoom(): boolean {
     return !this.transport.connected() || this.source.nextSeq() - this.acked < this.size;
   }
 
