@@ -52,7 +52,9 @@ export class Job {
     this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
     this.input = new JobInput(id);
     if (log.out === 'raw') {
-      this.batch = new OutputBatch({ max: log.chunkBytes, hasRoom: () => log.hasRoom(), room: () => log.room(), emit: (s, c) => this.output(s, c) });
+      // Straight out while fewer than half the window await their acks; gathered beyond that.
+      const half = Math.max(1, Math.floor(log.windowSize / 2));
+      this.batch = new OutputBatch({ max: log.chunkBytes, open: () => log.hasRoom(half), opened: () => log.room(half), room: () => log.room(), emit: (s, c) => this.output(s, c) });
     }
   }
 

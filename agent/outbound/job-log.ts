@@ -126,14 +126,19 @@ export class JobLog {
     return true;
   }
 
-  /** Whether the job may produce more output now (see Window.hasRoom). */
-  hasRoom(): boolean {
-    return this.window.hasRoom();
+  /** Events of this job that may await their acknowledgement at once [cp-spool-1]. */
+  get windowSize(): number {
+    return this.deps.windowSize;
   }
 
-  /** Resolves when the job may produce more output (see Window.room). */
-  room(): Promise<void> {
-    return this.window.room();
+  /** Whether fewer than `limit` (default: the window) of its events await an ack, or the link is down (see Window.hasRoom). */
+  hasRoom(limit?: number): boolean {
+    return this.window.hasRoom(limit);
+  }
+
+  /** Resolves when the job may produce more output: once hasRoom(limit) holds (see Window.room). */
+  room(limit?: number): Promise<void> {
+    return this.window.room(limit);
   }
 
   /** Publishes what waits, e.g. after a reconnect. */

@@ -16,7 +16,8 @@ function sink(max: number) {
     },
     s: {
       max,
-      hasRoom: () => open,
+      open: () => open,
+      opened: () => (open ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
       room: () => (open ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
       emit: (stream: string, chunk: Buffer) => out.push([stream, chunk.toString()]),
     },
