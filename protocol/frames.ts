@@ -20,9 +20,6 @@ export const MAX_FRAME_BYTES = MAX_EVENT_BYTES;
 /** Most data bytes in one frame [cp-frame-3]: 262 128, four times a JSON event's chunk. */
 export const MAX_FRAME_DATA_BYTES = MAX_FRAME_BYTES - FRAME_HEADER_BYTES;
 
-/** seq and ts are 48-bit (exact in a JavaScript number, `int.from_bytes` in Python). */
-export const MAX_FRAME_SEQ = 2 ** 48 - 1;
-
 /** Stream codes of byte 2, in the order of the JSON event's `stream` values. */
 export const FRAME_STREAMS = ['stdout', 'stderr', 'update'] as const;
 export type FrameStream = (typeof FRAME_STREAMS)[number];
@@ -52,8 +49,9 @@ export function isFrame(payload: Uint8Array): boolean {
 }
 
 /**
- * The frame of one output chunk [cp-frame-2]. `data` must fit MAX_FRAME_DATA_BYTES and `seq` 48
- * bits; the agent's chunking guarantees both (a RangeError otherwise, never a frame that lies).
+ * The frame of one output chunk [cp-frame-2]. `data` must fit MAX_FRAME_DATA_BYTES and `seq` and
+ * `ts` 48 bits (exact in a JavaScript number; 2^48 events, or ms until the year 10889); the agent's
+ * chunking guarantees it (a RangeError otherwise, never a frame that lies).
  */
 export function encodeFrame(seq: number, ts: number, stream: FrameStream, data: Uint8Array): Buffer {
   if (data.length > MAX_FRAME_DATA_BYTES) throw new RangeError(`frame data is ${data.length} bytes; the limit is ${MAX_FRAME_DATA_BYTES}`);

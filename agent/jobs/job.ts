@@ -52,9 +52,11 @@ export class Job {
     this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
     this.input = new JobInput(id);
     if (log.out === 'raw') {
-      // Straight out while fewer than half the window await their acks; gathered beyond that.
-      const half = Math.max(1, Math.floor(log.windowSize / 2));
-      this.batch = new OutputBatch({ max: log.chunkBytes, open: () => log.hasRoom(half), opened: () => log.room(half), room: () => log.room(), emit: (s, c) => this.output(s, c) });
+      // Straight out while the pipeline is nearly empty (an eighth of the window awaits acks); gathered
+      // beyond that until the acks catch up or the frame is full. A higher mark flushes on every ack
+      // that crosses it: a stream the broker cannot keep up with then goes out in pipe-read-sized frames.
+      const low = Math.max(1, Math.floor(log.windowSize / 8));
+      this.batch = new OutputBatch({ max: log.chunkBytes, open: () => log.hasRoom(low), opened: () => log.room(low), room: () => log.room(), emit: (s, c) => this.output(s, c) });
     }
   }
 
