@@ -80,8 +80,8 @@ describe('canonical form [cp-sig-3]', () => {
   });
 
   it('holds every envelope field but sig, absent ones as null, args [] and opts {} by default', () => {
-    // `session` and `fold` are covered only when present [cp-env-12] [cp-fold-1], so they are not among the always-present fields.
-    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'fold'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
+    // `session`, `out` and `fold` are covered only when present [cp-env-12] [cp-env-13] [cp-fold-1], so they are not among the always-present fields.
+    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'out', 'fold'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
     const bytes = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(bytes).toBe(
       '{"args":[],"cmd":"ping","ctx":"conplyent-cmd/1","cwd":null,"from":null,"id":"j1","kid":"AAAAAAAAAAAAAAAA","opts":{},"sentAt":5,"target":null,"timeoutMs":null,"topic":"conplyent/web-1/cmd","ttlMs":null,"v":null}',
