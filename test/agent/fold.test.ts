@@ -79,6 +79,14 @@ describe.each(brokerKinds())('folded instant answer on %s', (kind) => {
     expect(evs[2]).toMatchObject({ events: 1 });
   });
 
+  it('[cp-fold-2] [cp-env-13] with out=raw too, the accepted goes out before the first output frame', async () => {
+    const evs = await wire.run('fold-1', { id: 'f-raw', cmd: 'exec', args: ['echo', 'hi'], fold: true, out: 'raw' });
+    expect(evs[0]).toMatchObject({ type: 'accepted', seq: 0, cmd: 'exec' });
+    expect(evs.at(-1)).toMatchObject({ type: 'result', events: 1 });
+    expect(evs.at(-1).accepted).toBeUndefined();
+    expect(evs).toHaveLength(3); // the frame in between is binary, not a JSON event
+  });
+
   it('[cp-fold-2] an error while running folds; a refusal stays one error without accepted [cp-evt-2]', async () => {
     const ran = await wire.run('fold-1', { id: 'f-err', cmd: 'boom', fold: true });
     expect(ran).toHaveLength(1);
