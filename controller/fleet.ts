@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandSchema, FOLD_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
+import { CommandSchema, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
@@ -374,7 +374,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    */
   private rawAsk(options: RunOptions, hosts: readonly string[]): RawAsk {
     if ((options.out ?? this.opts.out ?? 'raw') !== 'raw' || hosts.length === 0) return {};
-    return hosts.every((h) => this.presence.get(h)?.out?.includes('raw')) ? { out: 'raw' } : {};
+    return hosts.every((h) => this.presence.features(h)?.includes(OUT_FEATURE)) ? { out: 'raw' } : {};
   }
 
   /**

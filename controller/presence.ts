@@ -24,9 +24,7 @@ export interface HostInfo {
   reason?: string;
   /** The host refuses unsigned commands [cp-sig-7]. */
   requireSigned?: boolean;
-  /** The `out` encodings the host writes (`raw` frames [cp-env-13]); absent from older agents. */
-  out?: string[];
-  /** Optional envelope fields the host understands, e.g. `fold` [cp-fold-4]. */
+  /** Optional envelope fields the host understands: `out` [cp-env-13], `fold` [cp-fold-4]. */
   features?: string[];
   /** Key id of the key its results are verified with (pinned, not merely announced). */
   keyId?: string;
@@ -82,8 +80,6 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       conn: p.conn,
       ...(p.reason ? { reason: p.reason } : {}),
       ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
-      // The Will says nothing of encodings: a command queued for the host goes to the same agent.
-      ...((p.out ?? (p.online ? undefined : previous?.out)) ? { out: p.out ?? previous!.out } : {}),
       ...(features ? { features } : {}),
       ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
       ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),

@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { JOB_ID_RE } from './names.js';
 import { MAX_TTL_MS } from './limits.js';
 import { SignatureSchema } from './signature.js';
-import { OUTPUT_ENCODINGS } from './frames.js';
+import { OUTPUT_ENCODINGS, OUT_FEATURE } from './frames.js';
+import { FOLD_FEATURE } from './fold.js';
+
+/**
+ * The optional envelope fields an agent lists in the `features` of its online presence: an agent
+ * that predates one refuses it as an unknown field [cp-env-10], so a sender asks only hosts that
+ * list it.
+ */
+export const ENVELOPE_FEATURES = [OUT_FEATURE, FOLD_FEATURE] as const;
 
 /** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
 const argValue = z.unknown();

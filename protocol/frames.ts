@@ -26,6 +26,8 @@ export type FrameStream = (typeof FRAME_STREAMS)[number];
 
 /** The encodings an `out` field may ask for [cp-env-13]. */
 export const OUTPUT_ENCODINGS = ['json', 'raw'] as const;
+/** The feature an agent lists in its presence when it understands `out` [cp-env-13]. */
+export const OUT_FEATURE = 'out';
 export type OutputEncoding = (typeof OUTPUT_ENCODINGS)[number];
 
 /** Why a payload on a job topic that starts with the frame byte was dropped [cp-frame-4]. */
