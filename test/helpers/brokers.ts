@@ -109,6 +109,11 @@ export function clusterKinds(): BrokerKind[] {
   return [...brokerKinds(), ...clusteredKinds()];
 }
 
+/** A kind whose agents and controllers connect to different nodes (no persistenceDir, no port). */
+export function isClustered(kind: BrokerKind): boolean {
+  return kind === 'nats' || kind === 'redis';
+}
+
 export function startBrokerKind(kind: BrokerKind, opts: StartOptions = {}): Promise<TestBroker> {
   if (kind === 'aedes') return startAedes(opts);
   if (kind === 'mosquitto') return startMosquitto(opts);
