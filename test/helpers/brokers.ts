@@ -12,6 +12,7 @@ import { stopProcess } from './server-process.js';
 import { natsAvailable, startNatsCluster } from './nats-cluster.js';
 import { redisAvailable } from './redis.js';
 import { startRedisCluster } from './redis-cluster.js';
+import type { BrokerCluster } from './broker-cluster.js';
 
 /**
  * nats: a 3-node NATS JetStream cluster; redis: two `conplyent broker --cluster` processes sharing
@@ -285,19 +286,10 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
 export async function startNats(opts: StartOptions = {}): Promise<TestBroker> {
   if (opts.persistenceDir || opts.port !== undefined) throw new TypeError('the nats kind keeps its own JetStream store and ports');
   const cluster = await startNatsCluster({ users: opts.users });
-  const [agents, controllers] = cluster.nodes;
-  return {
-    name: 'nats',
-    url: agents!.mqttUrl,
-    controllerUrl: controllers!.mqttUrl,
-    port: agents!.mqttPort,
-    pid: 0,
-    stop: () => cluster.stop(),
-    restart: async () => {
-      await cluster.kill(0);
-      await cluster.restart(0);
-    },
-  };
+  return asTestBroker('nats', cluster, async () => {
+    await cluster.kill(0);
+    await cluster.restart(0);
+  });
 }
 
 /**
@@ -307,14 +299,19 @@ export async function startNats(opts: StartOptions = {}): Promise<TestBroker> {
 export async function startRedisPair(opts: StartOptions = {}): Promise<TestBroker> {
   if (opts.persistenceDir || opts.port !== undefined) throw new TypeError('the redis kind keeps its state in Redis and picks its own ports');
   const cluster = await startRedisCluster({ users: opts.users });
+  return asTestBroker('redis', cluster, () => cluster.restart(0));
+}
+
+/** Agents on node 1, controllers on node 2; "the broker" restarted is the agents' node. */
+function asTestBroker(name: BrokerKind, cluster: BrokerCluster, restart: () => Promise<void>): TestBroker {
   const [agents, controllers] = cluster.nodes;
   return {
-    name: 'redis',
+    name,
     url: agents!.mqttUrl,
     controllerUrl: controllers!.mqttUrl,
     port: agents!.mqttPort,
     pid: 0,
     stop: () => cluster.stop(),
-    restart: () => cluster.restart(0),
+    restart,
   };
 }

@@ -2,36 +2,28 @@
 // redis://…` processes, each on its own loopback port, sharing one redis-server (broker/cluster.ts).
 // The same shape as the NATS launcher (nodes, kill, restart), so a scenario runs on either.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addUser } from '../../broker/index.js';
 import { freePort, type TestUser } from './brokers.js';
-import { CLI_MAIN } from './fleet.js';
 import { startRedis, type TestRedis } from './redis.js';
 import { stopProcess } from './server-process.js';
+import type { BrokerCluster, ClusterNode } from './broker-cluster.js';
 
 const READY_MS = 20_000;
+
+/** The built CLI: dist/ beside the source tree, or the tree these helpers were compiled into (bench). */
+function cliMain(): string {
+  const fromSource = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  return existsSync(fromSource) ? fromSource : fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+}
 const STOP_MS = 5_000;
 
-export interface RedisClusterNode {
-  name: string;
-  /** mqtt://127.0.0.1:PORT */
-  mqttUrl: string;
-  mqttPort: number;
-  running(): boolean;
-}
-
-export interface RedisCluster {
-  nodes: readonly RedisClusterNode[];
+/** kill(i): the clients' Wills of broker `i` come from another broker after 3 missed beats. */
+export interface RedisCluster extends BrokerCluster {
   redis: TestRedis;
-  /** SIGKILLs broker `i` (0-based): its clients' Wills come from another broker after 3 missed beats. */
-  kill(i: number): Promise<void>;
-  /** Starts broker `i` again on the same port (stopping it first if it runs) and waits until it listens. */
-  restart(i: number): Promise<void>;
-  /** Output of broker `i` so far (for failure messages). */
-  log(i: number): string;
-  stop(): Promise<void>;
 }
 
 export interface RedisClusterOptions {
@@ -68,7 +60,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     const c = procs[i]!.child;
     return Boolean(c && c.exitCode === null && c.signalCode === null);
   };
-  const nodes: RedisClusterNode[] = ports.map((port, i) => ({
+  const nodes: ClusterNode[] = ports.map((port, i) => ({
     name: `broker-${i + 1}`,
     mqttPort: port,
     mqttUrl: `mqtt://127.0.0.1:${port}`,
@@ -79,7 +71,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const launch = (i: number): Promise<boolean> => {
     const p = procs[i]!;
     p.out = '';
-    const args = [CLI_MAIN, 'broker', '--host', '127.0.0.1', '--port', String(ports[i]), '--cluster', redis.url, '--log-level', 'warn'];
+    const args = [cliMain(), 'broker', '--host', '127.0.0.1', '--port', String(ports[i]), '--cluster', redis.url, '--log-level', 'warn'];
     if (usersFile) args.push('--users', usersFile);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.child = child;
