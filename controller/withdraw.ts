@@ -15,8 +15,15 @@ import type { MqttClient } from 'mqtt';
 export type Withdrawal = 'never-sent' | 'maybe-sent' | 'acknowledged';
 
 type Callback = (err?: Error) => void;
-/** mqtt.js 5's queue of publishes deferred while the outgoing store is replayed (client.js, publish). */
-type Internals = { _storeProcessingQueue?: { callback?: unknown }[] };
+/**
+ * mqtt.js 5 internals (client.js): the queue of publishes deferred while the outgoing store is
+ * replayed after a connect, and the replay's own bookkeeping of the ids it has handled.
+ */
+type Internals = {
+  _storeProcessingQueue?: { callback?: unknown }[];
+  _storeProcessing?: boolean;
+  _packetIdsDuringStoreProcessing?: Record<number, boolean>;
+};
 
 /** CONNACKs seen per client: a publish stored offline was written iff a CONNACK came after it. */
 const connacks = new WeakMap<MqttClient, { n: number }>();
@@ -80,7 +87,12 @@ export class HeldPublish {
   }
 
   private remove(): void {
-    if (this.messageId !== undefined && this.client.outgoing[this.messageId]) this.client.removeOutgoingMessage(this.messageId);
+    if (this.messageId === undefined) return;
+    // A replay under way sends a snapshot of the store taken at the CONNACK, so deleting from the
+    // store is not enough: marking the id handled makes the replay skip it.
+    const internals = this.client as unknown as Internals;
+    if (internals._storeProcessing && internals._packetIdsDuringStoreProcessing) internals._packetIdsDuringStoreProcessing[this.messageId] = true;
+    if (this.client.outgoing[this.messageId]) this.client.removeOutgoingMessage(this.messageId);
   }
 
   /** Takes the publish back from mqtt.js if it still holds it; says whether it may have been sent. */

@@ -115,7 +115,8 @@ describe.each(clusterKinds())('controller library on %s', (kind) => {
       expect(r.gap).toBeUndefined();
       expect(r.stdout.toString()).toBe(numbers(300));
     }
-  }, 30_000);
+    // Replays across a cluster's nodes took up to 26 s on a loaded 2-core runner.
+  }, 60_000);
 
   it('attach follows a job another controller started, from its first line', async () => {
     const other = await connect(broker.controllerUrl);
