@@ -24,6 +24,8 @@ export interface HostInfo {
   reason?: string;
   /** The host refuses unsigned commands [cp-sig-7]. */
   requireSigned?: boolean;
+  /** The `out` encodings the host writes (`raw` frames [cp-env-13]); absent from older agents. */
+  out?: string[];
   /** Key id of the key its results are verified with (pinned, not merely announced). */
   keyId?: string;
   /** Presence announced another key than the pinned one: flagged, never adopted [cp-sig-7]. */
@@ -76,6 +78,8 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       conn: p.conn,
       ...(p.reason ? { reason: p.reason } : {}),
       ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
+      // The Will says nothing of encodings: a command queued for the host goes to the same agent.
+      ...((p.out ?? (p.online ? undefined : previous?.out)) ? { out: p.out ?? previous!.out } : {}),
       ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
       ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),
       heardAt: now,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { JobEvent } from '../protocol/index.js';
+import { outputBytes, type JobEvent } from '../protocol/index.js';
 import type { HostResult } from './collect.js';
 import { ControllerError } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -153,7 +153,7 @@ export async function get(fleet: Fleet, host: string, remote: string, local: str
   }
   const take = (ev: JobEvent) => {
     if (ev.type !== 'output' || ev.stream !== 'stdout') return;
-    const chunk = Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
+    const chunk = outputBytes(ev);
     hash.update(chunk);
     bytes += chunk.length;
     // MQTT cannot be paused per job, and a disk outruns the network: the stream's buffer stays small.

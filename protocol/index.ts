@@ -7,6 +7,8 @@ export * from './ids.js';
 export * from './topics.js';
 export * from './command.js';
 export * from './events.js';
+export * from './frames.js';
+export * from './output-data.js';
 export * from './presence.js';
 export * from './selector.js';
 export * from './text.js';

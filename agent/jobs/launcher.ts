@@ -62,7 +62,7 @@ export class JobLauncher {
       // [cp-state-2] an id that cannot be recorded could run twice: refuse instead.
       return this.reject({ kind: 'reject', id, cmd: def.name, args, error: 'STATE_UNAVAILABLE', message: `the agent cannot record job ids (${(err as Error).message}); not run` });
     }
-    const log = this.d.outbox.open(host, id);
+    const log = this.d.outbox.open(host, id, 0, command.out);
     const job: Job = new Job(id, def, args, log, this.d.logger.child({ job: id }), {
       onProcess: (pid) => state.recordJob({ id, cmd: def.name, args, startedAt: job.startedAt, boot, pid, pidStartTime: processStartTime(pid) }),
     });

@@ -2,7 +2,7 @@
 // had to drop some [cp-evt-7], the terminal event. Only this class changes it; the outbox and the
 // replay store read it through its methods.
 import type { KeyObject } from 'node:crypto';
-import { isTerminal, topics, type JobEventBody } from '../../protocol/index.js';
+import { encodeFrame, isTerminal, jsonOutputData, MAX_CHUNK_BYTES, MAX_FRAME_DATA_BYTES, topics, type FrameStream, type JobEventBody, type OutputEncoding } from '../../protocol/index.js';
 import { encodeEvent } from './event-fit.js';
 import type { Spool, SpoolEntry, SpoolFile } from './spool.js';
 import { Window, type Transport } from './window.js';
@@ -15,6 +15,8 @@ export interface JobLogDeps {
   onAcked(log: JobLog, e: SpoolEntry): void;
   /** Signs terminal events [cp-sig-8]. */
   signingKey?: KeyObject;
+  /** How output events are written: frames (`raw`) or JSON events [cp-env-13]. */
+  out?: OutputEncoding;
 }
 
 export class JobLog {
@@ -70,24 +72,53 @@ export class JobLog {
     return this.window.ackedSeq >= this.seq;
   }
 
+  /** How this job's output events are written [cp-env-13]. */
+  get out(): OutputEncoding {
+    return this.deps.out ?? 'json';
+  }
+
+  /** Raw bytes per output event: a frame carries four times a JSON event's chunk [cp-frame-3]. */
+  get chunkBytes(): number {
+    return this.deps.out === 'raw' ? MAX_FRAME_DATA_BYTES : MAX_CHUNK_BYTES;
+  }
+
   /**
    * Appends an event. Returns false when it was dropped (spool full); the next event that fits is
    * preceded by a gap event counting what was dropped. Terminal events are never dropped.
    */
   append(body: JobEventBody): boolean {
+    const key = isTerminal(body) ? this.deps.signingKey : undefined;
+    return this.put(isTerminal(body), (seq) => encodeEvent(this.host, this.job, seq, body, key));
+  }
+
+  /**
+   * Appends one output chunk (at most `chunkBytes`) in the job's encoding: a frame of its bytes
+   * [cp-frame-2], or a JSON event with text or base64 [cp-evt-3] (`update` text stays text).
+   * The spool, `replay` and the gap accounting keep these bytes as they are, like any event.
+   */
+  appendOutput(stream: FrameStream, chunk: Buffer | string): boolean {
+    if (this.deps.out === 'raw') {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      return this.put(false, (seq) => encodeFrame(seq, Date.now(), stream, bytes));
+    }
+    const data = typeof chunk === 'string' ? { data: chunk } : jsonOutputData(chunk);
+    return this.put(false, (seq) => encodeEvent(this.host, this.job, seq, { type: 'output', stream, ...data }));
+  }
+
+  /** Stores the event `encode` makes for the next seq, behind a gap event when some were dropped. */
+  private put(terminal: boolean, encode: (seq: number) => Buffer): boolean {
     if (this.ended) return false;
-    const terminal = isTerminal(body);
     const spool = this.deps.spool;
     if (this.droppedEvents > 0) {
       const gap = encodeEvent(this.host, this.job, this.seq, { type: 'gap', droppedEvents: this.droppedEvents, droppedBytes: this.droppedBytes, reason: 'spool bound exceeded while disconnected' });
-      const next = encodeEvent(this.host, this.job, this.seq + 1, body); // measured only
+      const next = encode(this.seq + 1); // measured only
       // The gap goes right before the first event kept after the hole, or the receiver cannot tell
       // where the hole is: an event that fits while its gap does not is dropped too.
       if (!terminal && !spool.fits(gap.length + next.length)) return this.drop(next.length);
       this.droppedEvents = this.droppedBytes = 0;
       this.store(gap, false);
     }
-    const buf = encodeEvent(this.host, this.job, this.seq, body, this.deps.signingKey);
+    const buf = encode(this.seq);
     if (!terminal && !spool.fits(buf.length)) return this.drop(buf.length);
     this.store(buf, terminal);
     if (terminal) this.endTime = Date.now();
@@ -95,9 +126,19 @@ export class JobLog {
     return true;
   }
 
-  /** Resolves when the job may produce more output (see Window.room). */
-  room(): Promise<void> {
-    return this.window.room();
+  /** Events of this job that may await their acknowledgement at once [cp-spool-1]. */
+  get windowSize(): number {
+    return this.deps.windowSize;
+  }
+
+  /** Whether fewer than `limit` (default: the window) of its events await an ack, or the link is down (see Window.hasRoom). */
+  hasRoom(limit?: number): boolean {
+    return this.window.hasRoom(limit);
+  }
+
+  /** Resolves when the job may produce more output: once hasRoom(limit) holds (see Window.room). */
+  room(limit?: number): Promise<void> {
+    return this.window.room(limit);
   }
 
   /** Publishes what waits, e.g. after a reconnect. */

@@ -80,8 +80,8 @@ describe('canonical form [cp-sig-3]', () => {
   });
 
   it('holds every envelope field but sig, absent ones as null, args [] and opts {} by default', () => {
-    // `session` is covered only when present [cp-env-12], so it is not among the always-present fields.
-    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
+    // `session` and `out` are covered only when present [cp-env-12] [cp-env-13], so they are not among the always-present fields.
+    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'out'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
     const bytes = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(bytes).toBe(
       '{"args":[],"cmd":"ping","ctx":"conplyent-cmd/1","cwd":null,"from":null,"id":"j1","kid":"AAAAAAAAAAAAAAAA","opts":{},"sentAt":5,"target":null,"timeoutMs":null,"topic":"conplyent/web-1/cmd","ttlMs":null,"v":null}',
