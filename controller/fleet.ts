@@ -9,7 +9,7 @@ import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { checkSize, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
+import { checkSize, CommandOutbox, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { ControlRequest } from './request.js';
 import { routeMessage, type DroppedFrame, type Routes } from './router.js';
@@ -402,8 +402,9 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const body = checkSize(build(res.route, { ...this.rawAsk(options, res.expected), ...this.foldAsk(options, res.expected) }));
     this.jobs.set(id, handle);
     // Subscribed before publishing (standing, or this job's own): an agent can answer faster than a late SUBACK.
-    const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, body));
-    handle.launch(send, 'the command could not be sent').catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
+    const outbox = new CommandOutbox(this.client, body);
+    const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => outbox.send());
+    handle.launch(send, 'the command could not be sent', () => outbox.withdraw()).catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
     return handle;
   }
 }

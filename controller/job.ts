@@ -9,6 +9,14 @@ import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
 import type { JobFollower } from './router.js';
 import { longTimer, type LongTimer } from '../timers/long-timer.js';
+import type { Withdrawal } from './withdraw.js';
+
+/** What the answer adds once a command that could not be sent in time was withdrawn (withdraw.ts). */
+const WITHDRAWN: Record<Withdrawal, string> = {
+  'never-sent': '; it was withdrawn and will not be sent',
+  'maybe-sent': '; it was withdrawn from the resend queue, but a copy written before may have reached the broker and may still run until its TTL',
+  acknowledged: '; it reached the broker for some hosts, which may still run it until its TTL, and was withdrawn for the others',
+};
 
 /** The synthetic last event of each host: its settled state (also for hosts that never sent one). */
 export interface FinalEvent {
@@ -110,12 +118,18 @@ export class JobHandle
   /**
    * Sends the job (`send` makes the subscription and publishes) and arms it once sent, or once
    * sending failed, so done() never waits on a send that will not happen. mqtt.js queues a subscribe
-   * while the broker is unreachable: the wait counts from now, not from the SUBACK. An attached job
-   * then fetches its whole stream from seq 0.
+   * while the broker is unreachable: the wait counts from now, not from the SUBACK. When the wait
+   * ends first, `withdraw` takes the command back from mqtt.js, so that what is reported as not sent
+   * is not delivered later, and says whether a copy may have reached the broker all the same. An
+   * attached job then fetches its whole stream from seq 0.
    */
-  launch(send: () => Promise<unknown>, what: string): Promise<void> {
+  launch(send: () => Promise<unknown>, what: string, withdraw?: () => Withdrawal): Promise<void> {
     const waitMs = this.setup.waitMs;
-    const guard = waitMs === undefined ? undefined : longTimer(() => this.unsent(`${what} within ${waitMs} ms (broker unreachable)`), waitMs, { unref: true });
+    const giveUp = () => {
+      const verdict = withdraw?.();
+      this.unsent(`${what} within ${waitMs} ms (broker unreachable)${verdict ? WITHDRAWN[verdict] : ''}`);
+    };
+    const guard = waitMs === undefined ? undefined : longTimer(giveUp, waitMs, { unref: true });
     this.sent = send().then(() => {
       this.begin();
       if (this.setup.attach) for (const h of this.expected) void this.recover(h, 0, true);

@@ -5,6 +5,7 @@ import { MAX_COMMAND_BYTES, parseTextCommand, topics, type CommandInput } from '
 import { ControllerError } from './errors.js';
 import type { Route } from './targets.js';
 import type { CommandSigner } from './trust/signer.js';
+import { HeldPublish, type Withdrawal } from './withdraw.js';
 
 /** One publish: a payload and the topic it goes to (a signed payload is valid on that topic only). */
 export interface Outgoing {
@@ -67,5 +68,37 @@ export function checkSize(out: Outgoing[]): Sized[] {
  * subscription [MQTT-3.3.1-6], so a retained command would run again each time an agent reconnects.
  */
 export async function publishCommand(client: MqttClient, out: readonly Sized[]): Promise<void> {
-  await Promise.all(out.map((o) => client.publishAsync(o.topic, o.bytes, { qos: 1, retain: false })));
+  await new CommandOutbox(client, out).send();
+}
+
+/**
+ * One command's publishes, which can be withdrawn when the controller gives up on sending them: a
+ * command reported as not sent must never be delivered later by mqtt.js's offline queue or resend.
+ * @example
+ * const outbox = new CommandOutbox(client, checkSize(jsonPayload(envelope, route)));
+ * const sent = outbox.send();
+ * // later, if `sent` has not resolved in time:
+ * const verdict = outbox.withdraw(); // 'never-sent' | 'maybe-sent' | 'acknowledged'
+ */
+export class CommandOutbox {
+  private held: HeldPublish[] = [];
+  private withdrawn = false;
+
+  constructor(private readonly client: MqttClient, private readonly out: readonly Sized[]) {}
+
+  /** Publishes every payload (once); resolves when the broker acknowledged all of them. */
+  send(): Promise<void> {
+    if (this.withdrawn) return Promise.reject(new ControllerError('CLOSED', 'the command was withdrawn before it was sent'));
+    this.held = this.out.map((o) => new HeldPublish(this.client, o.topic, o.bytes));
+    return Promise.all(this.held.map((h) => h.done)).then(() => undefined);
+  }
+
+  /** Takes back what mqtt.js still holds; the least reassuring verdict of all the publishes. */
+  withdraw(): Withdrawal {
+    this.withdrawn = true;
+    const verdicts = this.held.map((h) => h.withdraw());
+    if (verdicts.includes('maybe-sent')) return 'maybe-sent';
+    if (verdicts.length && verdicts.every((v) => v === 'acknowledged')) return 'acknowledged';
+    return verdicts.includes('acknowledged') ? 'maybe-sent' : 'never-sent';
+  }
 }

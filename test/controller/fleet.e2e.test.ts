@@ -1,15 +1,16 @@
 // The controller library against a real broker and real agents: presence, run, attach, and a
-// controller connection that drops mid-job.
+// controller connection that drops mid-job. On the clusters the agents sit on one node and every
+// controller on another, so each command and event crosses the cluster.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Fleet, type PresenceChange } from '../../controller/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { clusterKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { startFleet, type TestFleet } from '../helpers/fleet.js';
 
 const HOSTS = ['lib-1', 'lib-2', 'lib-3'];
 const numbers = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
 
-describe.each(brokerKinds())('controller library on %s', (kind) => {
+describe.each(clusterKinds())('controller library on %s', (kind) => {
   let broker: TestBroker;
   let agents: TestFleet;
   let fleet: Fleet;
@@ -17,7 +18,7 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
   beforeAll(async () => {
     broker = await startBrokerKind(kind);
     agents = await startFleet(broker.url, HOSTS.map((name, i) => ({ name, labels: { tier: i === 0 ? 'front' : 'back' } })));
-    fleet = await connect(broker.url);
+    fleet = await connect(broker.controllerUrl);
   }, 60_000);
 
   afterAll(async () => {
@@ -68,7 +69,7 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
   });
 
   it('close() settles unfinished jobs instead of leaving done() pending', async () => {
-    const other = await connect(broker.url);
+    const other = await connect(broker.controllerUrl);
     const job = other.run('lib-1', 'exec', ['sleep', '5']);
     await new Promise((r) => job.once('event', r));
     await other.close();
@@ -114,10 +115,11 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
       expect(r.gap).toBeUndefined();
       expect(r.stdout.toString()).toBe(numbers(300));
     }
-  }, 30_000);
+    // Replays across a cluster's nodes took up to 26 s on a loaded 2-core runner.
+  }, 60_000);
 
   it('attach follows a job another controller started, from its first line', async () => {
-    const other = await connect(broker.url);
+    const other = await connect(broker.controllerUrl);
     try {
       const job = other.run('lib-2', 'count', [50, 10]);
       await job.started;
@@ -138,29 +140,29 @@ describe.each(brokerKinds())('controller library on %s', (kind) => {
   });
 
   it('close() leaves no session behind on the broker to queue messages for a controller that is gone', async () => {
-    const short = await connect(broker.url);
+    const short = await connect(broker.controllerUrl);
     const id = short.clientId;
     await short.close();
-    const probe = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: false, clientId: id, reconnectPeriod: 0 });
+    const probe = await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, clean: false, clientId: id, reconnectPeriod: 0 });
     try {
       // sessionPresent false: the broker kept nothing for this id.
       expect((probe as any).connackPacket?.sessionPresent).toBe(false);
     } finally {
       await probe.endAsync();
-      await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: true, clientId: id, reconnectPeriod: 0 }).then((c) => c.endAsync());
+      await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, clean: true, clientId: id, reconnectPeriod: 0 }).then((c) => c.endAsync());
     }
     // keepSession keeps it, for a controller with a fixed id that wants what was queued meanwhile.
-    const kept = await connect(broker.url, { clientId: `ctl-kept-${kind}`, keepSession: true });
+    const kept = await connect(broker.controllerUrl, { clientId: `ctl-kept-${kind}`, keepSession: true });
     await kept.close();
-    const probe2 = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: false, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 });
+    const probe2 = await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, clean: false, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 });
     expect((probe2 as any).connackPacket?.sessionPresent).toBe(true);
     await probe2.endAsync();
-    await mqtt.connectAsync(broker.url, { protocolVersion: 4, clean: true, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 }).then((c) => c.endAsync());
+    await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, clean: true, clientId: `ctl-kept-${kind}`, reconnectPeriod: 0 }).then((c) => c.endAsync());
   });
 
   it('a late Last Will of an older connection does not mark the host offline [cp-presence-3]', async () => {
     const h = fleet.host('lib-1')!;
-    const wire = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const wire = await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
     const status = (online: boolean, conn: number) =>
       JSON.stringify({ v: 1, host: 'lib-1', online, boot: h.boot, conn, since: online ? h.since : null, startedAt: 1, labels: h.labels, facts: h.facts, commands: h.commands, ...(online ? {} : { reason: 'will' }) });
     try {

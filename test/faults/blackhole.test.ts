@@ -2,13 +2,13 @@
 // while a job streams 10,000 numbered lines. The agent notices by its keepalive, spools, reconnects
 // after the heal and delivers every line once, in order, with one terminal event.
 import { describe, expect, it } from 'vitest';
-import { brokerKinds } from '../helpers/brokers.js';
+import { clusterKinds } from '../helpers/brokers.js';
 import { sleep } from '../helpers/wire.js';
 import { KEEPALIVE_SEC, checkStream, countLines, figures, nextEvent, proxiedAgent } from './scenario.js';
 
 const LINES = 10_000;
 
-describe.each(brokerKinds())('blackholed agent link on %s', (kind) => {
+describe.each(clusterKinds())('blackholed agent link on %s', (kind) => {
   const t = proxiedAgent(kind, 'bh-1');
 
   it('a blackhole of 3x keepalive mid-stream loses no line, repeats none, and ends with one terminal event', async () => {
@@ -30,7 +30,9 @@ describe.each(brokerKinds())('blackholed agent link on %s', (kind) => {
     const healAt = Date.now();
     t.proxy.heal();
     const onlineAt = await online;
-    await t.wire.waitFor((m) => m.topic === topic && m.json.type === 'result', 20_000, 'the result');
+    // Generous: on the NATS cluster each QoS 1 event waits for a JetStream write before its PUBACK,
+    // and the window of 32 then moves 170-600 events/s on a loaded 2-core runner (aedes: thousands).
+    await t.wire.waitFor((m) => m.topic === topic && m.json.type === 'result', 60_000, 'the result');
     const completeAt = Date.now();
     await sleep(300); // anything still in flight (a duplicate, a second terminal) would show now
 
@@ -53,5 +55,5 @@ describe.each(brokerKinds())('blackholed agent link on %s', (kind) => {
     expect(s.terminals).toBe(1);
     // The dead link was noticed by the keepalive, during the blackhole, not by the heal.
     expect(noticedAt).toBeLessThan(healAt);
-  }, 40_000);
+  }, 90_000);
 });

@@ -1,6 +1,9 @@
 // Broker restart: 200 agents, the broker restarts (losing every session): all come back
 // online, resubscribe (sessionPresent false), and their reconnects are spread by the full jitter
 // instead of stampeding the broker in the same millisecond.
+// Not on the clusters: the spread is the agents' own backoff, the same whatever serves them, and 200
+// persistent sessions cost a NATS cluster a JetStream consumer each (minutes on 2 cores); the
+// clusters' own restart stories are node-kill.test.ts and offline-queue.test.ts (docs/scale.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,19 +1,21 @@
 // Commands queued for an offline agent in its persistent session.
-// One survives a broker restart (aedes with a data dir, Mosquitto with persistence) and runs exactly
-// once; one whose TTL passes while the agent is away is answered EXPIRED and never runs.
+// One survives a broker restart (aedes with a data dir, Mosquitto with persistence; on a cluster the
+// restart of the agent's node, the queue living in JetStream or Redis) and runs exactly once; one whose
+// TTL passes while the agent is away is answered EXPIRED and never runs. Commands are sent from, and
+// answers read on, the controllers' node.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { clusterKinds, isClustered, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { connectWire, sleep, type Wire } from '../helpers/wire.js';
 import { checkStream, figures, testAgent } from './scenario.js';
 
 /** A small skew allowance so an expired TTL is reached in under a second. */
 const SKEW_MS = 200;
 
-describe.each(brokerKinds())('commands queued for an offline agent on %s', (kind) => {
+describe.each(clusterKinds())('commands queued for an offline agent on %s', (kind) => {
   let broker: TestBroker;
   let wire: Wire | undefined;
   let dir: string;
@@ -40,7 +42,7 @@ describe.each(brokerKinds())('commands queued for an offline agent on %s', (kind
     dir = mkdtempSync(join(tmpdir(), 'cp-queue-'));
     // Mosquitto does not create its persistence directory; without it nothing survives a restart.
     mkdirSync(join(dir, 'broker-data'));
-    broker = await startBrokerKind(kind, { persistenceDir: join(dir, 'broker-data') });
+    broker = await startBrokerKind(kind, isClustered(kind) ? {} : { persistenceDir: join(dir, 'broker-data') });
   });
   afterEach(async () => {
     await stop();
@@ -56,12 +58,12 @@ describe.each(brokerKinds())('commands queued for an offline agent on %s', (kind
     const marker = join(dir, 'restart.marker');
     await start('q-1');
     await stop();
-    const sender = await connectWire(broker.url);
+    const sender = await connectWire(broker.controllerUrl);
     await sender.client.publishAsync('conplyent/q-1/cmd', JSON.stringify(exec('queued-1', marker, 60_000)), { qos: 1 });
     await sender.close();
 
     await broker.restart();
-    wire = await connectWire(broker.url);
+    wire = await connectWire(broker.controllerUrl);
     const t0 = Date.now();
     await start('q-1');
     await wire.waitFor((m) => m.topic === 'conplyent/q-1/job/queued-1' && m.json.type === 'result', 15_000, 'the queued command result');
@@ -79,7 +81,7 @@ describe.each(brokerKinds())('commands queued for an offline agent on %s', (kind
     const marker = join(dir, 'expired.marker');
     await start('q-2');
     await stop();
-    wire = await connectWire(broker.url);
+    wire = await connectWire(broker.controllerUrl);
     await wire.client.publishAsync('conplyent/q-2/cmd', JSON.stringify(exec('stale-1', marker, 300)), { qos: 1 });
     await sleep(300 + SKEW_MS + 300);
     await start('q-2');

@@ -123,8 +123,9 @@ export interface ProxiedAgent {
 
 /**
  * Registers beforeAll/afterAll for the usual fault setup: a broker of `kind`, a fault proxy in front
- * of it, a wire client on the broker directly, and one test agent that reaches the broker only
- * through the proxy. Read the returned object's fields inside tests.
+ * of it, a wire client on the broker directly (on a cluster: on the controllers' node, so what the
+ * agent sends crosses the cluster), and one test agent that reaches the broker only through the
+ * proxy. Read the returned object's fields inside tests.
  */
 export function proxiedAgent(kind: BrokerKind, name: string, extra: Partial<AgentOptions> = {}): ProxiedAgent {
   const ctx = {} as ProxiedAgent;
@@ -132,7 +133,7 @@ export function proxiedAgent(kind: BrokerKind, name: string, extra: Partial<Agen
     ctx.dir = mkdtempSync(join(tmpdir(), `cp-${name}-`));
     ctx.broker = await startBrokerKind(kind);
     ctx.proxy = await startFaultProxy(ctx.broker.port);
-    ctx.wire = await connectWire(ctx.broker.url);
+    ctx.wire = await connectWire(ctx.broker.controllerUrl);
     ctx.agent = testAgent({ broker: ctx.proxy.url, name, stateDir: join(ctx.dir, name), ...extra });
     await ctx.agent.start();
   });

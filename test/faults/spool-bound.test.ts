@@ -1,6 +1,8 @@
 // The spool bound: an agent with a tiny spool loses its link during a chatty job. What
 // does not fit is dropped and said so: the receiver gets the lines before the outage, exactly one
 // gap event counting what was dropped, the rest of the lines, and one terminal event. No silent hole.
+// Not on the clusters: the bound and the gap are the agent's alone, and blackhole.test.ts already runs
+// an outage mid-stream there (docs/scale.md).
 import { describe, expect, it } from 'vitest';
 import { brokerKinds } from '../helpers/brokers.js';
 import { sleep } from '../helpers/wire.js';

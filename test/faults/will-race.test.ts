@@ -6,14 +6,14 @@
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../controller/index.js';
-import { brokerKinds } from '../helpers/brokers.js';
+import { clusterKinds } from '../helpers/brokers.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { connectWire, sleep } from '../helpers/wire.js';
 import { figures, nextEvent, proxiedAgent, waitUntil } from './scenario.js';
 
 const ROUNDS = 4;
 
-describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
+describe.each(clusterKinds())('late Last Will race on %s', (kind) => {
   const t = proxiedAgent(kind, 'wr-1');
 
   it('a Will of an old connection published after the new one came online leaves the host online', async () => {
@@ -53,10 +53,10 @@ describe.each(brokerKinds())('late Last Will race on %s', (kind) => {
     await ghostProxy.close();
 
     // Whatever the order was, the host must end online: ask as a late subscriber and as a controller.
-    const late = await connectWire(t.broker.url);
+    const late = await connectWire(t.broker.controllerUrl);
     const retained = await late.waitFor((m) => m.topic === 'conplyent/wr-1/status', 5_000, 'the retained status');
     await late.close();
-    const fleet = await connect(t.broker.url);
+    const fleet = await connect(t.broker.controllerUrl);
     await waitUntil(() => fleet.host('wr-1')?.online === true, 5_000, 'the controller to show wr-1 online');
     const view = fleet.host('wr-1')!;
     await fleet.close();

@@ -10,9 +10,15 @@ import { addUser, startBroker, type BrokerOptions, type RunningBroker } from '..
 import { mosquittoConf, writeAuthFiles, type MosquittoUser } from './mosquitto.js';
 import { stopProcess } from './server-process.js';
 import { natsAvailable, startNatsCluster } from './nats-cluster.js';
+import { redisAvailable } from './redis.js';
+import { startRedisCluster } from './redis-cluster.js';
+import type { BrokerCluster } from './broker-cluster.js';
 
-/** nats: a 3-node NATS JetStream cluster; agents dial node 1, controllers node 2 (controllerUrl). */
-export type BrokerKind = 'aedes' | 'mosquitto' | 'nats';
+/**
+ * nats: a 3-node NATS JetStream cluster; redis: two `conplyent broker --cluster` processes sharing
+ * one redis-server. On both, agents dial node 1 and controllers node 2 (controllerUrl).
+ */
+export type BrokerKind = 'aedes' | 'mosquitto' | 'nats' | 'redis';
 export type TestUser = MosquittoUser;
 
 export interface TestBroker {
@@ -73,20 +79,47 @@ export function brokerKinds(): BrokerKind[] {
   return ['aedes'];
 }
 
+let clusterNoticePrinted = false;
+
+/**
+ * The clustered engines: a NATS cluster and two embedded brokers sharing Redis. Without a server:
+ * one visible line per missing one; in CI a failure.
+ */
+export function clusteredKinds(): BrokerKind[] {
+  const kinds: BrokerKind[] = [];
+  const missing: string[] = [];
+  if (natsAvailable()) kinds.push('nats');
+  else missing.push('nats-server');
+  if (redisAvailable()) kinds.push('redis');
+  else missing.push('redis-server');
+  if (missing.length && process.env.CI === 'true') {
+    throw new Error(`${missing.join(' and ')} not installed: CI must run the cluster suites (apt-get install ${missing.join(' ')})`);
+  }
+  if (missing.length && !clusterNoticePrinted) {
+    clusterNoticePrinted = true;
+    console.warn(`${missing.join(' and ')} not installed: those cluster runs skipped`);
+  }
+  return kinds;
+}
+
 /**
  * brokerKinds() plus the clustered engines, for the suites that add coverage there (agent contract,
- * controller, faults): a NATS cluster costs seconds to start, so not every suite runs on it.
+ * controller, faults): a cluster costs seconds to start, so not every suite runs on one.
  */
 export function clusterKinds(): BrokerKind[] {
-  if (natsAvailable()) return [...brokerKinds(), 'nats'];
-  if (process.env.CI === 'true') throw new Error('nats-server not installed: CI must run the NATS cluster suites (apt-get install nats-server)');
-  return brokerKinds();
+  return [...brokerKinds(), ...clusteredKinds()];
+}
+
+/** A kind whose agents and controllers connect to different nodes (no persistenceDir, no port). */
+export function isClustered(kind: BrokerKind): boolean {
+  return kind === 'nats' || kind === 'redis';
 }
 
 export function startBrokerKind(kind: BrokerKind, opts: StartOptions = {}): Promise<TestBroker> {
   if (kind === 'aedes') return startAedes(opts);
   if (kind === 'mosquitto') return startMosquitto(opts);
   if (kind === 'nats') return startNats(opts);
+  if (kind === 'redis') return startRedisPair(opts);
   throw new TypeError(`unknown broker kind ${String(kind)}`);
 }
 
@@ -253,17 +286,32 @@ export async function startMosquitto(opts: MosquittoTestOptions = {}): Promise<T
 export async function startNats(opts: StartOptions = {}): Promise<TestBroker> {
   if (opts.persistenceDir || opts.port !== undefined) throw new TypeError('the nats kind keeps its own JetStream store and ports');
   const cluster = await startNatsCluster({ users: opts.users });
+  return asTestBroker('nats', cluster, async () => {
+    await cluster.kill(0);
+    await cluster.restart(0);
+  });
+}
+
+/**
+ * Two embedded brokers sharing one Redis as one TestBroker: `url` is broker 1 (agents),
+ * `controllerUrl` broker 2, with the users and roles of the aedes kind. restart() restarts broker 1.
+ */
+export async function startRedisPair(opts: StartOptions = {}): Promise<TestBroker> {
+  if (opts.persistenceDir || opts.port !== undefined) throw new TypeError('the redis kind keeps its state in Redis and picks its own ports');
+  const cluster = await startRedisCluster({ users: opts.users });
+  return asTestBroker('redis', cluster, () => cluster.restart(0));
+}
+
+/** Agents on node 1, controllers on node 2; "the broker" restarted is the agents' node. */
+function asTestBroker(name: BrokerKind, cluster: BrokerCluster, restart: () => Promise<void>): TestBroker {
   const [agents, controllers] = cluster.nodes;
   return {
-    name: 'nats',
+    name,
     url: agents!.mqttUrl,
     controllerUrl: controllers!.mqttUrl,
     port: agents!.mqttPort,
     pid: 0,
     stop: () => cluster.stop(),
-    restart: async () => {
-      await cluster.kill(0);
-      await cluster.restart(0);
-    },
+    restart,
   };
 }

@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import { freePort } from './brokers.js';
 import { serverBin, stopProcess } from './server-process.js';
 import { natsNodeConf, type NatsUser } from './nats-conf.js';
+import type { BrokerCluster, ClusterNode } from './broker-cluster.js';
 
 const HOST = '127.0.0.1';
 const READY_MS = 30_000;
@@ -23,26 +24,12 @@ export function natsAvailable(): boolean {
   return existsSync(natsServerBin());
 }
 
-export interface NatsNode {
-  name: string;
-  /** mqtt://127.0.0.1:PORT */
-  mqttUrl: string;
-  mqttPort: number;
+export interface NatsNode extends ClusterNode {
   /** http://127.0.0.1:PORT of the monitoring listener (`/healthz`, `/jsz`, `/connz`). */
   monitorUrl: string;
-  running(): boolean;
 }
 
-export interface NatsCluster {
-  nodes: readonly NatsNode[];
-  /** SIGKILLs node `i` (0-based): no goodbye to the cluster, no Wills published by it. */
-  kill(i: number): Promise<void>;
-  /** Starts node `i` again on the same ports and store, and waits until it serves MQTT. */
-  restart(i: number): Promise<void>;
-  /** Server log of node `i` so far (for failure messages). */
-  log(i: number): string;
-  stop(): Promise<void>;
-}
+export type NatsCluster = BrokerCluster<NatsNode>;
 
 export interface NatsClusterOptions {
   users?: readonly NatsUser[];
