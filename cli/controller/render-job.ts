@@ -7,6 +7,7 @@ import type { JobHandle } from '../../controller/job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
 import { exitFor, type ExitStatus } from './exit-codes.js';
 import { HostBuffers } from './fold.js';
+import { alreadyEnded, exitForJob, withoutJob, type JobVerb } from './job-control.js';
 import { ProgressLine, type Output } from './output.js';
 import { renderValue } from './render-value.js';
 
@@ -26,6 +27,8 @@ export interface RenderOptions {
   raw?: boolean;
   /** The limits in force, named in every timeout message with their flag. */
   limits?: Limits;
+  /** attach, kill, input of job `job`: hosts without it are reported once and not counted (job-control.ts). */
+  control?: { verb: JobVerb; job: string };
 }
 
 export interface Limits {
@@ -66,6 +69,8 @@ export function outcome(r: HostResult, l: Limits = {}): string {
   switch (r.state) {
     case 'failed':
       if (r.timedOut) return `killed after --kill-after ${sec(l.killAfterMs)} s`;
+      // killed: a `kill` ended it, not the program's own doing.
+      if (r.killed) return `killed (${r.signal ?? 'SIGKILL'})`;
       return r.signal ? `signal ${r.signal}` : `exit ${r.code}`;
     case 'running':
       return `after --timeout ${sec(l.waitMs)} s`;
@@ -128,7 +133,7 @@ export class JobRenderer {
     job.on('event', ({ host, event }) => this.event(host, event));
     job.on('final', ({ host, result }) => this.final(host, result));
     const results = await job.done();
-    const exit = exitFor(results, job.noMatch);
+    const exit = this.o.control ? exitForJob(results, this.o.control.verb, job.noMatch) : exitFor(results, job.noMatch);
     this.progress.clear();
     if (this.o.fold) this.kept!.printFolded(out);
     else if (this.o.sort) this.kept!.printSorted(out);
@@ -168,7 +173,11 @@ export class JobRenderer {
       if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.kept ? this.kept.add(host, line) : this.write(this.o.raw ? 'stderr' : 'stdout', `${s.host(host)}: ${line}\n`);
     }
     if (r.gap) this.write('stderr', `${s.host(host)}: ${s.yellow(`GAP ${r.gap.droppedEvents} events missing from the output`)}\n`);
-    if (r.state !== 'ok' && !this.kept) {
+    if (this.uncounted(r)) {
+      // A kill of a job that had ended says so where the others say `sent SIGTERM`; hosts that never
+      // had the job are named once, in the summary, not one line each across a fleet.
+      if (alreadyEnded(r, this.o.control!.verb)) this.write('stdout', `${s.host(host)}: ${r.error!.message}\n`);
+    } else if (r.state !== 'ok' && !this.kept) {
       const color = r.state === 'offline' || r.state === 'no-answer' || r.state === 'running' ? s.yellow : s.red;
       this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host)))}\n`);
     }
@@ -178,15 +187,22 @@ export class JobRenderer {
   private drawProgress(force = false): void {
     const n = Math.max(this.job.expected.length, this.finals.size);
     if (n < 2) return;
-    const failed = [...this.finals.values()].filter((r) => r.state !== 'ok').length;
+    const failed = [...this.finals.values()].filter((r) => r.state !== 'ok' && !this.uncounted(r)).length;
     this.progress.draw(`${this.finals.size}/${n} done, ${failed} failed, ${n - this.finals.size} waiting`, force);
+  }
+
+  /** attach, kill, input: a host without the job, or a kill of a job that had ended (job-control.ts). */
+  private uncounted(r: HostResult): boolean {
+    const c = this.o.control;
+    return c !== undefined && (withoutJob(r) || alreadyEnded(r, c.verb));
   }
 
   private summary(results: HostResult[], exit: ExitStatus): void {
     const byState: Record<string, string[]> = {};
     for (const r of results) (byState[r.state] ??= []).push(r.host);
+    const noJob = this.o.control ? results.filter(withoutJob).map((r) => r.host) : [];
     if (this.out.json) {
-      this.out.ndjson({ type: 'summary', job: this.job.id, exit, total: results.length, ...(this.job.noMatch ? { noMatch: true } : {}), states: byState });
+      this.out.ndjson({ type: 'summary', job: this.job.id, exit, total: results.length, ...(this.job.noMatch ? { noMatch: true } : {}), states: byState, ...(noJob.length ? { noJob } : {}) });
       return;
     }
     const s = this.out.style;
@@ -194,17 +210,24 @@ export class JobRenderer {
       this.out.stderr.write(s.red('target matched no known host; nothing was sent (conplyent hosts lists them)') + '\n');
       return;
     }
-    const bad = results.filter((r) => r.state !== 'ok');
-    if (results.length < 2 && bad.length === 0 && !this.o.alwaysSummary && !this.kept) return;
+    const counted = results.filter((r) => !noJob.includes(r.host));
+    if (noJob.length && counted.length === 0) {
+      const where = compressHosts(noJob);
+      this.out.stderr.write(s.red(`no job ${this.o.control!.job} on ${where}: never started there, or ended longer ago than agents keep a job (10 min by default); conplyent jobs ${shellWord(where)} lists theirs`) + '\n');
+      return;
+    }
+    const bad = counted.filter((r) => r.state !== 'ok' && !this.uncounted(r));
+    if (counted.length < 2 && bad.length === 0 && !this.o.alwaysSummary && !this.kept && !noJob.length) return;
     // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
     const groups = new Map<string, string[]>();
-    for (const r of results) {
-      const key = r.state === 'ok' ? 'ok' : `${r.state} ${outcome(r, this.limits)}`.trim();
+    for (const r of counted) {
+      const key = r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim();
       groups.set(key, [...(groups.get(key) ?? []), r.host]);
     }
-    const parts = [`${results.length} host${results.length === 1 ? '' : 's'}: ${(byState.ok ?? []).length} ok`];
+    const parts = [`${counted.length} host${counted.length === 1 ? '' : 's'}: ${(groups.get('ok') ?? []).length} ok`];
     for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
     this.out.stderr.write((bad.length ? s.red : s.green)(parts.join('; ')) + '\n');
+    if (noJob.length) this.out.stderr.write(s.dim(`no job ${this.o.control!.job} on ${compressHosts(noJob)}`) + '\n');
     if (byState.forged) {
       this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
     }

@@ -114,6 +114,31 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(after.code).toBe(1);
   });
 
+  it('attach, kill and input across a target: hosts that never had the job are named once, not failures; none having it is exit 4', async () => {
+    const started = await cli(['exec', 'web-[1-2]', '--async', '--', 'echo', 'attached-out']);
+    const job = started.stdout.trim();
+    const attach = await cli(['attach', 'web-[1-3]', job, '--timeout', '20']);
+    expect(attach.code, attach.stderr).toBe(0);
+    expect(attach.stdout.split('\n').sort()).toEqual(['', 'web-1: attached-out', 'web-2: attached-out']);
+    expect(attach.stderr).toContain(`2 hosts: 2 ok\nno job ${job} on web-3\n`);
+    expect(attach.stderr).not.toContain('REJECTED');
+    const json = ndjson((await cli(['attach', 'web-[1-3]', job, '--json', '--timeout', '20'])).stdout);
+    // The machine format keeps each host's own answer; the summary adds who had no such job.
+    expect(json.find((l) => l.type === 'final' && l.host === 'web-3')).toMatchObject({ state: 'rejected', error: { code: 'UNKNOWN_JOB' } });
+    expect(json.at(-1)).toMatchObject({ type: 'summary', exit: 0, noJob: ['web-3'] });
+    // A kill of a job that already ended there: what was asked holds.
+    const kill = await cli(['kill', 'web-[1-3]', job]);
+    expect(kill.code, kill.stderr).toBe(0);
+    expect(kill.stdout).toContain(`web-1: job ${job} has already ended (exit code 0)`);
+    expect(kill.stderr).toContain(`no job ${job} on web-3`);
+    const input = await cli(['input', 'web-[1-3]', job, 'late']);
+    expect(input.code).toBe(1);
+    expect(input.stderr).toContain('web-1: ERROR NOT_RUNNING');
+    const nowhere = await cli(['attach', 'db-1', job]);
+    expect(nowhere.code).toBe(4);
+    expect(nowhere.stderr).toContain(`no job ${job} on db-1: never started there`);
+  });
+
   it('--fold prints 20 identical outputs once under one compact host list; the summary groups hosts', async () => {
     const r = await cli(['exec', 'web-[1-20],db-1', '--fold', '--', 'echo', 'same output']);
     expect(r.code).toBe(0);
