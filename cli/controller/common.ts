@@ -7,7 +7,7 @@ import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
 import type { Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
-import { operatorLogger } from './operator-log.js';
+import { OperatorLog } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -67,17 +67,18 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     out = makeOutput(cfg.json);
     // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
     const { connect } = await import('../../controller/fleet.js');
+    const log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,
       signingKey: cfg.keyFile,
       knownHosts: cfg.knownHosts,
-      logger: operatorLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
+      logger: log.logger,
     });
     // The connection's ups and downs, one line each (the library reconnects and replays by itself).
     if (!cfg.json) {
-      fleet.on('offline', () => out.stderr.write(`conplyent: lost the connection to ${cfg.broker}; reconnecting\n`));
-      fleet.on('reconnect', () => out.stderr.write(`conplyent: reconnected to ${cfg.broker}\n`));
+      fleet.on('offline', () => log.say(`lost the connection to ${cfg.broker}; reconnecting`));
+      fleet.on('reconnect', () => log.say(`reconnected to ${cfg.broker}`));
     }
     process.exitCode = await body({ cfg, out, fleet, cmd });
   } catch (err) {
