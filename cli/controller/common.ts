@@ -58,6 +58,7 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
   const flags = cmd.opts();
   let out = makeOutput(flags.json === true);
   let fleet: Fleet | undefined;
+  let log: OperatorLog | undefined;
   try {
     const cfg = await resolveConfig('controller', flags);
     if (flags.printConfig) {
@@ -67,23 +68,24 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     out = makeOutput(cfg.json);
     // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
     const { connect } = await import('../../controller/fleet.js');
-    const log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+    const oplog = (log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel));
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,
       signingKey: cfg.keyFile,
       knownHosts: cfg.knownHosts,
-      logger: log.logger,
+      logger: oplog.logger,
     });
     // The connection's ups and downs, one line each (the library reconnects and replays by itself).
     if (!cfg.json) {
-      fleet.on('offline', () => log.say(`lost the connection to ${cfg.broker}; reconnecting`));
-      fleet.on('reconnect', () => log.say(`reconnected to ${cfg.broker}`));
+      fleet.on('offline', () => oplog.say(`lost the connection to ${cfg.broker}; reconnecting`));
+      fleet.on('reconnect', () => oplog.say(`reconnected to ${cfg.broker}`));
     }
     process.exitCode = await body({ cfg, out, fleet, cmd });
   } catch (err) {
     process.exitCode = fatal(out, cmd.name(), err);
   } finally {
+    log?.mute();
     await fleet?.close().catch(() => {});
   }
 }

@@ -20,6 +20,7 @@ function line(record: string): string {
 export class OperatorLog {
   readonly logger: Logger;
   private last?: string;
+  private muted = false;
 
   constructor(level: LogLevel, private readonly stderr: NodeJS.WritableStream = process.stderr) {
     const dest = new Writable({
@@ -37,8 +38,13 @@ export class OperatorLog {
     this.stderr.write(`conplyent: ${text}\n`);
   }
 
+  /** Our own close: what the socket says while we hang up (`write after end`) is no news to anyone. */
+  mute(): void {
+    this.muted = true;
+  }
+
   private print(text: string): void {
-    if (text === this.last) return;
+    if (this.muted || text === this.last) return;
     this.last = text;
     this.stderr.write(text);
   }

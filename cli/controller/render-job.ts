@@ -8,7 +8,7 @@ import { compressHosts } from '../../controller/host-ranges.js';
 import { exitFor, type ExitStatus } from './exit-codes.js';
 import { HostBuffers } from './fold.js';
 import { alreadyEnded, exitForJob, withoutJob, type JobVerb } from './job-control.js';
-import { ProgressLine, type Output } from './output.js';
+import { ProgressLine, table, type Output } from './output.js';
 import { renderValue } from './render-value.js';
 
 export interface RenderOptions {
@@ -16,6 +16,11 @@ export interface RenderOptions {
   values?: boolean;
   /** Custom value printer (ping prints round trips, jobs a table). */
   formatValue?: (host: string, value: unknown, result: HostResult, job: string) => string | undefined;
+  /**
+   * Values that are rows of a table (jobs): one table for every host, HOST first, printed once all
+   * hosts ended, instead of a table per host with its own header and widths.
+   */
+  rows?: { header: string[]; of: (value: unknown, job: string) => string[][]; empty: string };
   /** Always print the summary, even for one host that succeeded. */
   alwaysSummary?: boolean;
   /** Say the job id on stderr when it starts (exec, run): it is what attach and kill need. */
@@ -108,6 +113,7 @@ export class JobRenderer {
   /** --fold / --sort: lines kept until the end. */
   private readonly kept?: HostBuffers;
   private readonly limits: Limits;
+  private readonly tableRows: string[][] = [];
 
   constructor(private readonly out: Output, private readonly job: JobHandle, private readonly o: RenderOptions = {}) {
     this.progress = new ProgressLine(out);
@@ -137,6 +143,7 @@ export class JobRenderer {
     this.progress.clear();
     if (this.o.fold) this.kept!.printFolded(out);
     else if (this.o.sort) this.kept!.printSorted(out);
+    if (this.o.rows && !job.noMatch) this.printTable(this.o.rows);
     this.summary(results, exit);
     return { results, exit };
   }
@@ -167,7 +174,9 @@ export class JobRenderer {
     }
     this.lines.flush(`${host}\0`);
     const s = this.out.style;
-    if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
+    if (r.state === 'ok' && this.o.rows) {
+      for (const row of this.o.rows.of(r.value, this.job.id)) this.tableRows.push([host, ...row]);
+    } else if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
       const text = this.o.formatValue ? this.o.formatValue(host, r.value, r, this.job.id) : renderValue(this.job.cmd, r.value);
       // Raw output (rdfile) keeps stdout for the bytes alone: what it returns goes to stderr.
       if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.kept ? this.kept.add(host, line) : this.write(this.o.raw ? 'stderr' : 'stdout', `${s.host(host)}: ${line}\n`);
@@ -182,6 +191,15 @@ export class JobRenderer {
       this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host)))}\n`);
     }
     this.drawProgress(true);
+  }
+
+  private printTable(rows: NonNullable<RenderOptions['rows']>): void {
+    if (this.out.json) return;
+    if (this.tableRows.length === 0) return void this.out.stderr.write(`${rows.empty}\n`);
+    const byName = (a: string[], b: string[]) => a[0]!.localeCompare(b[0]!, 'en', { numeric: true });
+    const s = this.out.style;
+    const body = [...this.tableRows].sort(byName).map(([h, ...rest]) => [s.host(h!), ...rest]);
+    this.out.stdout.write(table([['HOST', ...rows.header].map((c) => s.bold(c)), ...body]));
   }
 
   private drawProgress(force = false): void {
@@ -216,17 +234,20 @@ export class JobRenderer {
       this.out.stderr.write(s.red(`no job ${this.o.control!.job} on ${where}: never started there, or ended longer ago than agents keep a job (10 min by default); conplyent jobs ${shellWord(where)} lists theirs`) + '\n');
       return;
     }
-    const bad = counted.filter((r) => r.state !== 'ok' && !this.uncounted(r));
-    if (counted.length < 2 && bad.length === 0 && !this.o.alwaysSummary && !this.kept && !noJob.length) return;
-    // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
-    const groups = new Map<string, string[]>();
-    for (const r of counted) {
-      const key = r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim();
-      groups.set(key, [...(groups.get(key) ?? []), r.host]);
+    // One host's own state line already says it all; the count by outcome is for several hosts, or
+    // when --fold/--sort held the state lines back.
+    if (counted.length > 1 || this.o.alwaysSummary || this.kept || noJob.length) {
+      const bad = counted.some((r) => r.state !== 'ok' && !this.uncounted(r));
+      // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
+      const groups = new Map<string, string[]>();
+      for (const r of counted) {
+        const key = r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim();
+        groups.set(key, [...(groups.get(key) ?? []), r.host]);
+      }
+      const parts = [`${counted.length} host${counted.length === 1 ? '' : 's'}: ${(groups.get('ok') ?? []).length} ok`];
+      for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
+      this.out.stderr.write((bad ? s.red : s.green)(parts.join('; ')) + '\n');
     }
-    const parts = [`${counted.length} host${counted.length === 1 ? '' : 's'}: ${(groups.get('ok') ?? []).length} ok`];
-    for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
-    this.out.stderr.write((bad.length ? s.red : s.green)(parts.join('; ')) + '\n');
     if (noJob.length) this.out.stderr.write(s.dim(`no job ${this.o.control!.job} on ${compressHosts(noJob)}`) + '\n');
     if (byState.forged) {
       this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
