@@ -246,6 +246,23 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(spy.messages.filter((m) => m.json?.cmd === 'reboot').length).toBe(before);
   });
 
+  aedesOnly('get on a terminal shows a percentage of the size it asked for first, then the checked file', async () => {
+    const src = join(work, 'get-src.bin');
+    const dst = join(work, 'get-dst.bin');
+    const data = Buffer.alloc(2 * 1024 * 1024, 7);
+    writeFileSync(src, data);
+    const cmdline = `"${process.execPath}" "${CLI_MAIN}" get web-1 '${src}' '${dst}'`;
+    const child = spawn('script', ['-qefc', cmdline, '/dev/null'], { env: directEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d) => (screen += d));
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code, screen).toBe(0);
+    // The bar is drawn at its first update at least: a share of the whole, which was known up front.
+    expect(screen).toMatch(/get web-1:\S+ \[[#.]{30}\] \d{1,3}% [\d.]+ MiB\/2\.0 MiB/);
+    expect(screen).toContain(`web-1: ok 2097152 bytes to ${dst}`);
+    expect(readFileSync(dst).equals(data)).toBe(true);
+  });
+
   aedesOnly('conplyent shell driven through tmux: typed commands run and answer on the screen', async () => {
     const session = `cp-${process.pid}-${Date.now()}`;
     const env = `NO_COLOR=1 CONPLYENT_BROKER=${broker.url} CONPLYENT_HISTORY=${join(work, 'hist')} CONPLYENT_KNOWN_HOSTS=${join(work, 'known_hosts')}`;
