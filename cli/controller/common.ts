@@ -31,7 +31,7 @@ export function defineVerb(program: Command, usage: string, description: string,
   // Usage errors (unknown option, missing argument) exit 2 like every other usage error, not commander's 1.
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : Exit.USAGE));
   cmd.showHelpAfterError(`(conplyent ${cmd.name()} --help shows usage; arguments that start with - go after --)`);
-  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host, 5 a result was forged.`);
+  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host (attach, kill, input: no selected host has the job), 5 a result was forged.`);
   return cmd;
 }
 
