@@ -106,6 +106,12 @@ export function shellWord(s: string): string {
   return /^[A-Za-z0-9_.,=-]+$/.test(s) ? s : `'${s}'`;
 }
 
+/** The commands that follow or stop job `id` on `hosts`, as typed (after a --timeout, after Ctrl-C). */
+export function followOrStop(hosts: readonly string[], id: string): string[] {
+  const t = shellWord(compressHosts(hosts));
+  return [`  follow: conplyent attach ${t} ${id}`, `  stop:   conplyent kill ${t} ${id}`];
+}
+
 export class JobRenderer {
   private readonly progress: ProgressLine;
   private readonly lines: LineBuffer;
@@ -261,11 +267,9 @@ export class JobRenderer {
     const id = this.job.id;
     const running = results.filter((r) => r.state === 'running').map((r) => r.host);
     if (running.length) {
-      const t = shellWord(compressHosts(running));
       hints.push(
         `still running on ${compressHosts(running)} after --timeout ${sec(this.limits.waitMs)} s; the job goes on there.`,
-        `  follow: conplyent attach ${t} ${id}`,
-        `  stop:   conplyent kill ${t} ${id}`,
+        ...followOrStop(running, id),
         `  (--timeout N waits longer; --kill-after N has the agent end the job after N s)`,
       );
     }

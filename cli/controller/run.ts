@@ -9,7 +9,7 @@ import { rollout } from '../../controller/rollout.js';
 import type { Target } from '../../controller/targets.js';
 import { confirmDanger } from './confirm.js';
 import { addJobOptions, jobFlags, ttlFor, type JobFlags } from './job-flags.js';
-import { JobRenderer, shellWord, type Limits, type RenderOptions } from './render-job.js';
+import { followOrStop, JobRenderer, shellWord, type Limits, type RenderOptions } from './render-job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
 
 /** One command to run and render: what run, exec, kill, input, jobs and ping each fill in. */
@@ -134,8 +134,8 @@ async function runInBatches(ctx: VerbContext, req: RunRequest, b: BatchOptions):
 function interruptNotice(ctx: VerbContext, job: JobHandle, renderer: JobRenderer): () => void {
   const onInt = () => {
     const pending = renderer.pending();
-    const t = shellWord(pending.length ? compressHosts(pending) : compressHosts(job.expected));
-    ctx.out.stderr.write(`\ninterrupted: job ${job.id} keeps running on ${t}; follow it with \`conplyent attach ${t} ${job.id}\`, stop it with \`conplyent kill ${t} ${job.id}\`\n`);
+    const hosts = pending.length ? pending : job.expected;
+    ctx.out.stderr.write(['', `interrupted: job ${job.id} keeps running on ${compressHosts(hosts)}.`, ...followOrStop(hosts, job.id), ''].join('\n'));
     process.exit(130);
   };
   process.once('SIGINT', onInt);

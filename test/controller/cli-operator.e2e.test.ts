@@ -139,6 +139,21 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(nowhere.stderr).toContain(`no job ${job} on db-1: never started there`);
   });
 
+  it('Ctrl-C leaves the job running and prints the attach and kill commands for every host still running', async () => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'exec', 'web-[8-10]', '--', 'sleep', '5'], { env: directEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    expect(await until(() => /job \S+ on web-\[8-10\]/.test(err), 15_000)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const job = /job (\S+) on/.exec(err)![1]!;
+    expect(err).toContain(`interrupted: job ${job} keeps running on web-[8-10].\n  follow: conplyent attach 'web-[8-10]' ${job}\n  stop:   conplyent kill 'web-[8-10]' ${job}\n`);
+    // Nothing was killed: every host finishes the job, as attach then shows.
+    const later = await cli(['attach', 'web-[8-10]', job, '--timeout', '20']);
+    expect(later.code, later.stderr).toBe(0);
+  });
+
   it('--fold prints 20 identical outputs once under one compact host list; the summary groups hosts', async () => {
     const r = await cli(['exec', 'web-[1-20],db-1', '--fold', '--', 'echo', 'same output']);
     expect(r.code).toBe(0);
