@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { put } from '../../controller/transfer.js';
 import { defineVerb, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
+import { countByOutcome } from './render-job.js';
 import { progressBar } from './transfer-progress.js';
 
 export function registerPut(program: Command): void {
@@ -19,11 +20,12 @@ export function registerPut(program: Command): void {
       for (const r of results) {
         if (out.json) out.ndjson({ type: 'final', ...r });
         else if (r.ok) out.stdout.write(`${s.host(r.host)}: ${s.green('ok')} ${r.bytes} bytes, sha256 ${r.sha256}\n`);
-        else out.stderr.write(`${s.host(r.host)}: ${s.red(r.state.toUpperCase())} ${r.error ?? ''}\n`);
+        else out.stderr.write(`${s.host(r.host)}: ${r.state === 'offline' ? s.yellow('OFFLINE not sent') : `${s.red(r.state.toUpperCase())} ${r.error ?? ''}`}\n`);
       }
       const exit = exitFor(results.map((r) => ({ state: r.state })), results.noMatch);
       if (out.json) out.ndjson({ type: 'summary', exit, total: results.length, ...(results.noMatch ? { noMatch: true } : {}) });
       else if (results.noMatch) out.stderr.write(s.red('target matched no known host; nothing was sent') + '\n');
+      else if (results.length > 1) out.stderr.write((exit === 0 ? s.green : s.red)(countByOutcome(results.map((r) => ({ host: r.host, outcome: r.ok ? 'ok' : r.state })))) + '\n');
       return exit;
     });
   });

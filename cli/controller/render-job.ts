@@ -101,6 +101,15 @@ export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false)
   return parts.join(' ');
 }
 
+/** `7 hosts: 2 ok; 1 failed exit 7 (web-3); …`: hosts grouped by outcome, each group a compact host list. */
+export function countByOutcome(entries: ReadonlyArray<{ host: string; outcome: string }>): string {
+  const groups = new Map<string, string[]>();
+  for (const e of entries) groups.set(e.outcome, [...(groups.get(e.outcome) ?? []), e.host]);
+  const parts = [`${entries.length} host${entries.length === 1 ? '' : 's'}: ${(groups.get('ok') ?? []).length} ok`];
+  for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
+  return parts.join('; ');
+}
+
 /** A target as a shell word: quoted when it holds brackets or stars. */
 export function shellWord(s: string): string {
   return /^[A-Za-z0-9_.,=-]+$/.test(s) ? s : `'${s}'`;
@@ -244,15 +253,14 @@ export class JobRenderer {
     // when --fold/--sort held the state lines back.
     if (counted.length > 1 || this.o.alwaysSummary || this.kept || noJob.length) {
       const bad = counted.some((r) => r.state !== 'ok' && !this.uncounted(r));
-      // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
-      const groups = new Map<string, string[]>();
-      for (const r of counted) {
-        const key = r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim();
-        groups.set(key, [...(groups.get(key) ?? []), r.host]);
-      }
-      const parts = [`${counted.length} host${counted.length === 1 ? '' : 's'}: ${(groups.get('ok') ?? []).length} ok`];
-      for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
-      this.out.stderr.write((bad ? s.red : s.green)(parts.join('; ')) + '\n');
+      // The outcome is the state and its detail: "failed exit 1", "running after --timeout 30 s".
+      const line = countByOutcome(
+        counted.map((r) => ({
+          host: r.host,
+          outcome: r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim(),
+        })),
+      );
+      this.out.stderr.write((bad ? s.red : s.green)(line) + '\n');
     }
     if (noJob.length) this.out.stderr.write(s.dim(`no job ${this.o.control!.job} on ${compressHosts(noJob)}`) + '\n');
     if (byState.forged) {
