@@ -1,7 +1,7 @@
 // Renders one job as it runs: pdsh-style `host: line` output, one state line per host that did not
 // succeed, a progress line on a TTY, and a summary naming every host that failed or never answered.
 // With --json the same moments become NDJSON lines (docs/controller.md, "NDJSON events").
-import type { JobEvent } from '../../protocol/index.js';
+import { STALE_AFTER_MISSED, type JobEvent } from '../../protocol/index.js';
 import type { HostResult } from '../../controller/collect.js';
 import type { JobHandle } from '../../controller/job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
@@ -32,6 +32,11 @@ export interface RenderOptions {
   raw?: boolean;
   /** The limits in force, named in every timeout message with their flag. */
   limits?: Limits;
+  /**
+   * Hosts online by presence whose heartbeats stopped [cp-presence-8]: settled offline at once, yet
+   * the command was sent and may run there, unobserved. Said so instead of "not run".
+   */
+  stale?: readonly string[];
   /** attach, kill, input of job `job`: hosts without it are reported once and not counted (job-control.ts). */
   control?: { verb: JobVerb; job: string };
 }
@@ -70,7 +75,7 @@ class LineBuffer {
 const sec = (ms: number | undefined) => (ms === undefined ? '?' : `${+(ms / 1000).toFixed(3)}`);
 
 /** The detail of a state in a few words; every timeout names its limit and the flag that sets it. */
-export function outcome(r: HostResult, l: Limits = {}): string {
+export function outcome(r: HostResult, l: Limits = {}, stale = false): string {
   switch (r.state) {
     case 'failed':
       if (r.timedOut) return `killed after --kill-after ${sec(l.killAfterMs)} s`;
@@ -82,6 +87,7 @@ export function outcome(r: HostResult, l: Limits = {}): string {
     case 'no-answer':
       return `within --timeout ${sec(l.waitMs)} s`;
     case 'offline':
+      if (stale) return 'stale: sent, it may run there unobserved';
       return l.queued ? `queued for --ttl ${sec(l.ttlMs)} s` : 'not run';
     case 'forged':
       return 'not from the host';
@@ -91,11 +97,11 @@ export function outcome(r: HostResult, l: Limits = {}): string {
 }
 
 /** The per-host state line: `FAILED exit 2`, `RUNNING after --timeout 30 s`, `ERROR PATH: …`. */
-export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false): string {
+export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false, stale = false): string {
   // Not the host's answer at all: say whose word it is instead of repeating the code.
   if (r.state === 'forged') return `FORGED result, not from the host: ${r.error?.message ?? 'bad signature'}`;
   const parts = [r.state.toUpperCase()];
-  if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l));
+  if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l, stale));
   if (r.state === 'running') parts.push('(the job goes on)');
   if (r.error && (neverSeen || !['running', 'no-answer', 'offline'].includes(r.state))) parts.push(r.error.code === 'OFFLINE' ? r.error.message : `${r.error.code}: ${r.error.message}`);
   return parts.join(' ');
@@ -203,7 +209,7 @@ export class JobRenderer {
       if (alreadyEnded(r, this.o.control!.verb)) this.write('stdout', `${s.host(host)}: ${r.error!.message}\n`);
     } else if (r.state !== 'ok' && !this.kept) {
       const color = r.state === 'offline' || r.state === 'no-answer' || r.state === 'running' ? s.yellow : s.red;
-      this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host)))}\n`);
+      this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host), this.isStale(host)))}\n`);
     }
     this.drawProgress(true);
   }
@@ -222,6 +228,10 @@ export class JobRenderer {
     if (n < 2) return;
     const failed = [...this.finals.values()].filter((r) => r.state !== 'ok' && !this.uncounted(r)).length;
     this.progress.draw(`${this.finals.size}/${n} done, ${failed} failed, ${n - this.finals.size} waiting`, force);
+  }
+
+  private isStale(host: string): boolean {
+    return this.o.stale?.includes(host) ?? false;
   }
 
   /** attach, kill, input: a host without the job, or a kill of a job that had ended (job-control.ts). */
@@ -257,7 +267,7 @@ export class JobRenderer {
       const line = countByOutcome(
         counted.map((r) => ({
           host: r.host,
-          outcome: r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits)}`.trim(),
+          outcome: r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits, this.isStale(r.host))}`.trim(),
         })),
       );
       this.out.stderr.write((bad ? s.red : s.green)(line) + '\n');
@@ -281,7 +291,9 @@ export class JobRenderer {
         `  (--timeout N waits longer; --kill-after N has the agent end the job after N s)`,
       );
     }
-    const offline = results.filter((r) => r.state === 'offline' && !this.job.unknown.includes(r.host)).map((r) => r.host);
+    const offline = results.filter((r) => r.state === 'offline' && !this.job.unknown.includes(r.host) && !this.isStale(r.host)).map((r) => r.host);
+    const stale = results.filter((r) => r.state === 'offline' && this.isStale(r.host)).map((r) => r.host);
+    if (stale.length) hints.push(`stale: no heartbeat from ${compressHosts(stale)} for ${STALE_AFTER_MISSED} intervals (a broker node down?); conplyent hosts shows when each was last heard`);
     if (offline.length) {
       const names = compressHosts(offline);
       hints.push(

@@ -66,9 +66,11 @@ export async function runAndRender(ctx: VerbContext, req: RunRequest): Promise<E
   if (req.batches?.batch !== undefined) return runInBatches(ctx, req, req.batches);
   const { target, command, args = [] } = req;
   const o = runOptions(ctx, req);
+  // Resolved in the same tick as run() did: the same view of presence.
+  const { stale } = ctx.fleet.resolve(target);
   const job = ctx.fleet.run(target, command, args, o);
   if (req.flags?.async) return sendOnly(ctx, job);
-  const ro = renderOptions(ctx, req, o);
+  const ro = { ...renderOptions(ctx, req, o), stale };
   const renderer = new JobRenderer(ctx.out, job, ro.raw && job.expected.length !== 1 ? { ...ro, raw: false } : ro);
   const stop = interruptNotice(ctx, job, renderer);
   try {

@@ -133,6 +133,17 @@ describe('what an operator reads', () => {
     `);
   });
 
+  it('a stale host: the command was sent and may run there unobserved, said so instead of "not run"', async () => {
+    const r = await render({ expected: ['web-1', 'db-2'], offline: ['db-2'], events: { 'web-1': [accepted('web-1'), result('web-1', 1)] }, render: { stale: ['db-2'] } });
+    expect(r.exit).toBe(3);
+    expect(r.stderr).toMatchInlineSnapshot(`
+      "db-2: OFFLINE stale: sent, it may run there unobserved
+      2 hosts: 1 ok; 1 offline stale: sent, it may run there unobserved (db-2)
+      stale: no heartbeat from db-2 for 3 intervals (a broker node down?); conplyent hosts shows when each was last heard
+      "
+    `);
+  });
+
   it('one host: its own state line, no count', async () => {
     const r = await render({ cmd: 'ls', expected: ['web-1'], events: { 'web-1': [accepted('web-1', 'ls'), error('web-1', 1, 'PATH', '/nope: no such file or directory (ENOENT)')] } });
     expect(r.exit).toBe(1);
