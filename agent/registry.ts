@@ -68,7 +68,7 @@ export interface AgentServices {
   /** Commands registered on this agent, as announced in presence. */
   commands(): CommandInfo[];
   /** Records of the agent's audit log, oldest first, bounded by the query's limit. */
-  audit(q: AuditQuery): AuditRecord[];
+  audit(q: AuditQuery): Promise<AuditRecord[]>;
 }
 
 export interface JobInfo {

@@ -1,5 +1,5 @@
 // Reading the audit log back: records by time range, key and job, oldest first, bounded.
-import { lines } from './files.js';
+import { streamLines } from './files.js';
 import type { AuditRecord } from '../../protocol/audit.js';
 
 export interface AuditQuery {
@@ -14,10 +14,10 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export function queryAudit(dir: string, q: AuditQuery = {}): AuditRecord[] {
+export async function queryAudit(dir: string, q: AuditQuery = {}): Promise<AuditRecord[]> {
   const limit = q.limit ?? 1000;
   const out: AuditRecord[] = [];
-  for (const { record: r } of lines(dir)) {
+  for await (const { record: r } of streamLines(dir, q.fromSeq)) {
     if (!r) continue;
     if (q.since !== undefined && r.ts < q.since) continue;
     if (q.until !== undefined && r.ts > q.until) continue;

@@ -25,10 +25,10 @@ export function registerAuditCommand(registry: CommandRegistry): void {
   registry.register(
     'foreground',
     'audit',
-    (ctx) => {
+    async (ctx) => {
       const limit = ctx.opts.limit ?? 100;
       // One more than asked tells whether there is more.
-      const found = ctx.agent.audit({ ...ctx.opts, limit: limit + 1 });
+      const found = await ctx.agent.audit({ ...ctx.opts, limit: limit + 1 });
       const records: AuditRecord[] = [];
       let bytes = 0;
       for (const r of found.slice(0, limit)) {

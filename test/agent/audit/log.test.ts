@@ -76,15 +76,21 @@ describe('audit log', () => {
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 4 });
   });
 
-  it('rotates by size into a fixed number of files, and the chain carries across files', () => {
+  it('rotates by size into a fixed number of files, and the chain carries across files', async () => {
     const log = new AuditLog({ dir, now, maxBytes: 2_000, maxFiles: 3 });
     fill(log, 60);
     log.close();
     const files = auditFiles(dir);
     expect(files).toHaveLength(3);
     for (const f of files) expect(readFileSync(f).length).toBeLessThanOrEqual(2_000);
-    const kept = queryAudit(dir, { limit: 100 });
+    const kept = await queryAudit(dir, { limit: 100 });
     expect(kept.at(-1)!.seq).toBe(60);
+    // Paging from a seq inside the newest file, from a file's first record, and past the end.
+    const firstOfNewest = Number(/audit\.(\d+)\.jsonl$/.exec(files[2])![1]);
+    expect((await queryAudit(dir, { fromSeq: 59 })).map((r) => r.seq)).toEqual([59, 60]);
+    expect((await queryAudit(dir, { fromSeq: firstOfNewest, limit: 1 })).map((r) => r.seq)).toEqual([firstOfNewest]);
+    expect((await queryAudit(dir, { fromSeq: kept[0].seq })).map((r) => r.seq)).toEqual(kept.map((r) => r.seq));
+    expect(await queryAudit(dir, { fromSeq: 61 })).toEqual([]);
     const result = verifyAudit(dir);
     expect(result).toMatchObject({ ok: true, lastSeq: 60 });
     // The first record of each later file points at the last record of the file before it.
@@ -141,15 +147,15 @@ describe('audit log', () => {
     expect(verifyAudit(dir)).toMatchObject({ ok: false, problem: 'altered', seq: 2 });
   });
 
-  it('queries by time range, key and job', () => {
+  it('queries by time range, key and job', async () => {
     clock = 10_000;
     const log = new AuditLog({ dir, now });
     fill(log, 10); // ts 10000..10009, odd i → key A
     log.close();
-    expect(queryAudit(dir, { since: 10_002, until: 10_004 }).map((r) => r.seq)).toEqual([3, 4, 5]);
-    expect(queryAudit(dir, { kid: 'AAAAAAAAAAAAAAAA' }).map((r) => r.seq)).toEqual([1, 3, 5, 7, 9]);
-    expect(queryAudit(dir, { job: 'job-7' }).map((r) => r.seq)).toEqual([7]);
-    expect(queryAudit(dir, { limit: 2 })).toHaveLength(2);
+    expect((await queryAudit(dir, { since: 10_002, until: 10_004 })).map((r) => r.seq)).toEqual([3, 4, 5]);
+    expect((await queryAudit(dir, { kid: 'AAAAAAAAAAAAAAAA' })).map((r) => r.seq)).toEqual([1, 3, 5, 7, 9]);
+    expect((await queryAudit(dir, { job: 'job-7' })).map((r) => r.seq)).toEqual([7]);
+    expect(await queryAudit(dir, { limit: 2 })).toHaveLength(2);
   });
 
   it('long sender-controlled fields are cut, so a record stays small', () => {

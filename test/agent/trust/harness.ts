@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createAgent, type Agent, type AgentOptions } from '../../../agent/index.js';
-import { queryAudit } from '../../../agent/audit/query.js';
+import { lines } from '../../../agent/audit/files.js';
 import { generateSigningKey, publicKeyText, signCommand, topics, type AuditRecord } from '../../../protocol/index.js';
 import { tearDown } from '../../helpers/agent-fixture.js';
 import { startBrokerKind, type BrokerKind, type TestBroker } from '../../helpers/brokers.js';
@@ -76,9 +76,9 @@ export async function refusedNotice(f: TrustFixture, env: Record<string, any> | 
   return m.json;
 }
 
-/** The audit records of job `id`. */
+/** The audit records of job `id`, read synchronously from the files (the agent's query streams them). */
 export function auditOf(f: TrustFixture, id: string): AuditRecord[] {
-  return queryAudit(join(f.stateDir, 'audit'), { job: id });
+  return [...lines(join(f.stateDir, 'audit'))].flatMap((l) => (l.record?.job === id ? [l.record] : []));
 }
 
 /** The refusal of job `id` is on record in the audit log with this code. */
