@@ -44,6 +44,12 @@ export function targetOf(cmd: Command, target: string): Target {
 /** A usage error found by a verb itself (bad `key=value`, missing file). */
 export class UsageError extends Error {}
 
+/** get and audit name one host: an --exclude there would be silently meaningless, so it is refused. */
+export function oneHost(cmd: Command, host: string): string {
+  if (cmd.opts().exclude !== undefined) throw new UsageError(`-x/--exclude leaves hosts out of a target; ${cmd.name()} takes one host (${host})`);
+  return host;
+}
+
 function fatal(out: Output, verb: string, err: unknown): ExitStatus {
   const message = err instanceof Error ? err.message : String(err);
   const known = err instanceof ConfigError || err instanceof ControllerError || err instanceof UsageError;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Fleet } from '../../controller/fleet.js';
 import { get } from '../../controller/transfer.js';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, oneHost, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { progressBar } from './transfer-progress.js';
 
@@ -22,6 +22,7 @@ export function registerGet(program: Command): void {
     'conplyent get db-1 /var/backups/db.dump ./db.dump --timeout 3600',
   ]).action(async (host: string, remote: string, local: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
+      oneHost(cmd, host);
       const known = fleet.host(host);
       const bar = progressBar(out, `get ${host}:${remote}`);
       const size = out.tty ? await remoteSize(fleet, host, remote, cfg.timeoutMs) : undefined;

@@ -1,7 +1,7 @@
 // `conplyent hosts [target]`: the presence table (name, online, since / last seen, labels, os).
 import type { Command } from 'commander';
 import type { HostInfo } from '../../controller/presence.js';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, targetOf, withFleet } from './common.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
 import { ago, table, type Output } from './output.js';
 
@@ -42,10 +42,10 @@ export function registerHosts(program: Command): void {
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out }) => {
       let list = fleet.hosts();
-      if (target) {
-        const r = fleet.resolve(target);
+      if (target || cmd.opts().exclude) {
+        const r = fleet.resolve(targetOf(cmd, target ?? 'all'));
         if (r.noMatch) {
-          if (!out.json) out.stderr.write(`no known host matches "${target}"\n`);
+          if (!out.json) out.stderr.write(`no known host matches "${target ?? 'all'}"${cmd.opts().exclude ? ` without ${String(cmd.opts().exclude)}` : ''}\n`);
           return Exit.NO_MATCH;
         }
         list = list.filter((h) => r.expected.includes(h.name));

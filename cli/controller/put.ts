@@ -1,7 +1,7 @@
 // `conplyent put <target> <local> <remote>`: copy a file to every selected host, checksum verified.
 import type { Command } from 'commander';
 import { put } from '../../controller/transfer.js';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, targetOf, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { countByOutcome } from './render-job.js';
 import { progressBar } from './transfer-progress.js';
@@ -14,7 +14,7 @@ export function registerPut(program: Command): void {
   ]).action(async (target: string, local: string, remote: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
       const bar = progressBar(out, `put ${local}`);
-      const results = await put(fleet, target, local, remote, { timeoutMs: cfg.timeoutMs, onProgress: bar.update });
+      const results = await put(fleet, targetOf(cmd, target), local, remote, { timeoutMs: cfg.timeoutMs, onProgress: bar.update });
       bar.done();
       const s = out.style;
       for (const r of results) {

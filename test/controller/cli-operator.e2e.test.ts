@@ -169,6 +169,16 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(ndjson(r.stdout).filter((l) => l.type === 'final').map((l) => l.host).sort()).toEqual(['web-1', 'web-2', 'web-4', 'web-5', 'web-7']);
     const none = await cli(['exec', 'web-[1-2]', '--exclude', 'role=web', '--', 'true']);
     expect(none.code).toBe(4);
+    // Every verb that takes a target honours -x; a verb of one host refuses it rather than ignore it.
+    const src = join(work, 'put-x.txt');
+    writeFileSync(src, 'x');
+    const put = await cli(['put', 'web-[1-3]', '-x', 'web-2', src, join(work, 'put-x-copy.txt'), '--json']);
+    expect(ndjson(put.stdout).filter((l) => l.type === 'final').map((l) => l.host).sort()).toEqual(['web-1', 'web-3']);
+    const hosts = await cli(['hosts', 'web-[1-3]', '-x', 'web-2', '--json']);
+    expect(ndjson(hosts.stdout).map((l) => l.name).sort()).toEqual(['web-1', 'web-3']);
+    const shell = await cli(['shell', 'web-[1-3]', '-x', 'web-2'], { input: 'user_name\n' });
+    expect(shell.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]).sort()).toEqual(['web-1', 'web-3']);
+    expect((await cli(['get', 'web-1', '-x', 'web-2', src, join(work, 'got-x')])).code).toBe(2);
   });
 
   aedesOnly('built-ins render for people; --json keeps the machine format', async () => {
