@@ -92,7 +92,8 @@ export function outcome(r: HostResult, l: Limits = {}, stale = false): string {
     case 'forged':
       return 'not from the host';
     default:
-      return r.error?.code ?? '';
+      // `expired`, `lost`: the state already says what the code would.
+      return r.error && r.error.code.toLowerCase() !== r.state ? r.error.code : '';
   }
 }
 
@@ -103,7 +104,10 @@ export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false,
   const parts = [r.state.toUpperCase()];
   if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l, stale));
   if (r.state === 'running') parts.push('(the job goes on)');
-  if (r.error && (neverSeen || !['running', 'no-answer', 'offline'].includes(r.state))) parts.push(r.error.code === 'OFFLINE' ? r.error.message : `${r.error.code}: ${r.error.message}`);
+  if (r.error && (neverSeen || !['running', 'no-answer', 'offline'].includes(r.state))) {
+    const named = r.error.code === 'OFFLINE' || r.error.code.toLowerCase() === r.state;
+    parts.push(named ? r.error.message : `${r.error.code}: ${r.error.message}`);
+  }
   return parts.join(' ');
 }
 

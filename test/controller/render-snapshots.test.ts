@@ -137,6 +137,22 @@ describe('what an operator reads', () => {
     `);
   });
 
+  it('expired and lost: the state is not repeated as a code', async () => {
+    const r = await render({
+      expected: ['web-1', 'web-2'],
+      events: {
+        'web-1': [{ ...base, host: 'web-1', seq: 0, type: 'error', code: -1, error: 'EXPIRED', message: 'command older than its TTL (35000 ms); not run' }],
+        'web-2': [accepted('web-2'), { ...base, host: 'web-2', seq: 1, type: 'lost', code: 1, message: 'the agent restarted while the job ran; it was not run again' }],
+      },
+    });
+    expect(r.stderr).toMatchInlineSnapshot(`
+      "web-1: EXPIRED command older than its TTL (35000 ms); not run
+      web-2: LOST the agent restarted while the job ran; it was not run again
+      2 hosts: 0 ok; 1 expired (web-1); 1 lost (web-2)
+      "
+    `);
+  });
+
   it('one host: its own state line, no count', async () => {
     const r = await render({ cmd: 'ls', expected: ['web-1'], events: { 'web-1': [accepted('web-1', 'ls'), error('web-1', 1, 'PATH', '/nope: no such file or directory (ENOENT)')] } });
     expect(r.exit).toBe(1);
