@@ -4,7 +4,7 @@ import type { Fleet } from '../../controller/fleet.js';
 import { get } from '../../controller/transfer.js';
 import { defineVerb, oneHost, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
-import { progressBar } from './transfer-progress.js';
+import { progressBar, transferFailure } from './transfer-progress.js';
 
 /**
  * The file's size, for a percentage: `rdfile length=0` reads nothing and returns `{size}` (`hash`
@@ -31,7 +31,7 @@ export function registerGet(program: Command): void {
       const s = out.style;
       if (out.json) out.ndjson({ type: 'final', ...r });
       else if (r.ok) out.stdout.write(`${s.host(host)}: ${s.green('ok')} ${r.bytes} bytes to ${local}, sha256 ${r.sha256}\n`);
-      else out.stderr.write(`${s.host(host)}: ${s.red(r.state.toUpperCase())} ${r.error ?? ''}\n`);
+      else out.stderr.write(transferFailure(s, { ...r, host }, cfg.timeoutMs, 'for the whole file') + '\n');
       const exit = exitFor([r], !known);
       if (out.json) out.ndjson({ type: 'summary', exit, total: 1 });
       return exit;

@@ -4,7 +4,7 @@ import { put } from '../../controller/transfer.js';
 import { defineVerb, targetOf, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
 import { countByOutcome } from './render-job.js';
-import { progressBar } from './transfer-progress.js';
+import { progressBar, transferFailure } from './transfer-progress.js';
 
 export function registerPut(program: Command): void {
   defineVerb(program, 'put <target> <local> <remote>', 'copy a local file to every selected host (any size, binary-safe, sha256 checked)', [
@@ -20,7 +20,8 @@ export function registerPut(program: Command): void {
       for (const r of results) {
         if (out.json) out.ndjson({ type: 'final', ...r });
         else if (r.ok) out.stdout.write(`${s.host(r.host)}: ${s.green('ok')} ${r.bytes} bytes, sha256 ${r.sha256}\n`);
-        else out.stderr.write(`${s.host(r.host)}: ${r.state === 'offline' ? s.yellow('OFFLINE not sent') : `${s.red(r.state.toUpperCase())} ${r.error ?? ''}`}\n`);
+        else if (r.state === 'offline') out.stderr.write(`${s.host(r.host)}: ${s.yellow('OFFLINE not sent')}\n`);
+        else out.stderr.write(transferFailure(s, r, cfg.timeoutMs, 'per chunk') + '\n');
       }
       const exit = exitFor(results.map((r) => ({ state: r.state })), results.noMatch);
       if (out.json) out.ndjson({ type: 'summary', exit, total: results.length, ...(results.noMatch ? { noMatch: true } : {}) });

@@ -10,6 +10,8 @@ import { hostTable } from '../../cli/controller/hosts.js';
 import { makeOutput } from '../../cli/controller/output.js';
 import { JobRenderer, type RenderOptions } from '../../cli/controller/render-job.js';
 import { renderValue } from '../../cli/controller/render-value.js';
+import { styler } from '../../cli/controller/style.js';
+import { transferFailure } from '../../cli/controller/transfer-progress.js';
 
 const owner: JobOwner = {
   replay: async (host) => ({ host, state: 'ok', code: 0, signal: null, durationMs: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }),
@@ -256,6 +258,13 @@ describe('what an operator reads', () => {
     expect(v('reboot', { action: 'reboot', delaySec: 5 })).toMatchInlineSnapshot(`"reboot in 5 s"`);
     // A custom command's value: JSON, compact while short.
     expect(v('greet', { hello: 'world' })).toMatchInlineSnapshot(`"{"hello":"world"}"`);
+  });
+
+  it('put and get: a wait that ran out names --timeout and what it bounds; other failures what the host said', () => {
+    const s = styler(false);
+    expect(transferFailure(s, { host: 'web-1', state: 'no-answer' }, 60_000, 'per chunk')).toMatchInlineSnapshot(`"web-1: NO-ANSWER after --timeout 60 s (per chunk)"`);
+    expect(transferFailure(s, { host: 'web-1', state: 'running' }, 1_500, 'for the whole file')).toMatchInlineSnapshot(`"web-1: RUNNING after --timeout 1.5 s (for the whole file)"`);
+    expect(transferFailure(s, { host: 'web-1', state: 'error', error: '/nope: no such file or directory (ENOENT)' }, 60_000, 'for the whole file')).toMatchInlineSnapshot(`"web-1: ERROR /nope: no such file or directory (ENOENT)"`);
   });
 
   it('hosts: online, offline with its reason, stale, a changed key', () => {
