@@ -101,8 +101,9 @@ async function shell(ctx: VerbContext, name: string): Promise<ExitStatus> {
         status = worse(status, Exit.USAGE);
       }
       if (parsed) {
-        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs: ttlFor(cfg, { queue: false }), keepOutput: false, session });
-        const { results } = await new JobRenderer(out, running).follow({ line });
+        const ttlMs = ttlFor(cfg, { queue: false });
+        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs, keepOutput: false, session });
+        const { results } = await new JobRenderer(out, running, { limits: { waitMs: cfg.timeoutMs, ttlMs } }).follow({ line });
         status = worse(status, exitFor(results, running.noMatch));
         running = undefined;
       }
