@@ -112,7 +112,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(finals.map((f) => f.host).sort()).toEqual([...WEB].sort());
     for (const f of finals) expect(f).toMatchObject({ state: 'failed', killed: true });
     expect(after.code).toBe(1);
-  });
+  }, 120_000);
 
   it('attach, kill and input across a target: hosts that never had the job are named once, not failures; none having it is exit 4', async () => {
     const started = await cli(['exec', 'web-[1-2]', '--async', '--', 'echo', 'attached-out']);
@@ -137,7 +137,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     const nowhere = await cli(['attach', 'db-1', job]);
     expect(nowhere.code).toBe(4);
     expect(nowhere.stderr).toContain(`no job ${job} on db-1: never started there`);
-  });
+  }, 120_000);
 
   it('Ctrl-C leaves the job running and prints the attach and kill commands for every host still running', async () => {
     const child = spawn(process.execPath, [CLI_MAIN, 'exec', 'web-[8-10]', '--', 'sleep', '5'], { env: directEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -169,7 +169,10 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(ndjson(r.stdout).filter((l) => l.type === 'final').map((l) => l.host).sort()).toEqual(['web-1', 'web-2', 'web-4', 'web-5', 'web-7']);
     const none = await cli(['exec', 'web-[1-2]', '--exclude', 'role=web', '--', 'true']);
     expect(none.code).toBe(4);
-    // Every verb that takes a target honours -x; a verb of one host refuses it rather than ignore it.
+  });
+
+  // Several CLI runs in a row: each is a process start and a broker connection, slow on a busy machine.
+  it('every verb that takes a target honours -x; a verb of one host refuses it rather than ignore it', async () => {
     const src = join(work, 'put-x.txt');
     writeFileSync(src, 'x');
     const put = await cli(['put', 'web-[1-3]', '-x', 'web-2', src, join(work, 'put-x-copy.txt'), '--json']);
@@ -179,7 +182,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     const shell = await cli(['shell', 'web-[1-3]', '-x', 'web-2'], { input: 'user_name\n' });
     expect(shell.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]).sort()).toEqual(['web-1', 'web-3']);
     expect((await cli(['get', 'web-1', '-x', 'web-2', src, join(work, 'got-x')])).code).toBe(2);
-  });
+  }, 120_000);
 
   aedesOnly('built-ins render for people; --json keeps the machine format', async () => {
     const dir = join(work, 'listing');
@@ -204,7 +207,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(await new Promise((res) => rd.on('exit', res))).toBe(0);
     expect(Buffer.concat(chunks)).toEqual(bin);
     expect(err).toContain('sha256');
-  });
+  }, 120_000);
 
   it('a command to an offline host is never run later without --queue: the late copy answers EXPIRED', async () => {
     const marker = join(work, 'late-ran');
