@@ -2,7 +2,7 @@
 // --verify the hash chain checked, naming the first record removed or altered.
 import type { Command } from 'commander';
 import { auditProblem, fetchAudit, type AuditFilter } from '../../controller/audit.js';
-import { describeResult } from './render-job.js';
+import { describeResult } from './outcome.js';
 import { defineVerb, oneHost, UsageError, withFleet } from './common.js';
 import { Exit, exitFor } from './exit-codes.js';
 import { table } from './output.js';

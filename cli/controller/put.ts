@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { put } from '../../controller/transfer.js';
 import { defineVerb, targetOf, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
-import { countByOutcome } from './render-job.js';
+import { countByOutcome } from './outcome.js';
 import { progressBar, transferFailure } from './transfer-progress.js';
 
 export function registerPut(program: Command): void {

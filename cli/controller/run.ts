@@ -9,7 +9,8 @@ import { rollout } from '../../controller/rollout.js';
 import type { Target } from '../../controller/targets.js';
 import { confirmDanger } from './confirm.js';
 import { addJobOptions, jobFlags, ttlFor, type JobFlags } from './job-flags.js';
-import { followOrStop, JobRenderer, shellWord, type Limits, type RenderOptions } from './render-job.js';
+import { followOrStop, shellWord, type Limits } from './outcome.js';
+import { JobRenderer, type RenderOptions } from './render-job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
 
 /** One command to run and render: what run, exec, kill, input, jobs and ping each fill in. */

@@ -2,6 +2,7 @@
 // line of a host whose transfer did not succeed.
 import type { TransferProgress } from '../../controller/transfer.js';
 import { ProgressLine, type Output } from './output.js';
+import { sec } from './outcome.js';
 import type { Styler } from './style.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Styler } from './style.js';
  */
 export function transferFailure(s: Styler, r: { host: string; state: string; error?: string }, timeoutMs: number, what: 'per chunk' | 'for the whole file'): string {
   const state = r.state.toUpperCase();
-  if (r.state === 'no-answer' || r.state === 'running') return `${s.host(r.host)}: ${s.yellow(`${state} after --timeout ${+(timeoutMs / 1000).toFixed(3)} s (${what})`)}`;
+  if (r.state === 'no-answer' || r.state === 'running') return `${s.host(r.host)}: ${s.yellow(`${state} after --timeout ${sec(timeoutMs)} s (${what})`)}`;
   return `${s.host(r.host)}: ${s.red(state)} ${r.error ?? ''}`.trimEnd();
 }
 
