@@ -5,21 +5,15 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../protocol/index.js';
 import type { HostInfo } from '../../controller/presence.js';
-import { JobHandle, type JobOwner } from '../../controller/job.js';
+import { JobHandle } from '../../controller/job.js';
 import { hostTable } from '../../cli/controller/hosts.js';
 import { makeOutput } from '../../cli/controller/output.js';
 import { JobRenderer, type RenderOptions } from '../../cli/controller/render-job.js';
 import { renderValue } from '../../cli/controller/render-value.js';
 import { styler } from '../../cli/controller/style.js';
 import { transferFailure } from '../../cli/controller/transfer-progress.js';
+import { capture, quietOwner } from '../helpers/capture.js';
 
-const owner: JobOwner = {
-  replay: async (host) => ({ host, state: 'ok', code: 0, signal: null, durationMs: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }),
-  control: async () => {
-    throw new Error('unused');
-  },
-  release() {},
-};
 const JOB = 'V1StGXR8_Z5jdHi6B-myT';
 const base = { v: 1 as const, job: JOB, ts: 0 };
 const accepted = (host: string, cmd = 'exec'): JobEvent => ({ ...base, host, seq: 0, type: 'accepted', cmd, args: [], kind: 'background', boot: 1 });
@@ -38,19 +32,14 @@ interface Scenario {
 
 /** Drives a real JobHandle with wire events and returns what the renderer wrote, colors off. */
 async function render(s: Scenario): Promise<{ stdout: string; stderr: string; exit: number }> {
-  const o = new PassThrough();
-  const e = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  o.on('data', (d) => (stdout += d));
-  e.on('data', (d) => (stderr += d));
-  const job = new JobHandle(owner, { id: JOB, cmd: s.cmd ?? 'exec', expected: s.expected, offline: s.offline ?? [], unknown: [], noMatch: false, waitMs: 150, replayGraceMs: 1 });
-  const r = new JobRenderer(makeOutput(false, o, e), job, { limits: { waitMs: 30_000, killAfterMs: 600_000, ttlMs: 35_000 }, ...s.render });
+  const c = capture();
+  const job = new JobHandle(quietOwner, { id: JOB, cmd: s.cmd ?? 'exec', expected: s.expected, offline: s.offline ?? [], unknown: [], noMatch: false, waitMs: 150, replayGraceMs: 1 });
+  const r = new JobRenderer(makeOutput(false, c.out, c.err), job, { limits: { waitMs: 30_000, killAfterMs: 600_000, ttlMs: 35_000 }, ...s.render });
   const following = r.follow();
   job.begin();
   for (const [host, evs] of Object.entries(s.events)) for (const ev of evs) job.onEvent(host, ev);
   const { exit } = await following;
-  return { stdout, stderr, exit };
+  return { ...c.text(), exit };
 }
 
 const mixed: Scenario = {
