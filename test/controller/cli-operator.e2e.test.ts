@@ -58,11 +58,15 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
 
   it('--timeout is how long the CLI waits: the job outlives it, is named still running with attach/kill commands, and finishes', async () => {
     const marker = join(work, 'outlived');
-    const r = await cli(['exec', 'web-1', '--timeout', '1', '--', 'sh', '-c', `sleep 2; touch ${marker}`]);
-    expect(r.code).toBe(3);
+    const gate = join(work, 'outlived-gate');
+    // The job waits for a gate the test opens only after the CLI gave up waiting: it is still
+    // running then however slow the machine (the wait is long enough for the host to accept it).
+    const r = await cli(['exec', 'web-1', '--timeout', '8', '--', 'sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.1; done; touch ${marker}`]);
+    writeFileSync(gate, '');
+    expect(r.code, r.stderr).toBe(3);
     const job = /job (\S+) on web-1/.exec(r.stderr)![1]!;
-    expect(r.stderr).toContain('web-1: RUNNING after --timeout 1 s (the job goes on)');
-    expect(r.stderr).toContain('still running on web-1 after --timeout 1 s; the job goes on there');
+    expect(r.stderr).toContain('web-1: RUNNING after --timeout 8 s (the job goes on)');
+    expect(r.stderr).toContain('still running on web-1 after --timeout 8 s; the job goes on there');
     expect(r.stderr).toContain(`conplyent attach web-1 ${job}`);
     expect(r.stderr).toContain(`conplyent kill web-1 ${job}`);
     expect(r.stderr).toContain('--kill-after');
@@ -71,7 +75,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     const later = await cli(['attach', 'web-1', job, '--json']);
     expect(later.code).toBe(0);
     expect(ndjson(later.stdout).find((l) => l.type === 'final')).toMatchObject({ host: 'web-1', state: 'ok', code: 0 });
-  });
+  }, 120_000);
 
   it('--kill-after is the job timeout: the agent ends the process tree and the message names the limit and the flag', async () => {
     const marker = join(work, 'killed');
