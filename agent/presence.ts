@@ -1,7 +1,7 @@
 // Presence payloads [cp-presence-*]: online with facts on every connect, the Last Will for offline,
 // and the incarnation (boot, conn) that keeps a late Will from lying.
 import os from 'node:os';
-import { PROTOCOL_VERSION, type CommandInfo, type Presence, type StateProblem } from '../protocol/index.js';
+import { FOLD_FEATURE, OUTPUT_ENCODINGS, PROTOCOL_VERSION, type CommandInfo, type Presence, type StateProblem } from '../protocol/index.js';
 import type { StateHealth } from './state/health.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -49,6 +49,8 @@ export function onlinePresence(s: PresenceState, now = Date.now()): Presence {
     facts: facts(),
     labels: s.labels,
     commands: s.commands(),
+    out: [...OUTPUT_ENCODINGS],
+    features: [FOLD_FEATURE],
     ...(s.key ? { key: s.key } : {}),
     ...(s.requireSigned?.() ? { requireSigned: true } : {}),
     ...stateProblem(s.state()),

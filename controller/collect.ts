@@ -1,7 +1,7 @@
 // Per-host collection of one job's events: duplicates dropped by seq [cp-evt-1], gaps found, the
 // first terminal event kept [cp-evt-5], and the flat HostResult built at the end. Pure: no I/O,
 // so the dedupe and gap rules are unit-tested without a broker.
-import { ErrorCodes, type ErrorCode, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
+import { ErrorCodes, outputBytes, unfold, type ErrorCode, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 
 /**
  * `running`: the host accepted the job and had not finished when the wait ended; the job goes on
@@ -90,7 +90,7 @@ export class HostStream {
       case 'output':
         this.outputs++;
         if (this.keepOutput && ev.stream !== 'update') {
-          this.chunks[ev.stream].set(ev.seq, Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
+          this.chunks[ev.stream].set(ev.seq, outputBytes(ev));
         }
         break;
       case 'gap':
@@ -99,6 +99,8 @@ export class HostStream {
         break;
       default:
         this.terminal = ev;
+        // A folded terminal is the job's `accepted` too [cp-fold-3].
+        if (!this.accepted && ev.accepted) this.accepted = unfold(ev)[0];
     }
     return true;
   }

@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
+import type { OutputEncoding } from '../protocol/index.js';
 import { brokerListSchema, BrokerRotation } from '../link/broker-list.js';
 import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
 import type { LinkSettingsInput } from '../link/settings.js';
@@ -35,6 +36,13 @@ export interface ConnectOptions extends LinkSettingsInput, PinOptions {
    * its command is sent and dropped when it ends.
    */
   allJobs?: boolean;
+  /**
+   * How hosts write the output of commands sent from here (default `raw`): compact frames
+   * [cp-frame-*], asked for with `out: "raw"` from every host whose presence lists it, or `json`:
+   * today's JSON events, for a controller that relays payloads to JSON-only consumers. Events handed
+   * to you look the same either way (a frame is an OutputEvent; `outputBytes()` reads its bytes).
+   */
+  out?: OutputEncoding;
   /** How long each SUBSCRIBE waits for its SUBACK; default 10 s (then a SUBSCRIBE error). */
   subscribeTimeoutMs?: number;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */

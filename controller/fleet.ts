@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandSchema, formatIssues, isHostName, isJobId, newJobId, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput } from '../protocol/index.js';
+import { CommandSchema, FOLD_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
@@ -12,7 +12,7 @@ import { JobHandle, type JobOwner } from './job.js';
 import { checkSize, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { ControlRequest } from './request.js';
-import { routeMessage, type Routes } from './router.js';
+import { routeMessage, type DroppedFrame, type Routes } from './router.js';
 import { subscribeEach, subscribeWithin, unsubscribeWithin } from './subscribe.js';
 import { resolveTarget, type Resolution, type Route, type Target } from './targets.js';
 import { HostKeys } from './trust/host-keys.js';
@@ -36,6 +36,13 @@ export interface RunOptions {
   graceMs?: number;
   /** Keep stdout/stderr in the results (default true); transfers turn it off and stream instead. */
   keepOutput?: boolean;
+  /** How the hosts write this command's output; default the connection's `out` (`raw`) [cp-env-13]. */
+  out?: OutputEncoding;
+  /**
+   * Ask for one event instead of `accepted` + terminal when the job ends at once [cp-fold-1]
+   * (default true). Sent only when every target host announces that it understands it [cp-fold-4].
+   */
+  fold?: boolean;
 }
 
 const CONTROL_WAIT_MS = 10_000;
@@ -46,7 +53,7 @@ interface Trust {
   signer?: CommandSigner;
 }
 
-export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [AgentNotice]; reconnect: []; offline: [] }> implements JobOwner {
+export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [AgentNotice]; droppedFrame: [DroppedFrame]; reconnect: []; offline: [] }> implements JobOwner {
   /** Pinned agent keys: terminal events are verified with them [cp-sig-7] [cp-sig-8]. */
   private readonly keys: HostKeys;
   private readonly presence: PresenceView;
@@ -56,6 +63,8 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   /** Replays asked for on a job's behalf, by their own job id, until each has its answer. */
   private readonly requests = new Map<string, ControlRequest>();
   private readonly routes: Routes;
+  /** Frames dropped because they did not decode, by problem [cp-frame-4]. */
+  private readonly dropped: Partial<Record<FrameProblem, number>> = {};
   private closed = false;
   private lastStatusAt = 0;
   private readonly staleSweep: NodeJS.Timeout;
@@ -70,6 +79,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       follower: (id) => this.jobs.get(id) ?? this.requests.get(id),
       statusSeen: () => (this.lastStatusAt = Date.now()),
       notice: (n) => this.emit('notice', n),
+      droppedFrame: (d) => {
+        this.dropped[d.problem] = (this.dropped[d.problem] ?? 0) + 1;
+        log?.warn(d, 'frame dropped');
+        this.emit('droppedFrame', d);
+      },
       forgery: (host, topic, ev, payload) => this.keys.checkEvent(host, topic, ev, payload),
       log,
     };
@@ -97,6 +111,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   /** @internal use connect(). */
   static async open(urls: string | readonly string[], options: ConnectOptions = {}): Promise<Fleet> {
     const log = options.logger?.child({ part: 'controller' });
+    checkOut(options.out, 'out');
     // Key files are read before dialling: a bad one is BAD_OPTION, not a half-open fleet.
     const trust: Trust = { keys: new HostKeys(options, (m) => log?.warn(m)), signer: options.signingKey !== undefined ? loadSigner(options.signingKey) : undefined };
     const { client, brokers } = await openClient(urls, { ...options, logger: log });
@@ -129,6 +144,11 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       await new Promise((r) => setTimeout(r, Math.min(50, settleMs)));
     }
     return this.hosts();
+  }
+
+  /** How many frames were dropped since connect, by problem (`short`, `too-large`, `header`, `stream`) [cp-frame-4]. */
+  droppedFrames(): Partial<Record<FrameProblem, number>> {
+    return { ...this.dropped };
   }
 
   /** Key id of the key every command is signed with; undefined when commands go unsigned. */
@@ -170,7 +190,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
     };
-    return this.start(target, envelope, options, (route) => jsonPayload(envelope, route, this.signer));
+    return this.start(target, envelope, options, (route, out) => jsonPayload({ ...envelope, ...out }, route, this.signer));
   }
 
   /**
@@ -181,10 +201,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const id = parsed.id ?? options.id ?? newJobId();
     const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
     // A text command cannot carry `sig` [cp-sig-4]: signed, it goes out as its JSON form.
-    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
-    const build = (route: Route) =>
+    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, fold: parsed.fold ?? options.fold, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
+    const build = (route: Route, out: RawAsk & FoldAsk) =>
       textPayload(line, route, {
         id,
+        out: parsed.out === undefined ? out.out : undefined,
+        fold: parsed.fold === undefined ? out.fold : undefined,
         from: this.clientId,
         ttlMs: parsed.ttlMs === undefined ? options.ttlMs : undefined,
         timeoutMs: parsed.timeoutMs === undefined ? options.timeoutMs : undefined,
@@ -259,7 +281,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.closed) return Promise.resolve(withReason(new HostStream(host).result(), 'the fleet connection is closed'));
     const res = this.resolve([host]);
     if (res.noMatch) return Promise.resolve(neverSeen(host));
-    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId };
+    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId, ...this.foldAsk({}, [host]) };
     const body = checkSize(jsonPayload(envelope, res.route, this.signer));
     const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
       if (this.requests.get(r.id) === r) this.requests.delete(r.id);
@@ -345,8 +367,29 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return r ?? neverSeen(h.expected[0] ?? '?');
   }
 
-  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route) => Outgoing[]): JobHandle {
+  /**
+   * `out: "raw"` when this command's output should come as frames and every host it goes to says it
+   * writes them [cp-env-13]; an agent that predates frames refuses the field (BAD_ENVELOPE), so
+   * a host presence does not vouch for (unknown, or an older agent) gets today's JSON events.
+   */
+  private rawAsk(options: RunOptions, hosts: readonly string[]): RawAsk {
+    if ((options.out ?? this.opts.out ?? 'raw') !== 'raw' || hosts.length === 0) return {};
+    return hosts.every((h) => this.presence.get(h)?.out?.includes('raw')) ? { out: 'raw' } : {};
+  }
+
+  /**
+   * `fold: true` unless the caller said no, when every host the command goes to announced that it
+   * understands it [cp-fold-4]: an agent that does not know the field refuses the whole command
+   * [cp-env-10], and one payload serves all hosts of a fleet publish.
+   */
+  private foldAsk(options: RunOptions, hosts: readonly string[]): FoldAsk {
+    if (options.fold === false || hosts.length === 0) return {};
+    return hosts.every((h) => this.presence.features(h)?.includes(FOLD_FEATURE)) ? { fold: true } : {};
+  }
+
+  private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route, out: RawAsk & FoldAsk) => Outgoing[]): JobHandle {
     if (this.closed) throw new ControllerError('CLOSED', 'the fleet connection is closed');
+    checkOut(options.out, 'out');
     const checked = CommandSchema.safeParse(envelope);
     if (!checked.success) throw new ControllerError('BAD_OPTION', `invalid command: ${formatIssues(checked.error)}`);
     const res = this.resolve(target);
@@ -356,12 +399,23 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const handle = new JobHandle(this, { id, cmd: envelope.cmd, expected: res.expected, offline: res.offline, unknown: res.unknown, stale: res.stale, noMatch: res.noMatch, waitMs, keepOutput: options.keepOutput });
     if (res.noMatch) return handle;
     // Built (and size-checked) now, so a command that can never be sent throws here, not later.
-    const body = checkSize(build(res.route));
+    const body = checkSize(build(res.route, { ...this.rawAsk(options, res.expected), ...this.foldAsk(options, res.expected) }));
     this.jobs.set(id, handle);
     // Subscribed before publishing (standing, or this job's own): an agent can answer faster than a late SUBACK.
     const send = () => this.subscribeJob(topics.jobAllHosts(id)).then(() => publishCommand(this.client, body));
     handle.launch(send, 'the command could not be sent').catch((e: unknown) => this.log?.warn({ job: id, err: String(e) }, 'publish failed'));
     return handle;
+  }
+}
+
+/** The envelope field asking for frames, or nothing (JSON events). */
+type RawAsk = { out?: 'raw' };
+type FoldAsk = { fold?: true };
+
+/** A bad `out` is a BAD_OPTION naming the value, before anything is sent. */
+function checkOut(out: unknown, what: string): void {
+  if (out !== undefined && !(OUTPUT_ENCODINGS as readonly unknown[]).includes(out)) {
+    throw new ControllerError('BAD_OPTION', `${what}: ${JSON.stringify(out)} is not one of ${OUTPUT_ENCODINGS.join(', ')}`);
   }
 }
 

@@ -10,3 +10,5 @@ export { expandHostRanges, compressHosts } from './host-ranges.js';
 export { put, get, PUT_CHUNK_BYTES, type PutResult, type GetResult, type TransferProgress } from './transfer.js';
 export { ControllerError, ControllerErrorCodes, type ControllerErrorCode } from './errors.js';
 export { fetchAudit, auditProblem, type AuditFilter, type AuditPage } from './audit.js';
+export type { DroppedFrame } from './router.js';
+export { outputBytes, OutputFrame, type FrameProblem, type OutputEncoding } from '../protocol/index.js';

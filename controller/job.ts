@@ -3,7 +3,7 @@
 // settles exactly one HostResult per expected host (plus hosts that answered without being
 // expected). The fleet owns the MQTT side and hands it a send function; this file owns the rest.
 import { EventEmitter } from 'node:events';
-import { STALE_AFTER_MISSED, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
+import { STALE_AFTER_MISSED, unfold, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 import { forgedResult, refusedResult, HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
@@ -198,7 +198,8 @@ export class JobHandle
 
   /** Hands out events that are due; a hole left behind is watched (and replayed if it stays). */
   private deliver(host: string, events: JobEvent[]): void {
-    for (const event of events) this.push({ kind: 'event', host, event });
+    // A folded terminal is handed out as the `accepted` and the terminal it stands for [cp-fold-3].
+    for (const event of events.flatMap(unfold)) this.push({ kind: 'event', host, event });
     this.recovery.watch(host);
   }
 
@@ -248,7 +249,7 @@ export class JobHandle
     if (this.finals.has(host)) return;
     // Whatever is still held goes out in seq order, holes and all (the result reports the gap).
     this.recovery.stop(host);
-    for (const event of this.order.get(host)?.flush() ?? []) this.push({ kind: 'event', host, event });
+    for (const event of (this.order.get(host)?.flush() ?? []).flatMap(unfold)) this.push({ kind: 'event', host, event });
     this.finals.set(host, result);
     this.push({ kind: 'final', host, event: { type: 'final', host, job: this.id, state: result.state, result }, result });
     this.maybeDone();

@@ -24,6 +24,10 @@ export interface HostInfo {
   reason?: string;
   /** The host refuses unsigned commands [cp-sig-7]. */
   requireSigned?: boolean;
+  /** The `out` encodings the host writes (`raw` frames [cp-env-13]); absent from older agents. */
+  out?: string[];
+  /** Optional envelope fields the host understands, e.g. `fold` [cp-fold-4]. */
+  features?: string[];
   /** Key id of the key its results are verified with (pinned, not merely announced). */
   keyId?: string;
   /** Presence announced another key than the pinned one: flagged, never adopted [cp-sig-7]. */
@@ -64,6 +68,8 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
     // A Last Will is a static payload written at connect time: it may lack labels and facts, so
     // keep what the online status told us.
     const check = this.keys?.observe(host, p.key, p.online) ?? {};
+    // A Will does not list features; an online status says what the agent running now understands.
+    const features = p.online ? p.features : (p.features ?? previous?.features);
     const info: HostInfo = {
       name: host,
       online: p.online,
@@ -76,6 +82,9 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
       conn: p.conn,
       ...(p.reason ? { reason: p.reason } : {}),
       ...((p.requireSigned ?? (!p.online && previous?.requireSigned)) ? { requireSigned: true } : {}),
+      // The Will says nothing of encodings: a command queued for the host goes to the same agent.
+      ...((p.out ?? (p.online ? undefined : previous?.out)) ? { out: p.out ?? previous!.out } : {}),
+      ...(features ? { features } : {}),
       ...(check.pinnedKeyId ? { keyId: check.pinnedKeyId } : {}),
       ...(check.changed && check.pinnedKeyId ? { keyChanged: { pinnedKeyId: check.pinnedKeyId, ...check.changed } } : {}),
       heardAt: now,
@@ -109,6 +118,11 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
   get(host: string): HostInfo | undefined {
     this.sweep();
     return this.byName.get(host);
+  }
+
+  /** The optional envelope fields a host understands [cp-fold-4]: a lookup per host, no sweep. */
+  features(host: string): readonly string[] | undefined {
+    return this.byName.get(host)?.features;
   }
 
   list(): HostInfo[] {

@@ -32,7 +32,7 @@ export function jsonPayload(envelope: CommandInput, route: Route, signer?: Comma
  * A text command line with our envelope words in front: the first word that is not key=value is
  * the command name [cp-text-3], so prefixed words can never be taken for arguments.
  */
-export function textPayload(line: string, route: Route, envelope: Record<string, string | number | undefined>): Outgoing[] {
+export function textPayload(line: string, route: Route, envelope: Record<string, string | number | boolean | undefined>): Outgoing[] {
   const words = Object.entries({ ...envelope, sentAt: Date.now() })
     // A value that would need quoting (a client id with spaces) is left out rather than mangled.
     .filter(([, v]) => v !== undefined && /^[^\s"'\\]+$/.test(String(v)))
@@ -44,19 +44,28 @@ export function textPayload(line: string, route: Route, envelope: Record<string,
   return routeTopics(route).map((topic) => ({ topic, body }));
 }
 
+/** A payload as the bytes that go out: encoded once, and that encoding is what is measured. */
+export interface Sized {
+  topic: string;
+  bytes: Buffer;
+}
+
 /** Over the agent's limit a command would be refused anyway; over the broker's it wedges the connection (mqtt.js #768). */
-export function checkSize(out: Outgoing[]): Outgoing[] {
-  for (const { body } of out) {
-    const size = Buffer.byteLength(body);
-    if (size > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
-  }
-  return out;
+export function checkSize(out: Outgoing[]): Sized[] {
+  let last: { body: string; bytes: Buffer } | undefined;
+  return out.map(({ topic, body }) => {
+    // One body usually serves every host's topic; a string payload would be measured and encoded
+    // again by mqtt-packet on every publish (a 350 kB `put` chunk).
+    if (last?.body !== body) last = { body, bytes: Buffer.from(body) };
+    if (last.bytes.length > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${last.bytes.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+    return { topic, bytes: last.bytes };
+  });
 }
 
 /**
  * Commands are QoS 1 and never retained: the broker hands a retained message to every new
  * subscription [MQTT-3.3.1-6], so a retained command would run again each time an agent reconnects.
  */
-export async function publishCommand(client: MqttClient, out: readonly Outgoing[]): Promise<void> {
-  await Promise.all(out.map((o) => client.publishAsync(o.topic, o.body, { qos: 1, retain: false })));
+export async function publishCommand(client: MqttClient, out: readonly Sized[]): Promise<void> {
+  await Promise.all(out.map((o) => client.publishAsync(o.topic, o.bytes, { qos: 1, retain: false })));
 }

@@ -2,7 +2,7 @@
 // errors notices), each payload decoded by protocol/ like every other. The topic's host level is
 // what the broker's ACL vouches for, so it is used, never the payload's own `host` field.
 import type { Logger } from 'pino';
-import { decodeEvent, decodeNotice, decodePresence, parseTopic, type AgentNotice, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
+import { decodeEvent, decodeFrame, decodeNotice, decodePresence, isFrame, parseTopic, type AgentNotice, type FrameProblem, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 import type { PresenceView } from './presence.js';
 
 /** Whatever follows a job id on this controller: a JobHandle, or a request sent for one. */
@@ -23,9 +23,19 @@ export interface Routes {
   /** A status message arrived (valid or not): the fleet's settle window counts from the last one. */
   statusSeen(): void;
   notice(n: AgentNotice): void;
+  /** A frame that does not decode was dropped [cp-frame-4]: counted and logged, never thrown. */
+  droppedFrame(drop: DroppedFrame): void;
   /** Why a terminal event on `topic` is forged, or undefined when it verifies (or the host does not sign). */
   forgery?(host: string, topic: string, ev: JobEvent, payload: Buffer): string | undefined;
   log?: Logger;
+}
+
+/** What a receiver says about a frame it dropped [cp-frame-4]. */
+export interface DroppedFrame {
+  host: string;
+  job: string;
+  problem: FrameProblem;
+  message: string;
 }
 
 export function routeMessage(to: Routes, topic: string, payload: Buffer): void {
@@ -48,6 +58,11 @@ export function routeStatus(to: Routes, host: string, payload: Buffer): void {
 export function routeJobEvent(to: Routes, host: string, jobId: string, payload: Buffer, topic: string): void {
   const follower = to.follower(jobId);
   if (!follower) return;
+  // One byte tells a frame from JSON [cp-frame-1]; frames are output, never terminal, so never signed.
+  if (isFrame(payload)) {
+    const f = decodeFrame(payload, host, jobId);
+    return f.ok ? follower.onEvent(host, f.value) : to.droppedFrame({ host, job: jobId, problem: f.problem, message: f.message });
+  }
   const ev = decodeEvent(payload);
   if (!ev) return void to.log?.debug({ host, job: jobId }, 'invalid job event ignored');
   const forged = to.forgery?.(host, topic, ev, payload);

@@ -4,14 +4,14 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { JobEvent } from '../protocol/index.js';
+import { outputBytes, type JobEvent } from '../protocol/index.js';
 import type { HostResult } from './collect.js';
 import { ControllerError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import type { Target } from './targets.js';
 
 /** Raw bytes per wrfile chunk: 128 KiB is ~175 KB of base64, well under the 512 KiB command limit. */
-export const PUT_CHUNK_BYTES = 128 * 1024;
+export const PUT_CHUNK_BYTES = 256 * 1024;
 /** wrfile chunks in flight at once: enough to hide the round trip, few enough to keep memory small. */
 const PUT_WINDOW = 4;
 
@@ -153,7 +153,7 @@ export async function get(fleet: Fleet, host: string, remote: string, local: str
   }
   const take = (ev: JobEvent) => {
     if (ev.type !== 'output' || ev.stream !== 'stdout') return;
-    const chunk = Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
+    const chunk = outputBytes(ev);
     hash.update(chunk);
     bytes += chunk.length;
     // MQTT cannot be paused per job, and a disk outruns the network: the stream's buffer stays small.

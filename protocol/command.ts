@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { JOB_ID_RE } from './names.js';
 import { MAX_TTL_MS } from './limits.js';
 import { SignatureSchema } from './signature.js';
+import { OUTPUT_ENCODINGS } from './frames.js';
 
 /** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
 const argValue = z.unknown();
@@ -31,6 +32,13 @@ export const CommandSchema = z
     cwd: z.string().min(1).max(4096).optional(),
     /** Whose current directory the command uses and `cd` moves; absent: the shared one [cp-env-12]. */
     session: z.string().regex(JOB_ID_RE, 'session must match [A-Za-z0-9_.-]{1,64}').optional(),
+    /**
+     * Asks for one event instead of two when the job ends at once: its terminal event, seq 0,
+     * carrying what `accepted` would have said [cp-fold-1]. Absent or false: today's events exactly.
+     */
+    fold: z.boolean().optional(),
+    /** How the job's output events are written: `raw` frames, or JSON events (absent, `json`) [cp-env-13]. */
+    out: z.enum(OUTPUT_ENCODINGS).optional(),
     /** Fleet topic only: which hosts must run it [cp-fleet-1]. */
     target: z.string().min(1).max(1024).optional(),
     /** Signature by a controller key over the canonical form of the command [cp-env-9] [cp-sig-2]. */
@@ -42,4 +50,4 @@ export type Command = z.output<typeof CommandSchema>;
 export type CommandInput = z.input<typeof CommandSchema>;
 
 /** The envelope fields a plain-text command may set with key=value words [cp-text-4]. */
-export const ENVELOPE_TEXT_KEYS = ['id', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'session', 'target', 'v'] as const;
+export const ENVELOPE_TEXT_KEYS = ['id', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'session', 'out', 'fold', 'target', 'v'] as const;

@@ -16,10 +16,8 @@ const base = {
 /** Terminal events carry the agent's signature when it has a key [cp-sig-8]. */
 const signed = { sig: SignatureSchema.optional() };
 
-/** First event of every job that runs; a refused command gets a lone `error` instead [cp-evt-2]. */
-export const AcceptedEvent = z.object({
-  ...base,
-  type: z.literal('accepted'),
+/** What `accepted` says about a job, whether as its own event or folded into the terminal [cp-fold-2]. */
+const acceptedFields = {
   cmd: z.string(),
   args: z.array(z.unknown()),
   kind: z.enum(['foreground', 'background']),
@@ -28,7 +26,17 @@ export const AcceptedEvent = z.object({
   boot: z.number().int(),
   /** Set when `args` were shortened to keep the event under the size limit [cp-limit-3]. */
   argsOmitted: z.string().optional(),
-});
+};
+
+/** First event of every job that runs; a refused command gets a lone `error` instead [cp-evt-2]. */
+export const AcceptedEvent = z.object({ ...base, type: z.literal('accepted'), ...acceptedFields });
+
+/**
+ * A folded terminal event (seq 0, asked for with `fold`) carries the job's `accepted` here instead
+ * of a separate event: it ended before its `accepted` was published [cp-fold-2].
+ */
+export const FoldedAccepted = z.object(acceptedFields);
+const folded = { accepted: FoldedAccepted.optional() };
 
 export const OutputEvent = z.object({
   ...base,
@@ -54,6 +62,7 @@ export const ResultEvent = z.object({
   killed: z.boolean().optional(),
   /** Set instead of `value` when the value would exceed the event limit: never truncated silently [cp-limit-3]. */
   valueOmitted: z.string().optional(),
+  ...folded,
   ...signed,
 });
 
@@ -66,6 +75,7 @@ export const ErrorEvent = z.object({
   message: z.string(),
   durationMs: z.number().optional(),
   events: z.number().int().nonnegative().optional(),
+  ...folded,
   ...signed,
 });
 
@@ -102,6 +112,8 @@ export type JobEventType = JobEvent['type'];
 export type ResultEventT = z.infer<typeof ResultEvent>;
 export type ErrorEventT = z.infer<typeof ErrorEvent>;
 export type OutputEventT = z.infer<typeof OutputEvent>;
+export type AcceptedEventT = z.infer<typeof AcceptedEvent>;
+export type FoldedAcceptedT = z.infer<typeof FoldedAccepted>;
 
 /** Terminal events end a job; each job has exactly one [cp-evt-5]. */
 export const TERMINAL_TYPES: ReadonlySet<JobEventType> = new Set(['result', 'error', 'lost']);

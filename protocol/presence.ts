@@ -67,6 +67,16 @@ export const PresenceSchema = z.object({
   key: z.string().regex(PUBLIC_KEY_TEXT_RE, 'key must be base64 of 32 bytes').optional(),
   /** True when the agent refuses unsigned commands [cp-sig-7]. */
   requireSigned: z.boolean().optional(),
+  /**
+   * Optional envelope fields this agent understands, e.g. `fold` [cp-fold-4]. A sender puts such a
+   * field only in commands for hosts that list it: any other agent refuses it as BAD_ENVELOPE [cp-env-10].
+   */
+  features: z.array(z.string().max(64)).max(64).optional(),
+  /**
+   * Online only: the `out` encodings the agent writes [cp-env-13]; a controller asks for `raw` only
+   * from hosts that list it (an older agent refuses the unknown field with BAD_ENVELOPE).
+   */
+  out: z.array(z.string()).optional(),
   /** The state directory's trouble, when it has one [cp-state-3]. */
   state: StateProblemSchema.optional(),
 });

@@ -16,7 +16,7 @@ import { parseTopic } from './topics.js';
 export const COMMAND_SIG_CONTEXT = 'conplyent-cmd/1';
 export const EVENT_SIG_CONTEXT = 'conplyent-evt/1';
 
-/** Every envelope field but `sig`, in the canonical form, absent ones as null [cp-sig-3]. */
+/** Every envelope field but `sig`, `session` and `out`, in the canonical form, absent ones as null [cp-sig-3]. */
 export const SIGNED_COMMAND_FIELDS = ['v', 'id', 'cmd', 'args', 'opts', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'target'] as const;
 
 export type SignatureErrorCode = 'UNSIGNED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY';
@@ -39,6 +39,10 @@ export function canonicalCommand(env: Envelope, topic: string, kid: string): Buf
   // Covered only when present, so signatures of commands without a session keep their bytes; a
   // session added to a signed command in transit (another directory for a relative rm) fails [cp-env-12].
   if (env.session !== undefined) obj.session = env.session;
+  // Likewise `fold` [cp-fold-1]: no field of a signed command may be added or dropped in transit [cp-sig-6].
+  if (env.fold !== undefined) obj.fold = env.fold;
+  // The same for `out` [cp-env-13]: a relay that adds or drops it must not pass for the sender.
+  if (env.out !== undefined) obj.out = env.out;
   return Buffer.from(canonicalJson(obj, 'portable'), 'utf8');
 }
 

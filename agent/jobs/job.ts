@@ -1,17 +1,13 @@
 // One running command: its context, its abort controller, its event log and its single terminal event.
-import { isUtf8 } from 'node:buffer';
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type JobEventBody } from '../../protocol/index.js';
+import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type FrameStream } from '../../protocol/index.js';
 import type { JobLog } from '../outbound/job-log.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type Grant, type CommandDef, type JobInfo } from '../registry.js';
 import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
 import { JobInput } from './job-input.js';
+import { OutputBatch } from './output-batch.js';
 import { checkedTerminal, type TerminalBody } from './terminal.js';
 import { longTimer } from '../../timers/long-timer.js';
-
-/** Characters JSON must escape as \u00XX (tab, newline and carriage return stay short). */
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 
 export interface JobListeners {
   /** The job's handler started a process: a restarted agent must be able to end its group. */
@@ -41,6 +37,8 @@ export class Job {
   private started = false;
   private outputEvents = 0;
   private readonly input: JobInput;
+  /** Frames only: output gathered while the window is full [cp-frame-3]. */
+  private readonly batch?: OutputBatch;
   private markEnded!: () => void;
 
   constructor(
@@ -53,6 +51,13 @@ export class Job {
   ) {
     this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
     this.input = new JobInput(id);
+    if (log.out === 'raw') {
+      // Straight out while the pipeline is nearly empty (an eighth of the window awaits acks); gathered
+      // beyond that until the acks catch up or the frame is full. A higher mark flushes on every ack
+      // that crosses it: a stream the broker cannot keep up with then goes out in pipe-read-sized frames.
+      const low = Math.max(1, Math.floor(log.windowSize / 8));
+      this.batch = new OutputBatch({ max: log.chunkBytes, open: () => log.hasRoom(low), opened: () => log.room(low), room: () => log.room(), emit: (s, c) => this.output(s, c) });
+    }
   }
 
   get running(): boolean {
@@ -94,37 +99,39 @@ export class Job {
     return this.input.send(data, end);
   }
 
-  /** Output in wire-sized chunks; UTF-8 text stays text, anything else is base64 [cp-evt-3]. */
+  /** Output in wire-sized chunks, each a frame or a JSON event as the command asked [cp-evt-3] [cp-frame-2]. */
   async write(stream: 'stdout' | 'stderr', chunk: Buffer | string): Promise<void> {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    for (let off = 0; off < buf.length; off += MAX_CHUNK_BYTES) {
+    if (this.batch) return this.batch.add(stream, buf, () => this.running);
+    const max = this.log.chunkBytes;
+    for (let off = 0; off < buf.length; off += max) {
       if (!this.running) return;
-      const piece = buf.subarray(off, off + MAX_CHUNK_BYTES);
-      // Control characters grow sixfold as JSON escapes; such a chunk is smaller as base64 [cp-limit-3].
-      const text = isUtf8(piece) && !CONTROL_RE.test(piece.toString('latin1'));
-      this.output({ type: 'output', stream, data: piece.toString(text ? 'utf8' : 'base64'), ...(text ? {} : { enc: 'base64' as const }) });
+      this.output(stream, buf.subarray(off, off + max));
       await this.log.room();
     }
   }
 
   async update(data: unknown): Promise<void> {
     const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+    this.batch?.flush(); // output written before the update goes before it
     let off = 0;
     do {
       if (!this.running) return;
-      this.output({ type: 'output', stream: 'update', data: text.slice(off, off + MAX_CHUNK_BYTES) });
+      // Sliced by characters, so each piece is whole text (at most 3 bytes of UTF-8 per character: a frame's too).
+      this.output('update', text.slice(off, off + MAX_CHUNK_BYTES));
       await this.log.room();
       off += MAX_CHUNK_BYTES;
     } while (off < text.length);
   }
 
-  private output(body: Extract<JobEventBody, { type: 'output' }>): void {
-    if (this.log.append(body)) this.outputEvents++;
+  private output(stream: FrameStream, chunk: Buffer | string): void {
+    if (this.log.appendOutput(stream, chunk)) this.outputEvents++;
   }
 
   /** Ends the job with its one terminal event; later calls are ignored [cp-evt-5]. */
   finish(body: TerminalBody): void {
     if (!this.running) return;
+    this.batch?.flush(); // everything the job wrote goes before its terminal event
     body = checkedTerminal(this.id, body);
     this.endedAt = Date.now();
     this.code = body.code;

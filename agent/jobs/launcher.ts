@@ -11,11 +11,19 @@ import type { StateDir } from '../state/state-dir.js';
 import { Job } from './job.js';
 import type { JobTable } from './job-table.js';
 import { IMMEDIATE } from './immediate.js';
+import { isPositionalWrite, Lane } from './positional.js';
 import { endOrphanGroup } from './orphans.js';
 import { processStartTime } from './pid.js';
 
 /** Commands whose second run would hurt most: their seen-id record is fsynced. */
 const DURABLE = new Set(['reboot', 'shutdown']);
+
+/**
+ * How long a job that asked for `fold` may keep its `accepted` back, hoping to end first [cp-fold-2]:
+ * long enough for a ping, a cd or a file chunk on a loaded host, short enough that nobody waiting
+ * for a long job's `accepted` notices.
+ */
+export const FOLD_WAIT_MS = 5;
 
 
 export interface LauncherDeps {
@@ -34,6 +42,8 @@ export interface LauncherDeps {
 
 export class JobLauncher {
   private foreground: Promise<void> = Promise.resolve();
+  /** Chunks of uploads, written beside the foreground queue [cp-dispatch-5]. */
+  private readonly positional = new Lane();
   /** The policy rule each running job was admitted by, for the rules' job caps. */
   private readonly rules = new Map<string, string>();
 
@@ -62,7 +72,7 @@ export class JobLauncher {
       // [cp-state-2] an id that cannot be recorded could run twice: refuse instead.
       return this.reject({ kind: 'reject', id, cmd: def.name, args, error: 'STATE_UNAVAILABLE', message: `the agent cannot record job ids (${(err as Error).message}); not run` });
     }
-    const log = this.d.outbox.open(host, id);
+    const log = this.d.outbox.open(host, id, 0, command.out);
     const job: Job = new Job(id, def, args, log, this.d.logger.child({ job: id }), {
       onProcess: (pid) => state.recordJob({ id, cmd: def.name, args, startedAt: job.startedAt, boot, pid, pidStartTime: processStartTime(pid) }),
     });
@@ -72,19 +82,21 @@ export class JobLauncher {
       this.rules.delete(id);
       this.d.onEnded?.(job, v);
     });
-    log.append({ type: 'accepted', cmd: def.name, args, kind: def.kind, boot, ...(command.from ? { from: command.from } : {}) });
+    const accepted = { type: 'accepted' as const, cmd: def.name, args, kind: def.kind, boot, ...(command.from ? { from: command.from } : {}) };
+    if (command.fold) log.hold(accepted, FOLD_WAIT_MS);
+    else log.append(accepted);
     // The directory is read when the job's turn comes: after the `cd` queued before it.
     const run = () => {
       const cwd = this.d.cwd(command.session);
       return job.run({ host, opts, cwd: command.cwd ? resolvePath(cwd, command.cwd) : cwd, session: command.session, timeoutMs: command.timeoutMs, agent: this.d.services, grant });
     };
+    // The next one waits for this job's end, not its handler: a killed handler stuck in a syscall
+    // (wrfile into a FIFO) must not wedge the queue.
+    const turn = () => Promise.race([run(), job.ended]);
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else {
-      // Foreground commands keep their order (cd, then ls). The next one waits for this job's end,
-      // not its handler: a killed handler stuck in a syscall (wrfile into a FIFO) must not wedge the queue.
-      const turn = () => Promise.race([run(), job.ended]);
-      this.foreground = this.foreground.then(turn, turn);
-    }
+    else if (isPositionalWrite(def.name, opts)) this.positional.run(turn);
+    // Foreground commands keep their order (cd, then ls).
+    else this.foreground = this.foreground.then(turn, turn);
   }
 
   /** Jobs a previous life left running: each is reported lost once, never run again [cp-evt-8]. */

@@ -29,11 +29,17 @@ function shrink(ev: JobEvent, size: number): JobEvent {
 
 /** An `accepted` echoes long arguments (an upload chunk) shortened, whatever the event limit [cp-limit-5]. */
 function echoable(body: JobEventBody): JobEventBody {
-  if (body.type !== 'accepted') return body;
+  if (body.type === 'accepted') return { ...body, ...echoedArgs(body) };
+  // A folded terminal carries its `accepted` under the same echo limit [cp-fold-2].
+  if ((body.type === 'result' || body.type === 'error') && body.accepted) return { ...body, accepted: { ...body.accepted, ...echoedArgs(body.accepted) } };
+  return body;
+}
+
+function echoedArgs(a: { args: unknown[] }): { args: unknown[]; argsOmitted?: string } {
   // One long string settles it without serialising a 175 kB chunk only to measure it.
-  const long = body.args.some((a) => typeof a === 'string' && a.length > MAX_ECHO_ARGS_BYTES);
-  if (!long && Buffer.byteLength(JSON.stringify(body.args)) <= MAX_ECHO_ARGS_BYTES) return body;
-  return { ...body, args: previewArgs(body.args), argsOmitted: `arguments over the ${MAX_ECHO_ARGS_BYTES}-byte echo limit are shortened, marked with their length` };
+  const long = a.args.some((x) => typeof x === 'string' && x.length > MAX_ECHO_ARGS_BYTES);
+  if (!long && Buffer.byteLength(JSON.stringify(a.args)) <= MAX_ECHO_ARGS_BYTES) return { args: a.args };
+  return { args: previewArgs(a.args), argsOmitted: `arguments over the ${MAX_ECHO_ARGS_BYTES}-byte echo limit are shortened, marked with their length` };
 }
 
 /**
@@ -41,8 +47,8 @@ function echoable(body: JobEventBody): JobEventBody {
  * signed [cp-sig-8] after it was made to fit, and the signature counts in the size: the spool and
  * `replay` keep these exact bytes, so what is replayed verifies too.
  */
-export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody, key?: KeyObject): Buffer {
-  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts: Date.now(), ...echoable(body) } as JobEvent;
+export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody, key?: KeyObject, ts = Date.now()): Buffer {
+  const ev = { v: PROTOCOL_VERSION, host, job, seq, ts, ...echoable(body) } as JobEvent;
   const sign = key && isTerminal(body) ? (e: JobEvent) => signEvent(e, topics.job(host, job), key) : (e: JobEvent) => e;
   const buf = Buffer.from(JSON.stringify(sign(ev)));
   return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(sign(shrink(ev, buf.length)))) : buf;

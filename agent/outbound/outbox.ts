@@ -3,6 +3,7 @@
 // link is down (memory, then disk, bounded: past the bound one explicit gap event, never a silent
 // hole [cp-evt-7]), and kept for `replay` for a while after it was acknowledged [cp-replay-1].
 import type { KeyObject } from 'node:crypto';
+import type { OutputEncoding } from '../../protocol/index.js';
 import { JobLog } from './job-log.js';
 import { ReplayStore } from './replay-store.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -45,14 +46,15 @@ export class Outbox {
     this.store = new ReplayStore(this.logs, this.spool, transport, limits, (log) => this.forget(log));
   }
 
-  /** Starts a job's log; its first event gets `firstSeq`. */
-  open(host: string, job: string, firstSeq = 0): JobLog {
+  /** Starts a job's log; its first event gets `firstSeq`; `out` is how it writes output [cp-env-13]. */
+  open(host: string, job: string, firstSeq = 0, out?: OutputEncoding): JobLog {
     const log = new JobLog(host, job, firstSeq, {
       spool: this.spool,
       transport: this.transport,
       windowSize: this.limits.windowSize,
       onAcked: (l, e) => this.acked(l, e),
       signingKey: this.signingKey,
+      out,
     });
     this.logs.set(job, log);
     return log;

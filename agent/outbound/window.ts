@@ -26,7 +26,7 @@ export class Window {
   /** Highest seq acknowledged + 1. */
   private acked: number;
   private inflight = 0;
-  private waiters: (() => void)[] = [];
+  private waiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(
     firstSeq: number,
@@ -68,21 +68,24 @@ export class Window {
     this.wake();
   }
 
-  private hasRoom(): boolean {
-    return !this.transport.connected() || this.source.nextSeq() - this.acked < this.size;
+  /** Whether the job may append another event now: fewer than `limit` unacknowledged (the window), or offline. */
+  hasRoom(limit = this.size): boolean {
+    return !this.transport.connected() || this.source.nextSeq() - this.acked < limit;
   }
 
-  /** Resolves when the job may produce more output: window open, or offline (then the spool takes it). */
-  room(): Promise<void> {
-    if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Resolves when the job may produce more output: fewer than `limit` unacknowledged, or offline (then the spool takes it). */
+  room(limit = this.size): Promise<void> {
+    if (this.hasRoom(limit)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ limit, resolve }));
   }
 
-  /** Releases waiting producers once there is room (or the link went down). */
+  /** Releases waiting producers once there is room for them (or the link went down). */
   wake(): void {
-    if (this.waiters.length && this.hasRoom()) {
-      const ws = this.waiters.splice(0);
-      for (const w of ws) w();
-    }
+    if (this.waiters.length === 0) return;
+    const still = this.waiters.filter((w) => !this.hasRoom(w.limit));
+    if (still.length === this.waiters.length) return;
+    const ready = this.waiters.filter((w) => this.hasRoom(w.limit));
+    this.waiters = still;
+    for (const w of ready) w.resolve();
   }
 }

@@ -3,6 +3,7 @@
 // (64 KiB QoS 1 messages, same window as the agent). Three kinds of bytes: text, random, zeros.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { outputBytes } from '../../protocol/index.js';
 import { banner } from '../lib/report.js';
 import { startBench } from '../lib/brokers.js';
 import { fleetWith, rawClient } from '../lib/clients.js';
@@ -40,7 +41,7 @@ export async function stream(ctx: Ctx): Promise<void> {
       const job = fleet.run('stream-1', 'exec', [shell], { opts: { shell: true }, keepOutput: false, waitMs: limitMs });
       job.on('event', (item) => {
         const ev = item.event;
-        if (ev.type === 'output' && ev.stream === 'stdout') got += Buffer.byteLength(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8');
+        if (ev.type === 'output' && ev.stream === 'stdout') got += outputBytes(ev).length;
       });
       const [res] = await within(job.done(), limitMs + 5_000, `${size} bytes through conplyent`);
       if (res?.state !== 'ok' || got !== size) throw new Error(`conplyent stream: ${res?.state}, ${got}/${size} bytes${res?.error ? `: ${res.error.message}` : ''}`);

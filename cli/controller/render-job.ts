@@ -1,7 +1,7 @@
 // Renders one job as it runs: pdsh-style `host: line` output, one state line per host that did not
 // succeed, a progress line on a TTY, and a summary naming every host that failed or never answered.
 // With --json the same moments become NDJSON lines (docs/controller.md, "NDJSON events").
-import { STALE_AFTER_MISSED, type JobEvent } from '../../protocol/index.js';
+import { outputBytes, STALE_AFTER_MISSED, type JobEvent } from '../../protocol/index.js';
 import type { HostResult } from '../../controller/collect.js';
 import type { JobHandle } from '../../controller/job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
@@ -117,8 +117,8 @@ export class JobRenderer {
   private event(host: string, ev: JobEvent): void {
     if (this.out.json) return this.out.ndjson(ev);
     if (ev.type === 'output') {
-      if (this.o.raw && ev.stream === 'stdout') return this.write('stdout', Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8'));
-      const text = ev.stream === 'update' ? ev.data : Buffer.from(ev.data, ev.enc === 'base64' ? 'base64' : 'utf8').toString('utf8');
+      if (this.o.raw && ev.stream === 'stdout') return this.write('stdout', outputBytes(ev));
+      const text = ev.stream === 'update' ? ev.data : outputBytes(ev).toString('utf8');
       this.lines.push(`${host}\0${ev.stream}`, ev.stream === 'update' && !text.endsWith('\n') ? text + '\n' : text);
     } else if (ev.type === 'gap') {
       this.write('stderr', `${this.out.style.host(host)}: ${this.out.style.yellow(`GAP ${ev.droppedEvents} events (${ev.droppedBytes} bytes) dropped by the agent: ${ev.reason}`)}\n`);

@@ -165,4 +165,16 @@ describe('JobHandle', () => {
     h.begin();
     expect(await h.done()).toEqual([]);
   });
+  it('[cp-fold-3] a folded terminal is handed out as accepted then the terminal, once, and settles the host', async () => {
+    const h = job(owner(), { expected: ['a'] });
+    const items: string[] = [];
+    h.on('event', ({ event }) => items.push(`${event.type}@${event.seq}`));
+    h.begin();
+    const folded: JobEvent = { ...base, host: 'a', seq: 0, type: 'result', code: 0, durationMs: 0, events: 0, value: 'pong', accepted: { cmd: 'ping', args: [], kind: 'foreground', boot: 7 } };
+    h.onEvent('a', folded);
+    h.onEvent('a', folded); // a QoS 1 redelivery or a replayed copy: dropped by seq
+    const [r] = await h.done();
+    expect(r).toMatchObject({ host: 'a', state: 'ok', value: 'pong' });
+    expect(items).toEqual(['accepted@0', 'result@0']);
+  });
 });

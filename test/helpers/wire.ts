@@ -4,7 +4,9 @@ import { nanoid } from 'nanoid';
 
 export interface WireEvent {
   topic: string;
+  /** The payload parsed as JSON, or its UTF-8 text when it is not JSON (a frame, a text command). */
   json: any;
+  payload: Buffer;
 }
 
 export interface Wire {
@@ -38,7 +40,7 @@ export async function connectWire(url: string, opts: mqtt.IClientOptions = {}): 
     } catch {
       json = payload.toString('utf8');
     }
-    const m = { topic, json };
+    const m = { topic, json, payload };
     messages.push(m);
     for (const l of listeners) l(m);
   });

@@ -1,9 +1,10 @@
 // The audit records a controller receives from the `audit` command [cp-audit-*]: the schema, the
 // hash over the record as received, and the chain check, tried on topics.md's own example.
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AuditRecordSchema, chainProblem, expectedHash, GENESIS, seal } from '../../protocol/index.js';
+import { AuditRecordSchema, chainProblem, digestOf, expectedHash, GENESIS, seal } from '../../protocol/index.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../topics.md', import.meta.url)), 'utf8');
 
@@ -34,5 +35,20 @@ describe('audit records', () => {
     expect(chainProblem([a, c])).toMatch(/between 1 and 3 are missing/);
     const forged = seal({ kind: 'outcome', cmd: 'ping', code: 'FAILED', job: 'j1' }, 2, 2, a.hash);
     expect(chainProblem([a, forged, c])).toMatch(/record 2 was altered/);
+  });
+
+  it('[cp-audit-2] the digest is sha256 of JSON.stringify({args, opts}), long plain arguments included', () => {
+    const long = randomBytes(300_000).toString('base64');
+    const cases: [unknown, unknown][] = [
+      [['/tmp/f', long], { encoding: 'base64', offset: 262144, truncate: false }],
+      [['ls', 1, null, { a: [true] }], {}],
+      [[`${long}"`, `${long}\\`, `${long}\n`, `${long}é`, `${long}\ud800`, 'x'.repeat(2000)], undefined],
+      [[undefined, () => 1], { k: undefined }],
+      [[], {}],
+      ['not an array', { a: 1 }],
+    ];
+    for (const [args, opts] of cases) {
+      expect(digestOf(args, opts)).toBe(createHash('sha256').update(JSON.stringify({ args, opts })).digest('hex'));
+    }
   });
 });

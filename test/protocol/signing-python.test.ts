@@ -66,7 +66,8 @@ const TRICKY: CommandInput = {
 
 describe.skipIf(!hasPython)('Python signs, Node verifies (topics.md sign.py)', () => {
   it('[cp-sig-3] a command signed by sign.py verifies with verifyCommand for its topic, id and sentAt filled', () => {
-    for (const env of [{ cmd: 'exec', args: ['uptime'], ttlMs: 60000 }, TRICKY]) {
+    // session and out are signed when present [cp-env-12] [cp-env-13].
+    for (const env of [{ cmd: 'exec', args: ['uptime'], ttlMs: 60000 }, TRICKY, { cmd: 'exec', args: ['cat', 'big.log'], session: 'alice', out: 'raw' }]) {
       const r = py(docScript('sign.py'), [keyFile, WEB], JSON.stringify(env));
       expect(r.stderr).toBe('');
       expect(r.stdout.trim().split('\n')).toHaveLength(1); // one line: mosquitto_pub -l sends it as one message

@@ -80,8 +80,8 @@ describe('canonical form [cp-sig-3]', () => {
   });
 
   it('holds every envelope field but sig, absent ones as null, args [] and opts {} by default', () => {
-    // `session` is covered only when present [cp-env-12], so it is not among the always-present fields.
-    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
+    // `session`, `out` and `fold` are covered only when present [cp-env-12] [cp-env-13] [cp-fold-1], so they are not among the always-present fields.
+    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'out', 'fold'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
     const bytes = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(bytes).toBe(
       '{"args":[],"cmd":"ping","ctx":"conplyent-cmd/1","cwd":null,"from":null,"id":"j1","kid":"AAAAAAAAAAAAAAAA","opts":{},"sentAt":5,"target":null,"timeoutMs":null,"topic":"conplyent/web-1/cmd","ttlMs":null,"v":null}',
@@ -93,6 +93,17 @@ describe('canonical form [cp-sig-3]', () => {
     const withSession = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5, session: 'alice' }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(without).not.toContain('session');
     expect(withSession).toContain('"session":"alice"');
+  });
+
+  it('[cp-fold-1] fold is signed when present: stripped or added in transit, the signature fails', () => {
+    const without = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
+    expect(without).not.toContain('fold');
+    expect(canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5, fold: true }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8')).toContain('"fold":true');
+    const signed = signCommand({ ...FULL, fold: true }, WEB, ops.privateKey);
+    expect(receive(signed)).toEqual({ ok: true, kid: keyId(ops.publicKey) });
+    const { fold: _stripped, ...stripped } = signed;
+    expect(receive(stripped)).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
+    expect(receive({ ...signCommand(FULL, WEB, ops.privateKey), fold: true })).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
   });
 
   it('[cp-sig-9] refuses what Python would write differently: fractions, unsafe integers, lone surrogates, astral keys', () => {

@@ -1,0 +1,75 @@
+// Output of a job that asked for frames [cp-frame-3], gathered while many of its events await their
+// acks: a program writing faster than the broker takes it gets frames of up to 256 KiB instead of
+// one per pipe read (at most 64 KiB on Linux, pipe(7)), so a stream costs a quarter of the messages,
+// acks and callbacks or fewer; output that comes slowly still goes out at once, one frame per write.
+import type { FrameStream } from '../../protocol/index.js';
+
+export interface BatchSink {
+  /** Most bytes in one frame. */
+  readonly max: number;
+  /** Whether output should go out at once: few of the job's events await their ack (or the link is down: the spool takes it). */
+  open(): boolean;
+  /** Resolves when open() holds again. */
+  opened(): Promise<void>;
+  /** Resolves when the job's window takes another event (after a full frame: backpressure). */
+  room(): Promise<void>;
+  /** Appends one chunk as an output event. */
+  emit(stream: FrameStream, chunk: Buffer): void;
+}
+
+export class OutputBatch {
+  /** Owned, not the producer's chunks: a plugin may reuse its buffer once write() resolved. */
+  private buf: Buffer | undefined;
+  private size = 0;
+  private stream: FrameStream = 'stdout';
+  private waiting = false;
+
+  constructor(private readonly sink: BatchSink) {}
+
+  /** Takes a chunk; resolves when the producer may write more (pipe backpressure, as for JSON events). */
+  async add(stream: FrameStream, chunk: Buffer, running: () => boolean): Promise<void> {
+    // One stream at a time, so stdout and stderr keep the order they were written in.
+    if (stream !== this.stream) this.flush();
+    this.stream = stream;
+    for (let off = 0; off < chunk.length; ) {
+      if (!running()) return;
+      if (this.size === 0 && this.sink.open()) {
+        // Nothing held and the window open: straight out (the frame copies it), as a JSON event would go.
+        const piece = chunk.subarray(off, off + this.sink.max);
+        this.sink.emit(stream, piece);
+        off += piece.length;
+        await this.sink.room();
+        continue;
+      }
+      const take = Math.min(this.sink.max - this.size, chunk.length - off);
+      this.buf ??= Buffer.allocUnsafe(this.sink.max);
+      chunk.copy(this.buf, this.size, off, off + take);
+      this.size += take;
+      off += take;
+      if (this.size < this.sink.max) continue;
+      this.flush();
+      await this.sink.room();
+    }
+    if (this.size === 0) return;
+    if (this.sink.open()) return this.flush();
+    // Many events are in flight, so sending this one later costs nothing: keep gathering what the
+    // program writes next, and send it when the acks catch up or the frame is full (Nagle's idea,
+    // RFC 896, with the window as the clock).
+    if (this.waiting) return;
+    this.waiting = true;
+    void this.sink.opened().then(() => {
+      this.waiting = false;
+      this.flush();
+    });
+  }
+
+  /** Emits what was gathered: before another stream's output, an update, or the terminal event. */
+  flush(): void {
+    if (this.size === 0 || !this.buf) return;
+    const chunk = this.buf.subarray(0, this.size);
+    // emit() copies it into its frame at once; the buffer is let go, so an idle job holds none.
+    this.buf = undefined;
+    this.size = 0;
+    this.sink.emit(this.stream, chunk);
+  }
+}

@@ -1,0 +1,35 @@
+// Positional writes of a chunked upload run beside the foreground queue [cp-dispatch-5]: writes at
+// their own offsets commute (pwrite(2) on separate file handles), so a `put` keeping several chunks
+// in flight is no longer served one chunk per round trip. A lane of at most four at a time: libuv
+// has four file threads by default, and more writes would only queue there, in front of every other
+// file operation of the agent (and the DNS lookups its reconnects need).
+
+/** Chunked-upload writes running at once, at most. */
+export const POSITIONAL_LANE = 4;
+
+/** `wrfile` with `offset` and without `truncate`: a write that no other write's order can change. */
+export function isPositionalWrite(cmd: string, opts: unknown): boolean {
+  if (cmd !== 'wrfile' || opts === null || typeof opts !== 'object') return false;
+  const o = opts as { offset?: unknown; truncate?: unknown; append?: unknown };
+  return typeof o.offset === 'number' && o.truncate !== true && o.append !== true;
+}
+
+/** Runs tasks in arrival order, at most `size` at once. */
+export class Lane {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size = POSITIONAL_LANE) {}
+
+  run(task: () => Promise<unknown>): void {
+    const go = () => {
+      this.running++;
+      void task().finally(() => {
+        this.running--;
+        this.waiting.shift()?.();
+      });
+    };
+    if (this.running < this.size) go();
+    else this.waiting.push(go);
+  }
+}
