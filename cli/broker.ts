@@ -65,7 +65,7 @@ export function registerBroker(program: Command): void {
     .command('broker')
     .description('run the embedded MQTT broker (aedes), optionally with a local agent')
     .option('--host <addr>', `address to listen on (env CONPLYENT_SERVER_HOST; default ${DEFAULT_BROKER_HOST})`)
-    .option('--port <n>', `MQTT TCP port (env CONPLYENT_SERVER_PORT; default ${DEFAULT_BROKER_PORT}; 0 = any free port)`)
+    .option('--port <n>', `MQTT TCP port (env CONPLYENT_PORT, which every other verb then dials too, or CONPLYENT_SERVER_PORT; default ${DEFAULT_BROKER_PORT}; 0 = any free port)`)
     .option('--ws-port <n>', 'MQTT over WebSocket port (env CONPLYENT_SERVER_WS_PORT)')
     .option('--tls-port <n>', 'mqtts port (env CONPLYENT_SERVER_TLS_PORT; default 8883 when --tls-cert is set)')
     .option('--tls-cert <file>', 'TLS certificate chain, PEM (env CONPLYENT_SERVER_TLS_CERT)')

@@ -39,7 +39,7 @@ export class JobTable {
   live(id: string): Job {
     const job = this.byId.get(id);
     if (!job) throw new CommandError('UNKNOWN_JOB', `no job ${id} on ${this.host}`);
-    if (!job.running) throw new CommandError('NOT_RUNNING', `job ${id} has already ended (exit code ${job.exitCode})`);
+    if (!job.running) throw new CommandError('NOT_RUNNING', `job ${id} has already ended (${typeof job.exitCode === 'number' ? `exit code ${job.exitCode}` : 'by a signal or an error'})`);
     return job;
   }
 

@@ -16,7 +16,7 @@ export function registerAttach(program: Command): void {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
       const { fold, sort } = jobFlags(cmd);
       const handle = fleet.attach(targetOf(cmd, target), job, { waitMs: cfg.timeoutMs, keepOutput: false });
-      const { exit } = await new JobRenderer(out, handle, { fold, sort, limits: { waitMs: cfg.timeoutMs } }).follow({ attach: true, target });
+      const { exit } = await new JobRenderer(out, handle, { fold, sort, limits: { waitMs: cfg.timeoutMs }, control: { verb: 'attach', job } }).follow({ attach: true, target });
       return exit;
     });
   });

@@ -2,8 +2,8 @@
 // --verify the hash chain checked, naming the first record removed or altered.
 import type { Command } from 'commander';
 import { auditProblem, fetchAudit, type AuditFilter } from '../../controller/audit.js';
-import { describeResult } from './render-job.js';
-import { defineVerb, UsageError, withFleet } from './common.js';
+import { describeResult } from './outcome.js';
+import { defineVerb, oneHost, UsageError, withFleet } from './common.js';
 import { Exit, exitFor } from './exit-codes.js';
 import { table } from './output.js';
 
@@ -43,6 +43,7 @@ export function registerAudit(program: Command): void {
     .option('--verify', 'check the hash chain; exit 5 and name the first record removed or altered when it is broken')
     .action(async (host: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       await withFleet(cmd, async ({ fleet, out }) => {
+        oneHost(cmd, host);
         const filter: AuditFilter = {
           ...(o.since ? { since: parseWhen(String(o.since), '--since') } : {}),
           ...(o.until ? { until: parseWhen(String(o.until), '--until') } : {}),

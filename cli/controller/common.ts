@@ -7,7 +7,7 @@ import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
 import type { Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
-import { operatorLogger } from './operator-log.js';
+import { OperatorLog } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -31,7 +31,7 @@ export function defineVerb(program: Command, usage: string, description: string,
   // Usage errors (unknown option, missing argument) exit 2 like every other usage error, not commander's 1.
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : Exit.USAGE));
   cmd.showHelpAfterError(`(conplyent ${cmd.name()} --help shows usage; arguments that start with - go after --)`);
-  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host, 5 a result was forged.`);
+  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\nExit status: 0 all ok, 1 some failed, 2 usage/config/connection error, 3 some offline or no answer, 4 target matched no host (attach, kill, input: no selected host has the job), 5 a result was forged.`);
   return cmd;
 }
 
@@ -43,6 +43,12 @@ export function targetOf(cmd: Command, target: string): Target {
 
 /** A usage error found by a verb itself (bad `key=value`, missing file). */
 export class UsageError extends Error {}
+
+/** get and audit name one host: an --exclude there would be silently meaningless, so it is refused. */
+export function oneHost(cmd: Command, host: string): string {
+  if (cmd.opts().exclude !== undefined) throw new UsageError(`-x/--exclude leaves hosts out of a target; ${cmd.name()} takes one host (${host})`);
+  return host;
+}
 
 function fatal(out: Output, verb: string, err: unknown): ExitStatus {
   const message = err instanceof Error ? err.message : String(err);
@@ -58,6 +64,7 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
   const flags = cmd.opts();
   let out = makeOutput(flags.json === true);
   let fleet: Fleet | undefined;
+  let log: OperatorLog | undefined;
   try {
     const cfg = await resolveConfig('controller', flags);
     if (flags.printConfig) {
@@ -67,22 +74,24 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
     out = makeOutput(cfg.json);
     // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
     const { connect } = await import('../../controller/fleet.js');
+    const oplog = (log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel));
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
       clientId: cfg.clientId,
       signingKey: cfg.keyFile,
       knownHosts: cfg.knownHosts,
-      logger: operatorLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel),
+      logger: oplog.logger,
     });
     // The connection's ups and downs, one line each (the library reconnects and replays by itself).
     if (!cfg.json) {
-      fleet.on('offline', () => out.stderr.write(`conplyent: lost the connection to ${cfg.broker}; reconnecting\n`));
-      fleet.on('reconnect', () => out.stderr.write(`conplyent: reconnected to ${cfg.broker}\n`));
+      fleet.on('offline', () => oplog.say(`lost the connection to ${cfg.broker}; reconnecting`));
+      fleet.on('reconnect', () => oplog.say(`reconnected to ${cfg.broker}`));
     }
     process.exitCode = await body({ cfg, out, fleet, cmd });
   } catch (err) {
     process.exitCode = fatal(out, cmd.name(), err);
   } finally {
+    log?.mute();
     await fleet?.close().catch(() => {});
   }
 }

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import type { Fleet } from '../../controller/fleet.js';
 import { get } from '../../controller/transfer.js';
-import { defineVerb, withFleet } from './common.js';
+import { defineVerb, oneHost, withFleet } from './common.js';
 import { exitFor } from './exit-codes.js';
-import { progressBar } from './transfer-progress.js';
+import { progressBar, transferFailure } from './transfer-progress.js';
 
 /**
  * The file's size, for a percentage: `rdfile length=0` reads nothing and returns `{size}` (`hash`
@@ -22,6 +22,7 @@ export function registerGet(program: Command): void {
     'conplyent get db-1 /var/backups/db.dump ./db.dump --timeout 3600',
   ]).action(async (host: string, remote: string, local: string, _o: unknown, cmd: Command) => {
     await withFleet(cmd, async ({ fleet, out, cfg }) => {
+      oneHost(cmd, host);
       const known = fleet.host(host);
       const bar = progressBar(out, `get ${host}:${remote}`);
       const size = out.tty ? await remoteSize(fleet, host, remote, cfg.timeoutMs) : undefined;
@@ -30,7 +31,7 @@ export function registerGet(program: Command): void {
       const s = out.style;
       if (out.json) out.ndjson({ type: 'final', ...r });
       else if (r.ok) out.stdout.write(`${s.host(host)}: ${s.green('ok')} ${r.bytes} bytes to ${local}, sha256 ${r.sha256}\n`);
-      else out.stderr.write(`${s.host(host)}: ${s.red(r.state.toUpperCase())} ${r.error ?? ''}\n`);
+      else out.stderr.write(transferFailure(s, { ...r, host }, cfg.timeoutMs, 'for the whole file') + '\n');
       const exit = exitFor([r], !known);
       if (out.json) out.ndjson({ type: 'summary', exit, total: 1 });
       return exit;

@@ -1,7 +1,7 @@
-// `conplyent jobs [target]`: running and recent jobs of each selected host, one table row per job.
+// `conplyent jobs [target]`: running and recent jobs of the selected hosts, one table with a row per job.
 import type { Command } from 'commander';
 import { defineVerb, targetOf, withFleet } from './common.js';
-import { ago, table } from './output.js';
+import { ago } from './output.js';
 import { runAndRender } from './run.js';
 
 interface JobRow {
@@ -14,21 +14,20 @@ interface JobRow {
   code?: number | null;
 }
 
-function formatJobs(value: unknown, self: string): string | undefined {
-  if (!Array.isArray(value)) return undefined;
-  // The `jobs` command itself is always running while it answers: leave it out.
-  const jobs = (value as JobRow[]).filter((j) => j.id !== self);
-  if (jobs.length === 0) return '(no jobs)';
+/** One row per job of a host; the `jobs` command itself is always running while it answers: left out. */
+function jobRows(value: unknown, self: string): string[][] {
+  if (!Array.isArray(value)) return [];
   const now = Date.now();
-  const rows = jobs.map((j) => [
-    j.id,
-    j.state,
-    j.startedAt ? `${ago(now - j.startedAt)} ago` : '-',
-    j.pid !== undefined ? String(j.pid) : '-',
-    j.code !== undefined && j.code !== null ? `exit ${j.code}` : '',
-    [j.cmd, ...(j.args ?? []).map(String)].join(' ').slice(0, 80),
-  ]);
-  return table([['JOB', 'STATE', 'STARTED', 'PID', 'CODE', 'COMMAND'], ...rows]);
+  return (value as JobRow[])
+    .filter((j) => j.id !== self)
+    .map((j) => [
+      j.id,
+      j.state,
+      j.startedAt ? `${ago(now - j.startedAt)} ago` : '-',
+      j.pid !== undefined ? String(j.pid) : '-',
+      j.code !== undefined && j.code !== null ? `exit ${j.code}` : '-',
+      [j.cmd, ...(j.args ?? []).map(String)].join(' ').slice(0, 80),
+    ]);
 }
 
 export function registerJobs(program: Command): void {
@@ -37,6 +36,6 @@ export function registerJobs(program: Command): void {
     'conplyent jobs web-1',
     'conplyent jobs role=web --json | jq \'select(.type=="final") | .value[] | select(.state=="running")\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'jobs', render: { formatValue: (_h, v, _r, self) => formatJobs(v, self) } }));
+    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'jobs', render: { rows: { header: ['JOB', 'STATE', 'STARTED', 'PID', 'CODE', 'COMMAND'], of: jobRows, empty: '(no jobs)' } } }));
   });
 }

@@ -1,13 +1,15 @@
 // Renders one job as it runs: pdsh-style `host: line` output, one state line per host that did not
 // succeed, a progress line on a TTY, and a summary naming every host that failed or never answered.
 // With --json the same moments become NDJSON lines (docs/controller.md, "NDJSON events").
-import { outputBytes, type JobEvent } from '../../protocol/index.js';
+import { outputBytes, STALE_AFTER_MISSED, type JobEvent } from '../../protocol/index.js';
 import type { HostResult } from '../../controller/collect.js';
 import type { JobHandle } from '../../controller/job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
 import { exitFor, type ExitStatus } from './exit-codes.js';
 import { HostBuffers } from './fold.js';
-import { ProgressLine, type Output } from './output.js';
+import { alreadyEnded, exitForJob, withoutJob, type JobVerb } from './job-control.js';
+import { countByOutcome, describeResult, followOrStop, outcome, sec, shellWord, type Limits } from './outcome.js';
+import { ProgressLine, table, type Output } from './output.js';
 import { renderValue } from './render-value.js';
 
 export interface RenderOptions {
@@ -15,6 +17,11 @@ export interface RenderOptions {
   values?: boolean;
   /** Custom value printer (ping prints round trips, jobs a table). */
   formatValue?: (host: string, value: unknown, result: HostResult, job: string) => string | undefined;
+  /**
+   * Values that are rows of a table (jobs): one table for every host, HOST first, printed once all
+   * hosts ended, instead of a table per host with its own header and widths.
+   */
+  rows?: { header: string[]; of: (value: unknown, job: string) => string[][]; empty: string };
   /** Always print the summary, even for one host that succeeded. */
   alwaysSummary?: boolean;
   /** Say the job id on stderr when it starts (exec, run): it is what attach and kill need. */
@@ -26,15 +33,15 @@ export interface RenderOptions {
   raw?: boolean;
   /** The limits in force, named in every timeout message with their flag. */
   limits?: Limits;
+  /**
+   * Hosts online by presence whose heartbeats stopped [cp-presence-8]: settled offline at once, yet
+   * the command was sent and may run there, unobserved. Said so instead of "not run".
+   */
+  stale?: readonly string[];
+  /** attach, kill, input of job `job`: hosts without it are reported once and not counted (job-control.ts). */
+  control?: { verb: JobVerb; job: string };
 }
 
-export interface Limits {
-  waitMs?: number;
-  killAfterMs?: number;
-  /** --queue: offline hosts run the command when they return, within ttlMs. */
-  queued?: boolean;
-  ttlMs?: number;
-}
 
 const MAX_PARTIAL_CHARS = 64 * 1024;
 
@@ -59,43 +66,6 @@ class LineBuffer {
   }
 }
 
-const sec = (ms: number | undefined) => (ms === undefined ? '?' : `${+(ms / 1000).toFixed(3)}`);
-
-/** The detail of a state in a few words; every timeout names its limit and the flag that sets it. */
-export function outcome(r: HostResult, l: Limits = {}): string {
-  switch (r.state) {
-    case 'failed':
-      if (r.timedOut) return `killed after --kill-after ${sec(l.killAfterMs)} s`;
-      return r.signal ? `signal ${r.signal}` : `exit ${r.code}`;
-    case 'running':
-      return `after --timeout ${sec(l.waitMs)} s`;
-    case 'no-answer':
-      return `within --timeout ${sec(l.waitMs)} s`;
-    case 'offline':
-      return l.queued ? `queued for --ttl ${sec(l.ttlMs)} s` : 'not run';
-    case 'forged':
-      return 'not from the host';
-    default:
-      return r.error?.code ?? '';
-  }
-}
-
-/** The per-host state line: `FAILED exit 2`, `RUNNING after --timeout 30 s`, `ERROR PATH: …`. */
-export function describeResult(r: HostResult, l: Limits = {}, neverSeen = false): string {
-  // Not the host's answer at all: say whose word it is instead of repeating the code.
-  if (r.state === 'forged') return `FORGED result, not from the host: ${r.error?.message ?? 'bad signature'}`;
-  const parts = [r.state.toUpperCase()];
-  if (r.state === 'failed' || r.state === 'running' || r.state === 'no-answer' || r.state === 'offline') parts.push(outcome(r, l));
-  if (r.state === 'running') parts.push('(the job goes on)');
-  if (r.error && (neverSeen || !['running', 'no-answer', 'offline'].includes(r.state))) parts.push(r.error.code === 'OFFLINE' ? r.error.message : `${r.error.code}: ${r.error.message}`);
-  return parts.join(' ');
-}
-
-/** A target as a shell word: quoted when it holds brackets or stars. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_.,=-]+$/.test(s) ? s : `'${s}'`;
-}
-
 export class JobRenderer {
   private readonly progress: ProgressLine;
   private readonly lines: LineBuffer;
@@ -103,6 +73,7 @@ export class JobRenderer {
   /** --fold / --sort: lines kept until the end. */
   private readonly kept?: HostBuffers;
   private readonly limits: Limits;
+  private readonly tableRows: string[][] = [];
 
   constructor(private readonly out: Output, private readonly job: JobHandle, private readonly o: RenderOptions = {}) {
     this.progress = new ProgressLine(out);
@@ -128,10 +99,11 @@ export class JobRenderer {
     job.on('event', ({ host, event }) => this.event(host, event));
     job.on('final', ({ host, result }) => this.final(host, result));
     const results = await job.done();
-    const exit = exitFor(results, job.noMatch);
+    const exit = this.o.control ? exitForJob(results, this.o.control.verb, job.noMatch) : exitFor(results, job.noMatch);
     this.progress.clear();
     if (this.o.fold) this.kept!.printFolded(out);
     else if (this.o.sort) this.kept!.printSorted(out);
+    if (this.o.rows && !job.noMatch) this.printTable(this.o.rows);
     this.summary(results, exit);
     return { results, exit };
   }
@@ -162,31 +134,57 @@ export class JobRenderer {
     }
     this.lines.flush(`${host}\0`);
     const s = this.out.style;
-    if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
+    if (r.state === 'ok' && this.o.rows) {
+      for (const row of this.o.rows.of(r.value, this.job.id)) this.tableRows.push([host, ...row]);
+    } else if (r.state === 'ok' && r.value !== undefined && this.o.values !== false) {
       const text = this.o.formatValue ? this.o.formatValue(host, r.value, r, this.job.id) : renderValue(this.job.cmd, r.value);
       // Raw output (rdfile) keeps stdout for the bytes alone: what it returns goes to stderr.
       if (text !== undefined) for (const line of text.replace(/\n$/, '').split('\n')) this.kept ? this.kept.add(host, line) : this.write(this.o.raw ? 'stderr' : 'stdout', `${s.host(host)}: ${line}\n`);
     }
     if (r.gap) this.write('stderr', `${s.host(host)}: ${s.yellow(`GAP ${r.gap.droppedEvents} events missing from the output`)}\n`);
-    if (r.state !== 'ok' && !this.kept) {
+    if (this.uncounted(r)) {
+      // A kill of a job that had ended says so where the others say `sent SIGTERM`; hosts that never
+      // had the job are named once, in the summary, not one line each across a fleet.
+      if (alreadyEnded(r, this.o.control!.verb)) this.write('stdout', `${s.host(host)}: ${r.error!.message}\n`);
+    } else if (r.state !== 'ok' && !this.kept) {
       const color = r.state === 'offline' || r.state === 'no-answer' || r.state === 'running' ? s.yellow : s.red;
-      this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host)))}\n`);
+      this.write('stderr', `${s.host(host)}: ${color(describeResult(r, this.limits, this.job.unknown.includes(host), this.isStale(host)))}\n`);
     }
     this.drawProgress(true);
+  }
+
+  private printTable(rows: NonNullable<RenderOptions['rows']>): void {
+    if (this.out.json) return;
+    if (this.tableRows.length === 0) return void this.out.stderr.write(`${rows.empty}\n`);
+    const byName = (a: string[], b: string[]) => a[0]!.localeCompare(b[0]!, 'en', { numeric: true });
+    const s = this.out.style;
+    const body = [...this.tableRows].sort(byName).map(([h, ...rest]) => [s.host(h!), ...rest]);
+    this.out.stdout.write(table([['HOST', ...rows.header].map((c) => s.bold(c)), ...body]));
   }
 
   private drawProgress(force = false): void {
     const n = Math.max(this.job.expected.length, this.finals.size);
     if (n < 2) return;
-    const failed = [...this.finals.values()].filter((r) => r.state !== 'ok').length;
+    const failed = [...this.finals.values()].filter((r) => r.state !== 'ok' && !this.uncounted(r)).length;
     this.progress.draw(`${this.finals.size}/${n} done, ${failed} failed, ${n - this.finals.size} waiting`, force);
+  }
+
+  private isStale(host: string): boolean {
+    return this.o.stale?.includes(host) ?? false;
+  }
+
+  /** attach, kill, input: a host without the job, or a kill of a job that had ended (job-control.ts). */
+  private uncounted(r: HostResult): boolean {
+    const c = this.o.control;
+    return c !== undefined && (withoutJob(r) || alreadyEnded(r, c.verb));
   }
 
   private summary(results: HostResult[], exit: ExitStatus): void {
     const byState: Record<string, string[]> = {};
     for (const r of results) (byState[r.state] ??= []).push(r.host);
+    const noJob = this.o.control ? results.filter(withoutJob).map((r) => r.host) : [];
     if (this.out.json) {
-      this.out.ndjson({ type: 'summary', job: this.job.id, exit, total: results.length, ...(this.job.noMatch ? { noMatch: true } : {}), states: byState });
+      this.out.ndjson({ type: 'summary', job: this.job.id, exit, total: results.length, ...(this.job.noMatch ? { noMatch: true } : {}), states: byState, ...(noJob.length ? { noJob } : {}) });
       return;
     }
     const s = this.out.style;
@@ -194,17 +192,26 @@ export class JobRenderer {
       this.out.stderr.write(s.red('target matched no known host; nothing was sent (conplyent hosts lists them)') + '\n');
       return;
     }
-    const bad = results.filter((r) => r.state !== 'ok');
-    if (results.length < 2 && bad.length === 0 && !this.o.alwaysSummary && !this.kept) return;
-    // Grouped by outcome (state and detail: "failed, exit 1"), each group a compact host list.
-    const groups = new Map<string, string[]>();
-    for (const r of results) {
-      const key = r.state === 'ok' ? 'ok' : `${r.state} ${outcome(r, this.limits)}`.trim();
-      groups.set(key, [...(groups.get(key) ?? []), r.host]);
+    const counted = results.filter((r) => !noJob.includes(r.host));
+    if (noJob.length && counted.length === 0) {
+      const where = compressHosts(noJob);
+      this.out.stderr.write(s.red(`no job ${this.o.control!.job} on ${where}: never started there, or ended longer ago than agents keep a job (10 min by default); conplyent jobs ${shellWord(where)} lists theirs`) + '\n');
+      return;
     }
-    const parts = [`${results.length} host${results.length === 1 ? '' : 's'}: ${(byState.ok ?? []).length} ok`];
-    for (const [key, hosts] of groups) if (key !== 'ok') parts.push(`${hosts.length} ${key} (${compressHosts(hosts)})`);
-    this.out.stderr.write((bad.length ? s.red : s.green)(parts.join('; ')) + '\n');
+    // One host's own state line already says it all; the count by outcome is for several hosts, or
+    // when --fold/--sort held the state lines back.
+    if (counted.length > 1 || this.o.alwaysSummary || this.kept || noJob.length) {
+      const bad = counted.some((r) => r.state !== 'ok' && !this.uncounted(r));
+      // The outcome is the state and its detail: "failed exit 1", "running after --timeout 30 s".
+      const line = countByOutcome(
+        counted.map((r) => ({
+          host: r.host,
+          outcome: r.state === 'ok' ? 'ok' : alreadyEnded(r, this.o.control?.verb ?? 'attach') ? 'had already ended' : `${r.state} ${outcome(r, this.limits, this.isStale(r.host))}`.trim(),
+        })),
+      );
+      this.out.stderr.write((bad ? s.red : s.green)(line) + '\n');
+    }
+    if (noJob.length) this.out.stderr.write(s.dim(`no job ${this.o.control!.job} on ${compressHosts(noJob)}`) + '\n');
     if (byState.forged) {
       this.out.stderr.write(s.red('someone who can publish on the broker answered in those hosts\' names; their real outcome is unknown (docs/controller.md, "Signed commands")') + '\n');
     }
@@ -217,15 +224,15 @@ export class JobRenderer {
     const id = this.job.id;
     const running = results.filter((r) => r.state === 'running').map((r) => r.host);
     if (running.length) {
-      const t = shellWord(compressHosts(running));
       hints.push(
         `still running on ${compressHosts(running)} after --timeout ${sec(this.limits.waitMs)} s; the job goes on there.`,
-        `  follow: conplyent attach ${t} ${id}`,
-        `  stop:   conplyent kill ${t} ${id}`,
+        ...followOrStop(running, id),
         `  (--timeout N waits longer; --kill-after N has the agent end the job after N s)`,
       );
     }
-    const offline = results.filter((r) => r.state === 'offline' && !this.job.unknown.includes(r.host)).map((r) => r.host);
+    const offline = results.filter((r) => r.state === 'offline' && !this.job.unknown.includes(r.host) && !this.isStale(r.host)).map((r) => r.host);
+    const stale = results.filter((r) => r.state === 'offline' && this.isStale(r.host)).map((r) => r.host);
+    if (stale.length) hints.push(`stale: no heartbeat from ${compressHosts(stale)} for ${STALE_AFTER_MISSED} intervals (a broker node down?); conplyent hosts shows when each was last heard`);
     if (offline.length) {
       const names = compressHosts(offline);
       hints.push(

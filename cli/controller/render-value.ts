@@ -1,5 +1,5 @@
 // How the result value of a built-in reads for people: `ls` as a listing, `os_info` and `hash` as
-// aligned key/value lines, `kill` and `send_input` as one sentence. --json keeps the raw value.
+// aligned key/value lines, what a file or job command did as one sentence. --json keeps the raw value.
 // Anything else (custom commands, unexpected shapes) prints as JSON (formatValue).
 import { table } from './output.js';
 
@@ -61,8 +61,19 @@ const renderers: Record<string, (v: Obj) => string | undefined> = {
   ls: listing,
   os_info: osInfo,
   hash: (v) => keyValues([['path', String(v.path)], ['size', bytes(v.size)], ['sha256', String(v.sha256)]]),
+  // rdfile's bytes are the output; its value says what they were (on stderr when they went to stdout raw).
+  rdfile: (v) => `${String(v.path)}: ${v.bytes === v.size ? bytes(v.size) : `${bytes(v.bytes)} of ${bytes(v.size)}`}, sha256 ${String(v.sha256)}`,
+  wrfile: (v) => `wrote ${bytes(v.bytes)} to ${String(v.path)} (now ${bytes(v.size)})`,
+  touch: (v) => `${v.created ? 'created' : 'updated the times of'} ${String(v.path)}`,
+  rm: (v) => (v.removed ? `removed ${String(v.path)}` : `${String(v.path)} was not there`),
   kill: (v) => `sent ${String(v.signal)} to job ${String(v.job)}`,
-  send_input: (v) => `wrote ${String(v.bytes)} byte${v.bytes === 1 ? '' : 's'} to job ${String(v.job)}${v.ended ? ' and closed its stdin' : ''}`,
+  is_alive: (v) => `job ${String(v.job)} ${v.alive ? 'is running' : 'has ended'}`,
+  send_input: (v) =>
+    `wrote ${String(v.bytes)} byte${v.bytes === 1 ? '' : 's'} to job ${String(v.job)}${v.ended ? ' and closed its stdin' : ''}${v.flushed === false ? ' (the program has not read it yet)' : ''}`,
+  ping: () => 'pong',
+  reboot: (v) => `${String(v.action)} in ${String(v.delaySec)} s`,
+  shutdown: (v) => `${String(v.action)} in ${String(v.delaySec)} s`,
+  close_server: () => 'the agent is closing',
 };
 
 /** The value of command `cmd` for people; falls back to formatValue for shapes it does not know. */

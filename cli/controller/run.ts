@@ -9,7 +9,8 @@ import { rollout } from '../../controller/rollout.js';
 import type { Target } from '../../controller/targets.js';
 import { confirmDanger } from './confirm.js';
 import { addJobOptions, jobFlags, ttlFor, type JobFlags } from './job-flags.js';
-import { JobRenderer, shellWord, type Limits, type RenderOptions } from './render-job.js';
+import { followOrStop, shellWord, type Limits } from './outcome.js';
+import { JobRenderer, type RenderOptions } from './render-job.js';
 import { compressHosts } from '../../controller/host-ranges.js';
 
 /** One command to run and render: what run, exec, kill, input, jobs and ping each fill in. */
@@ -66,9 +67,11 @@ export async function runAndRender(ctx: VerbContext, req: RunRequest): Promise<E
   if (req.batches?.batch !== undefined) return runInBatches(ctx, req, req.batches);
   const { target, command, args = [] } = req;
   const o = runOptions(ctx, req);
+  // Resolved in the same tick as run() did: the same view of presence.
+  const { stale } = ctx.fleet.resolve(target);
   const job = ctx.fleet.run(target, command, args, o);
   if (req.flags?.async) return sendOnly(ctx, job);
-  const ro = renderOptions(ctx, req, o);
+  const ro = { ...renderOptions(ctx, req, o), stale };
   const renderer = new JobRenderer(ctx.out, job, ro.raw && job.expected.length !== 1 ? { ...ro, raw: false } : ro);
   const stop = interruptNotice(ctx, job, renderer);
   try {
@@ -134,8 +137,8 @@ async function runInBatches(ctx: VerbContext, req: RunRequest, b: BatchOptions):
 function interruptNotice(ctx: VerbContext, job: JobHandle, renderer: JobRenderer): () => void {
   const onInt = () => {
     const pending = renderer.pending();
-    const t = shellWord(pending.length ? compressHosts(pending) : compressHosts(job.expected));
-    ctx.out.stderr.write(`\ninterrupted: job ${job.id} keeps running on ${t}; follow it with \`conplyent attach ${t} ${job.id}\`, stop it with \`conplyent kill ${t} ${job.id}\`\n`);
+    const hosts = pending.length ? pending : job.expected;
+    ctx.out.stderr.write(['', `interrupted: job ${job.id} keeps running on ${compressHosts(hosts)}.`, ...followOrStop(hosts, job.id), ''].join('\n'));
     process.exit(130);
   };
   process.once('SIGINT', onInt);

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { newJobId, parseTextCommand, type CommandInput } from '../../protocol/index.js';
 import type { JobHandle } from '../../controller/job.js';
-import { defineVerb, withFleet, type VerbContext } from './common.js';
+import { defineVerb, targetOf, withFleet, type VerbContext } from './common.js';
 import { Exit, exitFor, worse, type ExitStatus } from './exit-codes.js';
 import { ttlFor } from './job-flags.js';
 import { JobRenderer } from './render-job.js';
@@ -51,12 +51,13 @@ function saveHistory(file: string, line: string): void {
   }
 }
 
-async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
+async function shell(ctx: VerbContext, name: string): Promise<ExitStatus> {
+  const target = targetOf(ctx.cmd, name);
   const { fleet, out, cfg } = ctx;
   const interactive = process.stdin.isTTY === true;
   const first = fleet.resolve(target);
   if (first.noMatch) {
-    out.stderr.write(`target "${target}" matches no known host (conplyent hosts lists them)\n`);
+    out.stderr.write(`target "${name}" matches no known host (conplyent hosts lists them)\n`);
     return Exit.NO_MATCH;
   }
   if (interactive && !out.json) {
@@ -100,8 +101,9 @@ async function shell(ctx: VerbContext, target: string): Promise<ExitStatus> {
         status = worse(status, Exit.USAGE);
       }
       if (parsed) {
-        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs: ttlFor(cfg, { queue: false }), keepOutput: false, session });
-        const { results } = await new JobRenderer(out, running).follow({ line });
+        const ttlMs = ttlFor(cfg, { queue: false });
+        running = fleet.runText(target, line, parsed, { waitMs: cfg.timeoutMs, ttlMs, keepOutput: false, session });
+        const { results } = await new JobRenderer(out, running, { limits: { waitMs: cfg.timeoutMs, ttlMs } }).follow({ line });
         status = worse(status, exitFor(results, running.noMatch));
         running = undefined;
       }

@@ -58,11 +58,15 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
 
   it('--timeout is how long the CLI waits: the job outlives it, is named still running with attach/kill commands, and finishes', async () => {
     const marker = join(work, 'outlived');
-    const r = await cli(['exec', 'web-1', '--timeout', '1', '--', 'sh', '-c', `sleep 2; touch ${marker}`]);
-    expect(r.code).toBe(3);
+    const gate = join(work, 'outlived-gate');
+    // The job waits for a gate the test opens only after the CLI gave up waiting: it is still
+    // running then however slow the machine (the wait is long enough for the host to accept it).
+    const r = await cli(['exec', 'web-1', '--timeout', '8', '--', 'sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.1; done; touch ${marker}`]);
+    writeFileSync(gate, '');
+    expect(r.code, r.stderr).toBe(3);
     const job = /job (\S+) on web-1/.exec(r.stderr)![1]!;
-    expect(r.stderr).toContain('web-1: RUNNING after --timeout 1 s (the job goes on)');
-    expect(r.stderr).toContain('still running on web-1 after --timeout 1 s; the job goes on there');
+    expect(r.stderr).toContain('web-1: RUNNING after --timeout 8 s (the job goes on)');
+    expect(r.stderr).toContain('still running on web-1 after --timeout 8 s; the job goes on there');
     expect(r.stderr).toContain(`conplyent attach web-1 ${job}`);
     expect(r.stderr).toContain(`conplyent kill web-1 ${job}`);
     expect(r.stderr).toContain('--kill-after');
@@ -71,7 +75,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     const later = await cli(['attach', 'web-1', job, '--json']);
     expect(later.code).toBe(0);
     expect(ndjson(later.stdout).find((l) => l.type === 'final')).toMatchObject({ host: 'web-1', state: 'ok', code: 0 });
-  });
+  }, 120_000);
 
   it('--kill-after is the job timeout: the agent ends the process tree and the message names the limit and the flag', async () => {
     const marker = join(work, 'killed');
@@ -112,6 +116,46 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(finals.map((f) => f.host).sort()).toEqual([...WEB].sort());
     for (const f of finals) expect(f).toMatchObject({ state: 'failed', killed: true });
     expect(after.code).toBe(1);
+  }, 120_000);
+
+  it('attach, kill and input across a target: hosts that never had the job are named once, not failures; none having it is exit 4', async () => {
+    const started = await cli(['exec', 'web-[1-2]', '--async', '--', 'echo', 'attached-out']);
+    const job = started.stdout.trim();
+    const attach = await cli(['attach', 'web-[1-3]', job, '--timeout', '20']);
+    expect(attach.code, attach.stderr).toBe(0);
+    expect(attach.stdout.split('\n').sort()).toEqual(['', 'web-1: attached-out', 'web-2: attached-out']);
+    expect(attach.stderr).toContain(`2 hosts: 2 ok\nno job ${job} on web-3\n`);
+    expect(attach.stderr).not.toContain('REJECTED');
+    const json = ndjson((await cli(['attach', 'web-[1-3]', job, '--json', '--timeout', '20'])).stdout);
+    // The machine format keeps each host's own answer; the summary adds who had no such job.
+    expect(json.find((l) => l.type === 'final' && l.host === 'web-3')).toMatchObject({ state: 'rejected', error: { code: 'UNKNOWN_JOB' } });
+    expect(json.at(-1)).toMatchObject({ type: 'summary', exit: 0, noJob: ['web-3'] });
+    // A kill of a job that already ended there: what was asked holds.
+    const kill = await cli(['kill', 'web-[1-3]', job]);
+    expect(kill.code, kill.stderr).toBe(0);
+    expect(kill.stdout).toContain(`web-1: job ${job} has already ended (exit code 0)`);
+    expect(kill.stderr).toContain(`no job ${job} on web-3`);
+    const input = await cli(['input', 'web-[1-3]', job, 'late']);
+    expect(input.code).toBe(1);
+    expect(input.stderr).toContain('web-1: ERROR NOT_RUNNING');
+    const nowhere = await cli(['attach', 'db-1', job]);
+    expect(nowhere.code).toBe(4);
+    expect(nowhere.stderr).toContain(`no job ${job} on db-1: never started there`);
+  }, 120_000);
+
+  it('Ctrl-C leaves the job running and prints the attach and kill commands for every host still running', async () => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'exec', 'web-[8-10]', '--', 'sleep', '5'], { env: directEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    expect(await until(() => /job \S+ on web-\[8-10\]/.test(err), 15_000)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const job = /job (\S+) on/.exec(err)![1]!;
+    expect(err).toContain(`interrupted: job ${job} keeps running on web-[8-10].\n  follow: conplyent attach 'web-[8-10]' ${job}\n  stop:   conplyent kill 'web-[8-10]' ${job}\n`);
+    // Nothing was killed: every host finishes the job, as attach then shows.
+    const later = await cli(['attach', 'web-[8-10]', job, '--timeout', '20']);
+    expect(later.code, later.stderr).toBe(0);
   });
 
   it('--fold prints 20 identical outputs once under one compact host list; the summary groups hosts', async () => {
@@ -130,6 +174,19 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     const none = await cli(['exec', 'web-[1-2]', '--exclude', 'role=web', '--', 'true']);
     expect(none.code).toBe(4);
   });
+
+  // Several CLI runs in a row: each is a process start and a broker connection, slow on a busy machine.
+  it('every verb that takes a target honours -x; a verb of one host refuses it rather than ignore it', async () => {
+    const src = join(work, 'put-x.txt');
+    writeFileSync(src, 'x');
+    const put = await cli(['put', 'web-[1-3]', '-x', 'web-2', src, join(work, 'put-x-copy.txt'), '--json']);
+    expect(ndjson(put.stdout).filter((l) => l.type === 'final').map((l) => l.host).sort()).toEqual(['web-1', 'web-3']);
+    const hosts = await cli(['hosts', 'web-[1-3]', '-x', 'web-2', '--json']);
+    expect(ndjson(hosts.stdout).map((l) => l.name).sort()).toEqual(['web-1', 'web-3']);
+    const shell = await cli(['shell', 'web-[1-3]', '-x', 'web-2'], { input: 'user_name\n' });
+    expect(shell.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]).sort()).toEqual(['web-1', 'web-3']);
+    expect((await cli(['get', 'web-1', '-x', 'web-2', src, join(work, 'got-x')])).code).toBe(2);
+  }, 120_000);
 
   aedesOnly('built-ins render for people; --json keeps the machine format', async () => {
     const dir = join(work, 'listing');
@@ -154,7 +211,7 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(await new Promise((res) => rd.on('exit', res))).toBe(0);
     expect(Buffer.concat(chunks)).toEqual(bin);
     expect(err).toContain('sha256');
-  });
+  }, 120_000);
 
   it('a command to an offline host is never run later without --queue: the late copy answers EXPIRED', async () => {
     const marker = join(work, 'late-ran');
@@ -219,6 +276,23 @@ describe.each(brokerKinds())('conplyent for operators on %s', (kind) => {
     expect(out).toContain('nothing was sent');
     expect(code).toBe(1);
     expect(spy.messages.filter((m) => m.json?.cmd === 'reboot').length).toBe(before);
+  });
+
+  aedesOnly('get on a terminal shows a percentage of the size it asked for first, then the checked file', async () => {
+    const src = join(work, 'get-src.bin');
+    const dst = join(work, 'get-dst.bin');
+    const data = Buffer.alloc(2 * 1024 * 1024, 7);
+    writeFileSync(src, data);
+    const cmdline = `"${process.execPath}" "${CLI_MAIN}" get web-1 '${src}' '${dst}'`;
+    const child = spawn('script', ['-qefc', cmdline, '/dev/null'], { env: directEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d) => (screen += d));
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code, screen).toBe(0);
+    // The bar is drawn at its first update at least: a share of the whole, which was known up front.
+    expect(screen).toMatch(/get web-1:\S+ \[[#.]{30}\] \d{1,3}% [\d.]+ MiB\/2\.0 MiB/);
+    expect(screen).toContain(`web-1: ok 2097152 bytes to ${dst}`);
+    expect(readFileSync(dst).equals(data)).toBe(true);
   });
 
   aedesOnly('conplyent shell driven through tmux: typed commands run and answer on the screen', async () => {

@@ -1,32 +1,15 @@
 // The renderer's promises: host-prefixed lines, a summary naming every failed / offline / silent
 // host, no colors when not a TTY, and stable NDJSON.
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../protocol/index.js';
-import { JobHandle, type JobOwner } from '../../controller/job.js';
+import { JobHandle } from '../../controller/job.js';
+import { capture, quietOwner as owner } from '../helpers/capture.js';
 import { makeOutput } from '../../cli/controller/output.js';
 import { JobRenderer } from '../../cli/controller/render-job.js';
 import { Exit } from '../../cli/controller/exit-codes.js';
 
-const owner: JobOwner = {
-  replay: async (host) => ({ host, state: 'ok', code: 0, signal: null, durationMs: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }),
-  control: async () => {
-    throw new Error('unused');
-  },
-  release() {},
-};
 const base = { v: 1 as const, job: 'j1', ts: 0 };
 const accepted = (host: string): JobEvent => ({ ...base, host, seq: 0, type: 'accepted', cmd: 'exec', args: [], kind: 'background', boot: 1 });
-
-function capture() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, text: () => ({ stdout: o, stderr: e }) };
-}
 
 async function scenario(json: boolean) {
   const c = capture();
