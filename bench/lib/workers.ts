@@ -100,3 +100,8 @@ export function split<T>(items: readonly T[], parts: number): T[][] {
 export async function stopAll(ws: readonly WorkerHandle[]): Promise<void> {
   await Promise.all(ws.map((w) => w.stop()));
 }
+
+/** N lean simulated agents (bench/lib/lean-agent.ts) spread over `procs` workers. */
+export async function startLeanAgents(url: string, names: string[], procs: number): Promise<WorkerHandle[]> {
+  return Promise.all(split(names, procs).map((g) => startWorker({ kind: 'lean', url, names: g, concurrency: 50 }, 180_000)));
+}
