@@ -1,4 +1,4 @@
-// Cold start of the `conplyent` binary per verb, beside `node -e 0` on the same machine in the same
+// Cold start of the `conplyent` command (the bundled bin) per verb, beside `node -e 0` on the same machine in the same
 // run: what each verb costs to load before it does anything, and a whole `exec host -- true`.
 // Runs are interleaved (baseline, then each case) so a load spike hits them all alike. Besides the
 // wall time, each process reports the CPU time it used (user + system, from a preload that prints
@@ -18,7 +18,10 @@ import { startAgents, stopAll } from '../lib/workers.js';
 import type { Ctx } from './context.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The installed command (package.json "bin"): cli/bin.ts bundled by cli/bundle.mjs. */
+const CLI = fileURLToPath(new URL('../../bin/bin.js', import.meta.url));
+/** The same entry as tsc built it, one module per file: what the bundle saves. */
+const UNBUNDLED = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const CPU_MARK = 'CONPLYENT_BENCH_CPU_MS ';
 
 interface Case {
@@ -57,6 +60,7 @@ export async function startup(ctx: Ctx): Promise<void> {
       { name: '`conplyent exec --help` (controller verb loaded)', args: [CLI, 'exec', '--help'], target: 2 },
       { name: '`conplyent agent --help` (agent verb loaded)', args: [CLI, 'agent', '--help'], target: 2 },
       { name: '`conplyent exec start-1 -- true` (whole command)', args: exec, target: 2.5 },
+      { name: '`conplyent exec start-1 -- true`, unbundled dist/cli/main.js', args: [UNBUNDLED, ...exec.slice(1)], target: 2.5 },
     ];
     if (typeof (mod as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
       cases.push({ name: '`conplyent exec start-1 -- true`, compile cache off', args: exec, target: 2.5, env: { NODE_DISABLE_COMPILE_CACHE: '1' } });
