@@ -72,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
           // Not retried: the first attempt cannot be cancelled and would run on beside the retry,
           // its workers and brokers loading the machine the retry measures.
           failed++;
+          report.cut(name);
           report.skip(name, `FAILED: ${err.message} (not retried)`);
           void first.catch(() => {});
         } else {
