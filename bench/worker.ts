@@ -11,7 +11,7 @@ import { pool } from './lib/pool.js';
 export type WorkerSpec =
   | { kind: 'broker'; cluster?: string; clusterHeartbeatMs?: number }
   | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number; agentOptions?: Partial<AgentOptions> }
-  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number }
+  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number; noNumberTable?: boolean }
   | { kind: 'blast'; url: string; topic: string; shell: string; window: number; chunkBytes: number }
   | { kind: 'presence'; url: string; name: string }
   | { kind: 'lean'; url: string; names: string[]; concurrency: number };
@@ -88,6 +88,8 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
     stopper = () => c.endAsync();
     return undefined;
   }
+  // As link/packet-cache.ts does for agents: a baseline without mqtt-packet's number table.
+  if (spec.noNumberTable) (await import('mqtt-packet')).writeToStream.cacheNumbers = false;
   // The raw baseline: each client republishes whatever reaches <prefix>/req to <prefix>/rep/<i>, QoS 1 both ways like the contract.
   const clients: MqttClient[] = [];
   const ids = Array.from({ length: spec.count }, (_, i) => i);

@@ -85,9 +85,9 @@ export async function startAgents(url: string, names: string[], stateRoot: strin
 }
 
 /** N raw echo clients spread over `procs` workers. */
-export async function startEchoes(url: string, count: number, prefix: string, procs: number, subs = 1): Promise<WorkerHandle[]> {
+export async function startEchoes(url: string, count: number, prefix: string, procs: number, subs = 1, noNumberTable = false): Promise<WorkerHandle[]> {
   const sizes = split(Array.from({ length: count }, (_, i) => i), procs).map((g) => g.length);
-  return Promise.all(sizes.map((n) => startWorker({ kind: 'echo', url, count: n, prefix, keepaliveSec: 600, concurrency: 50, subs })));
+  return Promise.all(sizes.map((n) => startWorker({ kind: 'echo', url, count: n, prefix, keepaliveSec: 600, concurrency: 50, subs, noNumberTable })));
 }
 
 export function split<T>(items: readonly T[], parts: number): T[][] {
