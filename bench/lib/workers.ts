@@ -102,6 +102,14 @@ export async function stopAll(ws: readonly WorkerHandle[]): Promise<void> {
 }
 
 /** N lean simulated agents (bench/lib/lean-agent.ts) spread over `procs` workers. */
-export async function startLeanAgents(url: string, names: string[], procs: number): Promise<WorkerHandle[]> {
-  return Promise.all(split(names, procs).map((g) => startWorker({ kind: 'lean', url, names: g, concurrency: 50 }, 180_000)));
+export async function startLeanAgents(url: string, names: string[], procs: number, timeoutMs: number): Promise<WorkerHandle[]> {
+  // A worker past its timeout is killed; the others of a failed step are stopped: nothing is left running.
+  const started = await Promise.allSettled(split(names, procs).map((g) => startWorker({ kind: 'lean', url, names: g, concurrency: 50 }, timeoutMs)));
+  const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopAll(ok);
+    throw failed.reason;
+  }
+  return ok;
 }
