@@ -6,13 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Agent, AgentOptions } from '../agent/index.js';
+import { pool } from './lib/pool.js';
 
 export type WorkerSpec =
-  | { kind: 'broker' }
+  | { kind: 'broker'; cluster?: string; clusterHeartbeatMs?: number }
   | { kind: 'agents'; url: string; names: string[]; stateRoot: string; keepaliveSec: number; concurrency: number; agentOptions?: Partial<AgentOptions> }
-  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number }
+  | { kind: 'echo'; url: string; count: number; prefix: string; keepaliveSec: number; concurrency: number; subs?: number; noNumberTable?: boolean }
   | { kind: 'blast'; url: string; topic: string; shell: string; window: number; chunkBytes: number }
-  | { kind: 'presence'; url: string; name: string };
+  | { kind: 'presence'; url: string; name: string }
+  | { kind: 'lean'; url: string; names: string[]; concurrency: number };
 
 export type ToWorker = { op: 'start'; spec: WorkerSpec } | { op: 'go' } | { op: 'rss' } | { op: 'stop' };
 export type FromWorker =
@@ -29,18 +31,6 @@ let go: () => Promise<number> = async () => 0;
 let startAt = 0;
 const epochNow = () => performance.timeOrigin + performance.now();
 
-/** Runs `fn` over `items` with at most `n` in flight: a thousand simultaneous CONNECTs would only measure the stampede. */
-async function pool<T>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(lanes);
-}
-
 function rawClient(url: string, clientId: string, keepaliveSec: number, clean = true): Promise<MqttClient> {
   const c = mqtt.connect(url, { clientId, protocolVersion: 4, keepalive: keepaliveSec, reconnectPeriod: 1000, clean });
   c.on('connect', () => (c.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true));
@@ -53,7 +43,7 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
     // Imported on demand: a worker's RSS holds only what its role needs (footprint compares them).
     const { startBroker } = await import('../broker/index.js');
     // The connect-rate guard exempts loopback already; raise the connection cap above the fleet sizes we test.
-    const b = await startBroker({ port: 0, maxConnections: 20_000 });
+    const b = await startBroker({ port: 0, maxConnections: 20_000, cluster: spec.cluster, clusterHeartbeatMs: spec.clusterHeartbeatMs });
     stopper = () => b.close();
     return b.url;
   }
@@ -84,12 +74,22 @@ async function start(spec: WorkerSpec): Promise<string | undefined> {
     stopper = () => c.endAsync();
     return undefined;
   }
+  if (spec.kind === 'lean') {
+    const { startLeanAgents } = await import('./lib/lean-agent.js');
+    const clients = await startLeanAgents(spec.url, spec.names, spec.concurrency);
+    stopper = async () => {
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
+    };
+    return undefined;
+  }
   if (spec.kind === 'blast') {
     const c = await rawClient(spec.url, `blast-${process.pid}`, 600);
     go = () => blast(c, spec);
     stopper = () => c.endAsync();
     return undefined;
   }
+  // As link/packet-cache.ts does for agents: a baseline without mqtt-packet's number table.
+  if (spec.noNumberTable) (await import('mqtt-packet')).writeToStream.cacheNumbers = false;
   // The raw baseline: each client republishes whatever reaches <prefix>/req to <prefix>/rep/<i>, QoS 1 both ways like the contract.
   const clients: MqttClient[] = [];
   const ids = Array.from({ length: spec.count }, (_, i) => i);

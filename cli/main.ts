@@ -2,6 +2,7 @@
 // The `conplyent` command: one binary for the agent, the embedded broker and the controller verbs.
 // Only this layer prints and sets exit codes; the libraries behind it return values and throw.
 import { readFileSync } from 'node:fs';
+import { enableCompileCache } from './compile-cache.js';
 import { ConfigError } from './config-error.js';
 import { registerVerbs, verbIn } from './verbs.js';
 
@@ -23,6 +24,8 @@ function report(err: unknown): void {
 async function main(argv: string[]): Promise<void> {
   // `--version` alone answers before commander loads: scripts and package managers call it often.
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) return void process.stdout.write(`${version()}\n`);
+  // Before anything big loads: every module imported from here on can come from the cache.
+  enableCompileCache();
   const { Command } = await import('commander');
   const program = new Command('conplyent')
     .description('fleet control over MQTT: an agent on every host, one publish reaches the whole fleet')

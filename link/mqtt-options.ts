@@ -4,6 +4,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { brokerUrlProblem } from './broker-url.js';
 import { linkSettingsSchema, parseOptions, type LinkSettingsInput } from './settings.js';
 import { tlsMaterial } from './tls.js';
+import './packet-cache.js';
 
 /** How long a connection attempt waits for its CONNACK unless told otherwise. */
 export const CONNECT_TIMEOUT_MS = 10_000;

@@ -26,15 +26,23 @@ export type RowInput = Omit<Row, 'ratio' | 'scenario'>;
 export class Report {
   readonly rows: Row[] = [];
   readonly skipped: string[] = [];
+  /** Scenarios cut off at their time share: rows their still-running work adds later are marked. */
+  private readonly cutOff = new Set<string>();
+
+  /** From now on rows of `scenario` are late: measured after it was reported failed. */
+  cut(scenario: string): void {
+    this.cutOff.add(scenario);
+  }
 
   /** Records a row and prints it with the machine line, as the issue asks of every scenario. */
   add(scenario: string, r: RowInput): Row {
     const ratio = r.baseline !== undefined && r.baseline > 0 ? r.figure / r.baseline : undefined;
-    const row: Row = { scenario, ...r, ratio };
+    const late = this.cutOff.has(scenario) ? 'LATE: measured after the scenario passed its time share' : undefined;
+    const row: Row = { scenario, ...r, ratio, note: late ? [late, r.note].filter(Boolean).join('; ') : r.note };
     this.rows.push(row);
     const base = r.baselineName ? ` | baseline ${r.baselineName}: ${fmt(r.baseline)} ${r.unit} | ratio ${fmt(ratio)}×` : '';
     const verdict = r.target ? ` | target ${r.target}: ${r.met ? 'met' : 'MISSED'}` : '';
-    console.log(`  ${scenario} ${r.case}: ${fmt(r.figure)} ${r.unit}${base}${verdict} | runs ${r.runs}${r.note ? ` | ${r.note}` : ''}`);
+    console.log(`  ${scenario} ${r.case}: ${fmt(r.figure)} ${r.unit}${base}${verdict} | runs ${r.runs}${row.note ? ` | ${row.note}` : ''}`);
     return row;
   }
 

@@ -85,9 +85,9 @@ export async function startAgents(url: string, names: string[], stateRoot: strin
 }
 
 /** N raw echo clients spread over `procs` workers. */
-export async function startEchoes(url: string, count: number, prefix: string, procs: number, subs = 1): Promise<WorkerHandle[]> {
+export async function startEchoes(url: string, count: number, prefix: string, procs: number, subs = 1, noNumberTable = false): Promise<WorkerHandle[]> {
   const sizes = split(Array.from({ length: count }, (_, i) => i), procs).map((g) => g.length);
-  return Promise.all(sizes.map((n) => startWorker({ kind: 'echo', url, count: n, prefix, keepaliveSec: 600, concurrency: 50, subs })));
+  return Promise.all(sizes.map((n) => startWorker({ kind: 'echo', url, count: n, prefix, keepaliveSec: 600, concurrency: 50, subs, noNumberTable })));
 }
 
 export function split<T>(items: readonly T[], parts: number): T[][] {
@@ -99,4 +99,17 @@ export function split<T>(items: readonly T[], parts: number): T[][] {
 
 export async function stopAll(ws: readonly WorkerHandle[]): Promise<void> {
   await Promise.all(ws.map((w) => w.stop()));
+}
+
+/** N lean simulated agents (bench/lib/lean-agent.ts) spread over `procs` workers. */
+export async function startLeanAgents(url: string, names: string[], procs: number, timeoutMs: number): Promise<WorkerHandle[]> {
+  // A worker past its timeout is killed; the others of a failed step are stopped: nothing is left running.
+  const started = await Promise.allSettled(split(names, procs).map((g) => startWorker({ kind: 'lean', url, names: g, concurrency: 50 }, timeoutMs)));
+  const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopAll(ok);
+    throw failed.reason;
+  }
+  return ok;
 }

@@ -2,7 +2,7 @@
 // few processes) until every result is in, beside N raw clients echoing one broadcast publish.
 import { join } from 'node:path';
 import { banner } from '../lib/report.js';
-import { mosquittoAvailable, natsAvailable, startBench, type BrokerKind } from '../lib/brokers.js';
+import { availableKinds, ENGINE_NAMES, startBench, type BrokerKind } from '../lib/brokers.js';
 import { EchoSender, fleetWith } from '../lib/clients.js';
 import { nowMs, p50, within } from '../lib/stats.js';
 import { startAgents, startEchoes, stopAll, type WorkerHandle } from '../lib/workers.js';
@@ -14,16 +14,12 @@ const PROCS = 4;
 export async function fanout(ctx: Ctx): Promise<void> {
   banner('fanout');
   // Both brokers: whether a miss is conplyent's or the broker's shows in the difference.
-  const kinds: BrokerKind[] = ['aedes'];
-  if (mosquittoAvailable()) kinds.push('mosquitto');
-  else ctx.report.skip('fanout', 'mosquitto not installed: fan-out measured on aedes only');
-  // The NATS cluster at N=10 only: agents on node 1, the controller on node 2.
-  if (natsAvailable()) kinds.push('nats');
-  for (const kind of kinds) await fanoutOn(ctx, kind);
+  // The clusters at N=10 only: agents on node 1, the controller on node 2.
+  for (const kind of availableKinds(ctx.report, 'fanout')) await fanoutOn(ctx, kind);
 }
 
 async function fanoutOn(ctx: Ctx, kind: BrokerKind): Promise<void> {
-  const sizes = kind === 'nats' ? [10] : ctx.quick ? [10, 100] : [10, 100, 1000];
+  const sizes = kind === 'nats' || kind === 'redis' ? [10] : ctx.quick ? [10, 100] : [10, 100, 1000];
   const runs = ctx.quick ? 5 : 10;
   const broker = await startBench(kind);
   let agents: WorkerHandle[] = [];
@@ -57,7 +53,7 @@ async function fanoutOn(ctx: Ctx, kind: BrokerKind): Promise<void> {
       const c = p50(ctl);
       const r = p50(raw);
       ctx.report.add('fanout', {
-        case: `${kind} N=${n} all results in, p50`,
+        case: `${ENGINE_NAMES[kind]} N=${n} all results in, p50`,
         figure: c,
         unit: 'ms',
         baselineName: 'raw broadcast echo',

@@ -60,6 +60,8 @@ async function agentMemory(ctx: Ctx): Promise<void> {
   const [short] = await startAgents(broker.url, ['fp-2'], join(ctx.tmp, 'fp'), 1, { replayRetentionMs: 1000 });
   // Baseline: a node process holding one connected mqtt.js client with three subscriptions, nothing else.
   const [bare] = await startEchoes(broker.url, 1, 'bench/fp', 1, 3);
+  // The same with mqtt-packet's number table off, as link/packet-cache.ts runs every agent.
+  const [lean] = await startEchoes(broker.url, 1, 'bench/fp-lean', 1, 3, true);
   const fleet = await fleetWith(broker.url, 2);
   const mib = (b: number) => b / MiB;
   try {
@@ -67,6 +69,8 @@ async function agentMemory(ctx: Ctx): Promise<void> {
     const idle = await agent.rss();
     const bareRss = (await bare.rss()).rss;
     ctx.report.add('footprint', { case: 'agent RSS idle', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client', baseline: mib(bareRss), target: '≤ 1.05×', met: idle.rss <= 1.05 * bareRss, runs: 1, note: `heap ${mib(idle.heapUsed).toFixed(1)} MiB` });
+    const leanRss = (await lean.rss()).rss;
+    ctx.report.add('footprint', { case: 'agent RSS idle, beside a client without the number table', figure: mib(idle.rss), unit: 'MiB', baselineName: 'node + one mqtt.js client, cacheNumbers off', baseline: mib(leanRss), runs: 1, note: 'the agent turns mqtt-packet\'s 65,536-Buffer table off (link/packet-cache.ts); a default mqtt.js client builds it' });
     const batch = ctx.quick ? 200 : 1000;
     // Warm the short-retention agent (JIT, maps grown to size: a soak showed the first ~2,000 commands
     // still settling), then take its swept heap as the reference.
@@ -107,7 +111,7 @@ async function agentMemory(ctx: Ctx): Promise<void> {
     }
   } finally {
     await fleet.close();
-    await stopAll([agent, short, bare]);
+    await stopAll([agent, short, bare, lean]);
     await broker.stop();
   }
 }

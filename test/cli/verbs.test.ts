@@ -28,8 +28,10 @@ describe('cli/verbs.ts', () => {
 
   it('--version loads the entry point only, not even commander; --help adds commander and no verb', () => {
     ensureBuilt();
-    expect(modulesLoaded(['--version']).sort()).toEqual(['/dist/cli/config-error.js', '/dist/cli/main.js', '/dist/cli/verbs.js']);
-    expect(modulesLoaded(['--help']).filter((m) => !m.includes('/node_modules/commander/')).sort()).toEqual(['/dist/cli/config-error.js', '/dist/cli/main.js', '/dist/cli/verbs.js']);
+    // cli/compile-cache.ts imports only node: modules.
+    const entry = ['/dist/cli/compile-cache.js', '/dist/cli/config-error.js', '/dist/cli/main.js', '/dist/cli/verbs.js'];
+    expect(modulesLoaded(['--version']).sort()).toEqual(entry);
+    expect(modulesLoaded(['--help']).filter((m) => !m.includes('/node_modules/commander/')).sort()).toEqual(entry);
   });
 
   it('a controller verb loads no agent runtime, no broker runtime, no aedes, no level', () => {
@@ -40,5 +42,12 @@ describe('cli/verbs.ts', () => {
     // shared config reads, not runtime.
     const runtime = mods.filter((m) => /\/node_modules\/(aedes|aedes-[^/]+|level|classic-level|mqemitter[^/]*|ioredis|execa)\//.test(m) || /\/dist\/agent\/(?!options\.js|trust\/keys\.js)/.test(m) || /\/dist\/broker\/(?!options\.js|cluster\.js|cluster-adapter\.js)/.test(m));
     expect(runtime).toEqual([]);
+  });
+
+  it('a controller verb loads its own module, not the other verbs (exec loads neither the shell nor put)', () => {
+    ensureBuilt();
+    const mods = modulesLoaded(['exec', '--help']);
+    const verbs = mods.filter((m) => /^\/dist\/cli\/controller\/(hosts|jobs|attach|kill|input|ping|shell|put|get|audit|index)\.js$/.test(m));
+    expect(verbs).toEqual([]);
   });
 });
