@@ -47,6 +47,12 @@ export interface ConnectOptions extends LinkSettingsInput, PinOptions {
   subscribeTimeoutMs?: number;
   /** How long waitForHosts() waits for retained statuses to stop arriving; default 150 ms. */
   presenceSettleMs?: number;
+  /**
+   * The hosts this connection is for, when known by name: connect() returns as soon as each of them
+   * has a status instead of waiting out presenceSettleMs (MQTT never says that the retained messages
+   * of a subscription are all delivered, so for a selector the window is the only sign).
+   */
+  awaitHosts?: readonly string[];
 }
 
 /** The MQTT options of the controller's connection; a bad URL or option is a BAD_OPTION before anything is dialled. */

@@ -140,7 +140,9 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     await subscribeWithin(this.client, topics.allStatus(), this.opts.subscribeTimeoutMs);
     const start = Date.now();
     this.lastStatusAt = Math.max(this.lastStatusAt, start);
-    while (Date.now() - this.lastStatusAt < settleMs && Date.now() - start < maxMs) {
+    const named = this.opts.awaitHosts?.length ? this.opts.awaitHosts : undefined;
+    const allHeard = () => named !== undefined && named.every((h) => this.presence.get(h) !== undefined);
+    while (Date.now() - this.lastStatusAt < settleMs && Date.now() - start < maxMs && !allHeard()) {
       await new Promise((r) => setTimeout(r, Math.min(50, settleMs)));
     }
     return this.hosts();

@@ -13,7 +13,7 @@ export function registerAttach(program: Command): void {
     'conplyent jobs web-1 && conplyent attach web-1 <job id from the list> --json',
   ]);
   addLayoutOptions(attach).action(async (target: string, job: string, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, async ({ fleet, out, cfg }) => {
+    await withFleet(cmd, target, async ({ fleet, out, cfg }) => {
       const { fold, sort } = jobFlags(cmd);
       const handle = fleet.attach(targetOf(cmd, target), job, { waitMs: cfg.timeoutMs, keepOutput: false });
       const { exit } = await new JobRenderer(out, handle, { fold, sort, limits: { waitMs: cfg.timeoutMs }, control: { verb: 'attach', job } }).follow({ attach: true, target });

@@ -42,7 +42,7 @@ export function registerAudit(program: Command): void {
     .option('--limit <n>', 'most records to fetch (default 100)')
     .option('--verify', 'check the hash chain; exit 5 and name the first record removed or altered when it is broken')
     .action(async (host: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      await withFleet(cmd, async ({ fleet, out }) => {
+      await withFleet(cmd, host, async ({ fleet, out }) => {
         oneHost(cmd, host);
         const filter: AuditFilter = {
           ...(o.since ? { since: parseWhen(String(o.since), '--since') } : {}),

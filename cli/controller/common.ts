@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
 import { ControllerError } from '../../controller/errors.js';
-import { parseOptionValue } from '../../protocol/index.js';
+import { isHostName, parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
 import type { Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
@@ -59,8 +59,18 @@ function fatal(out: Output, verb: string, err: unknown): ExitStatus {
   return Exit.USAGE;
 }
 
-/** Resolves the config, connects, runs the verb and sets process.exitCode from what it returns. */
-export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promise<ExitStatus>): Promise<void> {
+/** The hosts a target names outright (`web-1,db-2`); undefined for `all`, a selector, glob or range. */
+export function namedHosts(target: string | undefined): string[] | undefined {
+  const terms = target?.split(',');
+  return terms?.every(isHostName) ? terms : undefined;
+}
+
+/**
+ * Resolves the config, connects, runs the verb and sets process.exitCode from what it returns.
+ * `target` is the verb's target (or host) as typed: when it names hosts outright, connecting ends as
+ * soon as they are heard of, instead of after the presence settle window.
+ */
+export async function withFleet(cmd: Command, target: string | undefined, body: (ctx: VerbContext) => Promise<ExitStatus>): Promise<void> {
   const flags = cmd.opts();
   let out = makeOutput(flags.json === true);
   let fleet: Fleet | undefined;
@@ -81,6 +91,7 @@ export async function withFleet(cmd: Command, body: (ctx: VerbContext) => Promis
       signingKey: cfg.keyFile,
       knownHosts: cfg.knownHosts,
       logger: oplog.logger,
+      awaitHosts: namedHosts(target),
     });
     // The connection's ups and downs, one line each (the library reconnects and replays by itself).
     if (!cfg.json) {

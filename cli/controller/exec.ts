@@ -20,7 +20,7 @@ export function registerExec(program: Command): void {
     .option('--env <key=value>', 'environment variable for the program, repeatable', collect)
     .option('--cwd <dir>', 'working directory for this command only');
   addJobOptions(addBatchOptions(exec)).action(async (target: string, program: string, args: string[], _o: unknown, cmd: Command) => {
-      await withFleet(cmd, (ctx) => {
+      await withFleet(cmd, target, (ctx) => {
         const o = cmd.opts();
         const env = Object.fromEntries(Object.entries(parsePairs(o.env, '--env')).map(([k, v]) => [k, String(v)]));
         if (!program) throw new UsageError('give the program after --, e.g. conplyent exec all -- uptime');

@@ -21,7 +21,7 @@ export function registerGet(program: Command): void {
     'conplyent get web-1 /var/log/syslog ./web-1.syslog',
     'conplyent get db-1 /var/backups/db.dump ./db.dump --timeout 3600',
   ]).action(async (host: string, remote: string, local: string, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, async ({ fleet, out, cfg }) => {
+    await withFleet(cmd, host, async ({ fleet, out, cfg }) => {
       oneHost(cmd, host);
       const known = fleet.host(host);
       const bar = progressBar(out, `get ${host}:${remote}`);

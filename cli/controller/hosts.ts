@@ -40,7 +40,7 @@ export function registerHosts(program: Command): void {
     "conplyent hosts 'web-*'",
     'conplyent hosts role=db --json | jq -r "select(.online) | .name"',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, async ({ fleet, out }) => {
+    await withFleet(cmd, target, async ({ fleet, out }) => {
       let list = fleet.hosts();
       if (target || cmd.opts().exclude) {
         const r = fleet.resolve(targetOf(cmd, target ?? 'all'));

@@ -15,6 +15,6 @@ export function registerInput(program: Command): void {
     .action(async (target: string, job: string, text: string, _o: unknown, cmd: Command) => {
       const o = cmd.opts();
       const opts = { ...(o.newline !== false && text !== '' ? { newline: true } : {}), ...(o.end ? { end: true } : {}) };
-      await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target), command: 'send_input', args: [job, text], opts, render: { control: { verb: 'input', job } } }));
+      await withFleet(cmd, target, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target), command: 'send_input', args: [job, text], opts, render: { control: { verb: 'input', job } } }));
     });
 }

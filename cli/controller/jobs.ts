@@ -36,6 +36,6 @@ export function registerJobs(program: Command): void {
     'conplyent jobs web-1',
     'conplyent jobs role=web --json | jq \'select(.type=="final") | .value[] | select(.state=="running")\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'jobs', render: { rows: { header: ['JOB', 'STATE', 'STARTED', 'PID', 'CODE', 'COMMAND'], of: jobRows, empty: '(no jobs)' } } }));
+    await withFleet(cmd, target, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'jobs', render: { rows: { header: ['JOB', 'STATE', 'STARTED', 'PID', 'CODE', 'COMMAND'], of: jobRows, empty: '(no jobs)' } } }));
   });
 }

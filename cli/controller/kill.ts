@@ -14,6 +14,6 @@ export function registerKill(program: Command): void {
     .option('--signal <name>', 'signal to send first (default SIGTERM)')
     .action(async (target: string, job: string, _o: unknown, cmd: Command) => {
       const signal = cmd.opts().signal as string | undefined;
-      await withFleet(cmd, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target), command: 'kill', args: [job], opts: signal ? { signal } : {}, render: { control: { verb: 'kill', job } } }));
+      await withFleet(cmd, target, (ctx) => runAndRender(ctx, { target: targetOf(cmd, target), command: 'kill', args: [job], opts: signal ? { signal } : {}, render: { control: { verb: 'kill', job } } }));
     });
 }

@@ -9,7 +9,7 @@ export function registerPing(program: Command): void {
     "conplyent ping 'web-*' --timeout 5",
     'conplyent ping role=db --json | jq -r \'select(.type=="final") | "\\(.host) \\(.state)"\'',
   ]).action(async (target: string | undefined, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, async (ctx) => {
+    await withFleet(cmd, target, async (ctx) => {
       const sent = Date.now();
       return runAndRender(ctx, { target: targetOf(cmd, target ?? 'all'), command: 'ping', render: { formatValue: () => `pong in ${Date.now() - sent} ms`, alwaysSummary: true } });
     });

@@ -12,7 +12,7 @@ export function registerPut(program: Command): void {
     "conplyent put 'web-*' ./nginx.conf /etc/nginx/nginx.conf",
     'conplyent put role=db ./backup.sh /usr/local/bin/backup.sh --json',
   ]).action(async (target: string, local: string, remote: string, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, async ({ fleet, out, cfg }) => {
+    await withFleet(cmd, target, async ({ fleet, out, cfg }) => {
       const bar = progressBar(out, `put ${local}`);
       const results = await put(fleet, targetOf(cmd, target), local, remote, { timeoutMs: cfg.timeoutMs, onProgress: bar.update });
       bar.done();

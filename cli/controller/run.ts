@@ -159,7 +159,7 @@ export function registerRun(program: Command): void {
     .option('--cwd <dir>', 'working directory for this command only')
     .option('--session <name>', 'whose current directory on the hosts this command uses and `cd` moves (default: the shared one)');
   addJobOptions(addBatchOptions(run)).action(async (target: string, command: string, args: string[], _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => {
+    await withFleet(cmd, target, (ctx) => {
       const flags = jobFlags(cmd);
       // rdfile to one host: stdout is the file's bytes and nothing else, as `cat` would give.
       const render = command === 'rdfile' && !flags.fold && !flags.sort ? { raw: true } : {};

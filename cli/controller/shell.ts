@@ -124,6 +124,6 @@ export function registerShell(program: Command): void {
   ])
     .option('--session <name>', "the session whose current directory this shell uses and `cd` moves (default: a new one per shell)")
     .action(async (target: string, _o: unknown, cmd: Command) => {
-    await withFleet(cmd, (ctx) => shell(ctx, target));
+    await withFleet(cmd, target, (ctx) => shell(ctx, target));
   });
 }
