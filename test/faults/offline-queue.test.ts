@@ -14,6 +14,8 @@ import { checkStream, figures, testAgent } from './scenario.js';
 
 /** A small skew allowance so an expired TTL is reached in under a second. */
 const SKEW_MS = 200;
+/** Bounds, not timings: a restarted cluster node recovers its JetStream or Redis-held sessions first. */
+const TEST_MS = 90_000;
 
 describe.each(clusterKinds())('commands queued for an offline agent on %s', (kind) => {
   let broker: TestBroker;
@@ -66,7 +68,7 @@ describe.each(clusterKinds())('commands queued for an offline agent on %s', (kin
     wire = await connectWire(broker.controllerUrl);
     const t0 = Date.now();
     await start('q-1');
-    await wire.waitFor((m) => m.topic === 'conplyent/q-1/job/queued-1' && m.json.type === 'result', 15_000, 'the queued command result');
+    await wire.waitFor((m) => m.topic === 'conplyent/q-1/job/queued-1' && m.json.type === 'result', isClustered(kind) ? 45_000 : 15_000, 'the queued command result');
     const ranAfterMs = Date.now() - t0;
     await sleep(500); // a redelivery would run now, if dedupe failed
     const runs = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean).length : 0;
@@ -75,7 +77,7 @@ describe.each(clusterKinds())('commands queued for an offline agent on %s', (kin
     expect(runs).toBe(1);
     expect(s.terminals).toBe(1);
     expect(s.missingSeqs).toBe(0);
-  });
+  }, TEST_MS);
 
   it('a queued command whose TTL passed while the agent was away is answered EXPIRED and never runs', async () => {
     const marker = join(dir, 'expired.marker');
@@ -90,5 +92,5 @@ describe.each(clusterKinds())('commands queued for an offline agent on %s', (kin
     figures(`expired-in-queue/${kind}`, { expiredExecuted: existsSync(marker) ? 1 : 0, answer: ev.json.error ?? ev.json.type });
     expect(ev.json).toMatchObject({ type: 'error', error: 'EXPIRED' });
     expect(existsSync(marker)).toBe(false);
-  });
+  }, TEST_MS);
 });
