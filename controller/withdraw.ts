@@ -99,12 +99,16 @@ export class HeldPublish {
   withdraw(): Withdrawal {
     if (this.acked) return 'acknowledged';
     const written = this.messageId !== undefined && (!this.storedOffline || this.counter.n !== this.connacksAtStore);
+    const settled = this.settled;
     this.withdrawn = true;
     const queue = (this.client as unknown as Internals)._storeProcessingQueue;
     const i = queue?.findIndex((q) => q.callback === this.callback) ?? -1;
     if (i >= 0) queue!.splice(i, 1);
     else this.remove();
     this.fail(new Error('withdrawn'));
+    // Neither in the queue nor stored under an id, yet mqtt.js has not given up on it: it is somewhere
+    // this file cannot see (an mqtt.js that renamed its internals), so it may still go out.
+    if (i < 0 && this.messageId === undefined && !settled) return 'maybe-sent';
     return written ? 'maybe-sent' : 'never-sent';
   }
 }
