@@ -13,23 +13,3 @@ export function isPositionalWrite(cmd: string, opts: unknown): boolean {
   const o = opts as { offset?: unknown; truncate?: unknown; append?: unknown };
   return typeof o.offset === 'number' && o.truncate !== true && o.append !== true;
 }
-
-/** Runs tasks in arrival order, at most `size` at once. */
-export class Lane {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size = POSITIONAL_LANE) {}
-
-  run(task: () => Promise<unknown>): void {
-    const go = () => {
-      this.running++;
-      void task().finally(() => {
-        this.running--;
-        this.waiting.shift()?.();
-      });
-    };
-    if (this.running < this.size) go();
-    else this.waiting.push(go);
-  }
-}

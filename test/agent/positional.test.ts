@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPositionalWrite, Lane } from '../../agent/jobs/positional.js';
+import { Lane } from '../../agent/jobs/lane.js';
+import { isPositionalWrite } from '../../agent/jobs/positional.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
 import { result } from '../helpers/wire.js';
 
@@ -52,7 +53,7 @@ describe('positional writes', () => {
     let running = 0;
     let most = 0;
     for (let i = 0; i < 6; i++) {
-      lane.run(async () => {
+      void lane.run(async () => {
         started.push(i);
         most = Math.max(most, ++running);
         await new Promise<void>((r) => release.push(r));
