@@ -95,7 +95,7 @@ export class JobLauncher {
     // (wrfile into a FIFO) must not wedge the queue.
     const turn = () => Promise.race([run(), job.ended]);
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else if (isPositionalWrite(def.name, opts)) void this.positional.run(turn);
+    else if (isPositionalWrite(def.name, args, opts, command.cwd)) void this.positional.run(turn);
     // Foreground commands keep their order (cd, then ls).
     else this.foreground = this.foreground.then(turn, turn);
   }
