@@ -111,6 +111,15 @@ describe.each(brokerKinds())('output frames on %s', (kind) => {
     expect(streamBytes('fr-zero').equals(Buffer.alloc(500_000))).toBe(true);
   });
 
+  it('[cp-frame-3] stdout and stderr written at once, each past a full frame, keep their own bytes', async () => {
+    const [out, err] = [randomBytes(400_000), randomBytes(300_000)];
+    writeFileSync(join(dir, 'both.out'), out);
+    writeFileSync(join(dir, 'both.err'), err);
+    await wire.run(HOST, { id: 'fr-both', cmd: 'exec', args: ['sh', '-c', 'cat both.out & cat both.err >&2; wait'], cwd: dir, out: 'raw' });
+    expect(streamBytes('fr-both').equals(out)).toBe(true);
+    expect(streamBytes('fr-both', 'stderr').equals(err)).toBe(true);
+  });
+
   it('[cp-frame-2] UTF-8 cut inside a character by the chunking arrives whole, and --json shows it as JSON events would', async () => {
     await wire.run(HOST, { id: 'fr-utf8', cmd: 'split', out: 'raw' });
     const frames = framesOf('fr-utf8');
