@@ -1,14 +1,10 @@
 // [cp-audit-1] The agent reads its audit log for one query at a time, with a bounded queue: two
 // `audit` commands at once both answer, and queries past the queue are refused with BUSY.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../../agent/index.js';
+import { describe, expect, it } from 'vitest';
 import { AUDIT_QUEUE, AuditReads } from '../../../agent/audit/reads.js';
 import type { AuditRecord } from '../../../protocol/audit.js';
-import { startAedes, type TestBroker } from '../../helpers/brokers.js';
-import { connectWire, result, type Wire } from '../../helpers/wire.js';
+import { agentOnAedes } from '../../helpers/agent-fixture.js';
+import { result } from '../../helpers/wire.js';
 
 describe('audit queries', () => {
   it('[cp-audit-1] run one at a time, in order, and past the queue are refused with BUSY', async () => {
@@ -32,27 +28,11 @@ describe('audit queries', () => {
   });
 
   describe('on a real agent', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-audit-reads-'));
-    let broker: TestBroker;
-    let agent: Agent;
-    let wire: Wire;
-
-    beforeAll(async () => {
-      broker = await startAedes();
-      agent = createAgent({ broker: broker.url, name: 'aud-1', stateDir: join(dir, 'aud-1') });
-      await agent.start();
-      wire = await connectWire(broker.url);
-    });
-    afterAll(async () => {
-      await wire?.close();
-      await agent?.stop();
-      await broker?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const f = agentOnAedes('aud-1');
 
     it('[cp-audit-1] two audit commands at once both answer with the records', async () => {
-      await wire.run('aud-1', { id: 'aud-ping', cmd: 'ping' });
-      const [a, b] = await Promise.all([wire.run('aud-1', { id: 'aud-a', cmd: 'audit' }), wire.run('aud-1', { id: 'aud-b', cmd: 'audit' })]);
+      await f.wire.run('aud-1', { id: 'aud-ping', cmd: 'ping' });
+      const [a, b] = await Promise.all([f.wire.run('aud-1', { id: 'aud-a', cmd: 'audit' }), f.wire.run('aud-1', { id: 'aud-b', cmd: 'audit' })]);
       for (const evs of [a, b]) {
         const r = result(evs);
         expect(r).toMatchObject({ type: 'result', code: 0 });
