@@ -9,6 +9,7 @@ import { MAX_TTL_MS, PROTOCOL_VERSION, publicKeyText, topics, type AgentNotice, 
 import { acceptedEntry, outcomeEntry, refusedEntry } from './audit/decisions.js';
 import { AuditLog } from './audit/log.js';
 import { queryAudit } from './audit/query.js';
+import { AuditReads } from './audit/reads.js';
 import { SessionDirs } from './session-dirs.js';
 import { registerBuiltins } from './commands/index.js';
 import { AgentConnection } from './inbound/connection.js';
@@ -44,6 +45,8 @@ export class Agent extends EventEmitter {
   /** Absent only when the state directory is unavailable: then every command is refused anyway [cp-state-2]. */
   private audit: AuditLog | undefined;
   private readonly dirs = new SessionDirs(process.cwd());
+  /** Audit queries, one at a time (reads.ts); the state directory is read when a query runs. */
+  private readonly auditReads = new AuditReads((q) => queryAudit(join(this.state.dir, 'audit'), q));
   private sweeper: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private firstOnline!: Promise<void>;
@@ -69,7 +72,7 @@ export class Agent extends EventEmitter {
     },
     power: (action, delaySec = 0) => (this.o.power ?? defaultPower)(action, delaySec),
     commands: () => this.registry.list(),
-    audit: (q) => queryAudit(join(this.state.dir, 'audit'), q),
+    audit: (q) => this.auditReads.run(q),
   };
 
   constructor(options: AgentOptions) {

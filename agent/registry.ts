@@ -67,7 +67,12 @@ export interface AgentServices {
   power(action: 'reboot' | 'shutdown', delaySec?: number): Promise<void>;
   /** Commands registered on this agent, as announced in presence. */
   commands(): CommandInfo[];
-  /** Records of the agent's audit log, oldest first, bounded by the query's limit. */
+  /**
+   * Records of the agent's audit log, oldest first, bounded by the query's limit. Asynchronous (it
+   * returned the array directly before): a plugin must await it.
+   * @example
+   * const records = await ctx.agent.audit({ limit: 10 });
+   */
   audit(q: AuditQuery): Promise<AuditRecord[]>;
 }
 

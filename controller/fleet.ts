@@ -203,7 +203,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const id = parsed.id ?? options.id ?? newJobId();
     const envelope: CommandInput = { ...parsed, id, ...(parsed.session === undefined && options.session !== undefined ? { session: options.session } : {}) };
     // A text command cannot carry `sig` [cp-sig-4]: signed, it goes out as its JSON form.
-    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, fold: parsed.fold ?? options.fold, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
+    if (this.signer) return this.run(target, parsed.cmd, parsed.args, { ...options, out: parsed.out ?? options.out, fold: parsed.fold ?? options.fold, id, opts: parsed.opts, cwd: parsed.cwd ?? options.cwd, session: parsed.session ?? options.session, ttlMs: parsed.ttlMs ?? options.ttlMs, timeoutMs: parsed.timeoutMs ?? options.timeoutMs });
     const build = (route: Route, out: RawAsk & FoldAsk) =>
       textPayload(line, route, {
         id,

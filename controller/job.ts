@@ -9,14 +9,7 @@ import { Recovery } from './recovery.js';
 import { ReorderBuffer } from './reorder.js';
 import type { JobFollower } from './router.js';
 import { longTimer, type LongTimer } from '../timers/long-timer.js';
-import type { Withdrawal } from './withdraw.js';
-
-/** What the answer adds once a command that could not be sent in time was withdrawn (withdraw.ts). */
-const WITHDRAWN: Record<Withdrawal, string> = {
-  'never-sent': '; it was withdrawn and will not be sent',
-  'maybe-sent': '; it was withdrawn from the resend queue, but a copy written before may have reached the broker and may still run until its TTL',
-  acknowledged: '; it reached the broker for some hosts, which may still run it until its TTL, and was withdrawn for the others',
-};
+import { WITHDRAWAL_NOTE, type Withdrawal } from './withdraw.js';
 
 /** The synthetic last event of each host: its settled state (also for hosts that never sent one). */
 export interface FinalEvent {
@@ -127,7 +120,7 @@ export class JobHandle
     const waitMs = this.setup.waitMs;
     const giveUp = () => {
       const verdict = withdraw?.();
-      this.unsent(`${what} within ${waitMs} ms (broker unreachable)${verdict ? WITHDRAWN[verdict] : ''}`);
+      this.unsent(`${what} within ${waitMs} ms (broker unreachable)${verdict ? WITHDRAWAL_NOTE[verdict] : ''}`);
     };
     const guard = waitMs === undefined ? undefined : longTimer(giveUp, waitMs, { unref: true });
     this.sent = send().then(() => {

@@ -5,7 +5,7 @@ import { MAX_COMMAND_BYTES, parseTextCommand, topics, type CommandInput } from '
 import { ControllerError } from './errors.js';
 import type { Route } from './targets.js';
 import type { CommandSigner } from './trust/signer.js';
-import { HeldPublish, type Withdrawal } from './withdraw.js';
+import { HeldPublish, combinedWithdrawal, type Withdrawal } from './withdraw.js';
 
 /** One publish: a payload and the topic it goes to (a signed payload is valid on that topic only). */
 export interface Outgoing {
@@ -96,9 +96,6 @@ export class CommandOutbox {
   /** Takes back what mqtt.js still holds; the least reassuring verdict of all the publishes. */
   withdraw(): Withdrawal {
     this.withdrawn = true;
-    const verdicts = this.held.map((h) => h.withdraw());
-    if (verdicts.includes('maybe-sent')) return 'maybe-sent';
-    if (verdicts.length && verdicts.every((v) => v === 'acknowledged')) return 'acknowledged';
-    return verdicts.includes('acknowledged') ? 'maybe-sent' : 'never-sent';
+    return combinedWithdrawal(this.held.map((h) => h.withdraw()));
   }
 }

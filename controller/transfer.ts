@@ -10,7 +10,7 @@ import { ControllerError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import type { Target } from './targets.js';
 
-/** Raw bytes per wrfile chunk: 128 KiB is ~175 KB of base64, well under the 512 KiB command limit. */
+/** Raw bytes per wrfile chunk: 256 KiB is ~350 KB of base64, well under the 512 KiB command limit. */
 export const PUT_CHUNK_BYTES = 256 * 1024;
 /** wrfile chunks in flight at once: enough to hide the round trip, few enough to keep memory small. */
 const PUT_WINDOW = 4;

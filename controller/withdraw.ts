@@ -10,9 +10,27 @@ import type { MqttClient } from 'mqtt';
 /**
  * never-sent: it was never written to a connection, and now never will be. maybe-sent: it was written
  * (no PUBACK yet), so the broker may hold it; it is no longer resent, and the command's TTL bounds a
- * late copy. acknowledged: the broker had it already.
+ * late copy. acknowledged: the broker had it already (for a command of several publishes: some were
+ * acknowledged, the others withdrawn).
  */
 export type Withdrawal = 'never-sent' | 'maybe-sent' | 'acknowledged';
+
+/** What a job's answer adds once its command could not be sent in time and was withdrawn. */
+export const WITHDRAWAL_NOTE: Record<Withdrawal, string> = {
+  'never-sent': '; it was withdrawn and will not be sent',
+  'maybe-sent': '; it was withdrawn from the resend queue, but a copy written before may have reached the broker and may still run until its TTL',
+  acknowledged: '; it reached the broker for some hosts, which may still run it until its TTL, and was withdrawn for the others',
+};
+
+/**
+ * One verdict for a command's publishes (one per host), the least reassuring first: any maybe-sent,
+ * then any acknowledged (reached the broker for some hosts, withdrawn for the others), then never-sent.
+ */
+export function combinedWithdrawal(verdicts: readonly Withdrawal[]): Withdrawal {
+  if (verdicts.includes('maybe-sent')) return 'maybe-sent';
+  if (verdicts.includes('acknowledged')) return 'acknowledged';
+  return 'never-sent';
+}
 
 type Callback = (err?: Error) => void;
 /**
@@ -99,12 +117,16 @@ export class HeldPublish {
   withdraw(): Withdrawal {
     if (this.acked) return 'acknowledged';
     const written = this.messageId !== undefined && (!this.storedOffline || this.counter.n !== this.connacksAtStore);
+    const settled = this.settled;
     this.withdrawn = true;
     const queue = (this.client as unknown as Internals)._storeProcessingQueue;
     const i = queue?.findIndex((q) => q.callback === this.callback) ?? -1;
     if (i >= 0) queue!.splice(i, 1);
     else this.remove();
     this.fail(new Error('withdrawn'));
+    // Neither in the queue nor stored under an id, yet mqtt.js has not given up on it: it is somewhere
+    // this file cannot see (an mqtt.js that renamed its internals), so it may still go out.
+    if (i < 0 && this.messageId === undefined && !settled) return 'maybe-sent';
     return written ? 'maybe-sent' : 'never-sent';
   }
 }

@@ -24,12 +24,16 @@ export function jsonOutputData(chunk: Buffer): { data: string; enc?: 'base64' } 
 /**
  * An `output` event decoded from a frame. `data` and `enc` are made on first use, exactly as the
  * agent would have written them in a JSON event, and JSON.stringify prints that JSON event: a
- * `--json` consumer cannot tell the two forms apart.
+ * `--json` consumer cannot tell the two forms apart. They are own enumerable properties (lazy
+ * getters defined per frame, not on the prototype), so a spread copy, Object.assign and
+ * structuredClone keep them as they keep every other field.
  */
 export class OutputFrame implements OutputEventT {
   readonly v = 1 as const;
   readonly type = 'output' as const;
-  private json?: { data: string; enc?: 'base64' };
+  /** Text, or base64 when `enc` says so [cp-evt-3]. */
+  declare readonly data: string;
+  declare readonly enc?: 'base64';
 
   constructor(
     readonly host: string,
@@ -39,24 +43,18 @@ export class OutputFrame implements OutputEventT {
     readonly stream: OutputEventT['stream'],
     /** The chunk's bytes, as the program wrote them. */
     readonly bytes: Buffer,
-  ) {}
-
-  get data(): string {
-    return this.asJson().data;
+  ) {
+    let json: { data: string; enc?: 'base64' } | undefined;
+    // `update` chunks are text, as in JSON events.
+    const asJson = () => (json ??= stream === 'update' ? { data: bytes.toString('utf8') } : jsonOutputData(bytes));
+    Object.defineProperty(this, 'data', { enumerable: true, get: () => asJson().data });
+    Object.defineProperty(this, 'enc', { enumerable: true, get: () => asJson().enc });
   }
 
-  get enc(): 'base64' | undefined {
-    return this.asJson().enc;
-  }
-
-  /** The JSON event this frame stands for [cp-evt-3]; `update` chunks are text, as in JSON events. */
+  /** The JSON event this frame stands for [cp-evt-3]. */
   toJSON(): OutputEventT {
-    const { data, enc } = this.asJson();
+    const { data, enc } = this;
     return { v: 1, host: this.host, job: this.job, seq: this.seq, ts: this.ts, type: 'output', stream: this.stream, data, ...(enc ? { enc } : {}) };
-  }
-
-  private asJson(): { data: string; enc?: 'base64' } {
-    return (this.json ??= this.stream === 'update' ? { data: this.bytes.toString('utf8') } : jsonOutputData(this.bytes));
   }
 }
 

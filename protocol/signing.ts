@@ -16,7 +16,7 @@ import { parseTopic } from './topics.js';
 export const COMMAND_SIG_CONTEXT = 'conplyent-cmd/1';
 export const EVENT_SIG_CONTEXT = 'conplyent-evt/1';
 
-/** Every envelope field but `sig`, `session` and `out`, in the canonical form, absent ones as null [cp-sig-3]. */
+/** Every envelope field but `sig`, `session`, `fold` and `out`, in the canonical form, absent ones as null [cp-sig-3]; those three are covered only when present. */
 export const SIGNED_COMMAND_FIELDS = ['v', 'id', 'cmd', 'args', 'opts', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'target'] as const;
 
 export type SignatureErrorCode = 'UNSIGNED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY';

@@ -118,9 +118,12 @@ export class Job {
     do {
       if (!this.running) return;
       // Sliced by characters, so each piece is whole text (at most 3 bytes of UTF-8 per character: a frame's too).
-      this.output('update', text.slice(off, off + MAX_CHUNK_BYTES));
+      // A slice never ends on a high surrogate: half a pair would become U+FFFD in UTF-8 (Unicode §3.9).
+      let end = Math.min(off + MAX_CHUNK_BYTES, text.length);
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+      this.output('update', text.slice(off, end));
       await this.log.room();
-      off += MAX_CHUNK_BYTES;
+      off = end;
     } while (off < text.length);
   }
 
@@ -207,4 +210,8 @@ export class Job {
       grant: rc.grant,
     };
   }
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }

@@ -11,7 +11,8 @@ import type { StateDir } from '../state/state-dir.js';
 import { Job } from './job.js';
 import type { JobTable } from './job-table.js';
 import { IMMEDIATE } from './immediate.js';
-import { isPositionalWrite, Lane } from './positional.js';
+import { Lane } from './lane.js';
+import { isPositionalWrite, POSITIONAL_LANE } from './positional.js';
 import { endOrphanGroup } from './orphans.js';
 import { processStartTime } from './pid.js';
 
@@ -43,7 +44,7 @@ export interface LauncherDeps {
 export class JobLauncher {
   private foreground: Promise<void> = Promise.resolve();
   /** Chunks of uploads, written beside the foreground queue [cp-dispatch-5]. */
-  private readonly positional = new Lane();
+  private readonly positional = new Lane(POSITIONAL_LANE);
   /** The policy rule each running job was admitted by, for the rules' job caps. */
   private readonly rules = new Map<string, string>();
 
@@ -94,7 +95,7 @@ export class JobLauncher {
     // (wrfile into a FIFO) must not wedge the queue.
     const turn = () => Promise.race([run(), job.ended]);
     if (def.kind === 'background' || IMMEDIATE.has(def.name)) void run();
-    else if (isPositionalWrite(def.name, opts)) this.positional.run(turn);
+    else if (isPositionalWrite(def.name, args, opts, command.cwd)) void this.positional.run(turn);
     // Foreground commands keep their order (cd, then ls).
     else this.foreground = this.foreground.then(turn, turn);
   }

@@ -28,11 +28,14 @@ export class OutputBatch {
 
   /** Takes a chunk; resolves when the producer may write more (pipe backpressure, as for JSON events). */
   async add(stream: FrameStream, chunk: Buffer, running: () => boolean): Promise<void> {
-    // One stream at a time, so stdout and stderr keep the order they were written in.
-    if (stream !== this.stream) this.flush();
-    this.stream = stream;
     for (let off = 0; off < chunk.length; ) {
       if (!running()) return;
+      // One stream at a time, so stdout and stderr keep the order they were written in. Checked after
+      // every await: exec reads both pipes at once, and the other stream's add() may have switched it.
+      if (stream !== this.stream) {
+        this.flush();
+        this.stream = stream;
+      }
       if (this.size === 0 && this.sink.open()) {
         // Nothing held and the window open: straight out (the frame copies it), as a JSON event would go.
         const piece = chunk.subarray(off, off + this.sink.max);

@@ -3,33 +3,20 @@
 // in flight is no longer served one chunk per round trip. A lane of at most four at a time: libuv
 // has four file threads by default, and more writes would only queue there, in front of every other
 // file operation of the agent (and the DNS lookups its reconnects need).
+import { isAbsolute } from 'node:path';
 
 /** Chunked-upload writes running at once, at most. */
 export const POSITIONAL_LANE = 4;
 
-/** `wrfile` with `offset` and without `truncate`: a write that no other write's order can change. */
-export function isPositionalWrite(cmd: string, opts: unknown): boolean {
+/**
+ * `wrfile` with `offset` and without `truncate`, to an absolute path or from an absolute `cwd`: a
+ * write that no other write's order can change. A relative one depends on the session's directory,
+ * which a `cd` still waiting in the foreground queue may change, so it keeps its place there.
+ */
+export function isPositionalWrite(cmd: string, args: readonly unknown[], opts: unknown, cwd?: string): boolean {
   if (cmd !== 'wrfile' || opts === null || typeof opts !== 'object') return false;
   const o = opts as { offset?: unknown; truncate?: unknown; append?: unknown };
-  return typeof o.offset === 'number' && o.truncate !== true && o.append !== true;
-}
-
-/** Runs tasks in arrival order, at most `size` at once. */
-export class Lane {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size = POSITIONAL_LANE) {}
-
-  run(task: () => Promise<unknown>): void {
-    const go = () => {
-      this.running++;
-      void task().finally(() => {
-        this.running--;
-        this.waiting.shift()?.();
-      });
-    };
-    if (this.running < this.size) go();
-    else this.waiting.push(go);
-  }
+  if (typeof o.offset !== 'number' || o.truncate === true || o.append === true) return false;
+  const path = args[0];
+  return (typeof path === 'string' && isAbsolute(path)) || (cwd !== undefined && isAbsolute(cwd));
 }

@@ -17,6 +17,8 @@ import { connectWire, result, type Wire, type WireEvent } from '../helpers/wire.
 const HOST = 'raw-1';
 /** 'a€', cut inside the euro sign's three bytes: the first frame ends mid-character. */
 const SPLIT_TEXT = 'a€ and more €€€ after the cut\n';
+/** An emoji's high surrogate is the 65,536th UTF-16 unit: a cut there splits the pair. */
+const LONG_UPDATE = 'a'.repeat(65_535) + '😀'.repeat(8);
 
 describe.each(brokerKinds())('output frames on %s', (kind) => {
   let broker: TestBroker;
@@ -38,6 +40,10 @@ describe.each(brokerKinds())('output frames on %s', (kind) => {
     agent.registerBackgroundCommand('progress', async (ctx) => {
       for (let i = 1; i <= 2; i++) await ctx.update({ step: i });
       await ctx.write('stdout', 'done\n');
+    });
+    // An update longer than one chunk, with emoji (surrogate pairs) across the 65,536-unit cut.
+    agent.registerBackgroundCommand('long-update', async (ctx) => {
+      await ctx.update(LONG_UPDATE);
     });
     // A plugin may fill one buffer again once write() resolved: what went out must not change.
     agent.registerBackgroundCommand('reuse', async (ctx) => {
@@ -105,6 +111,15 @@ describe.each(brokerKinds())('output frames on %s', (kind) => {
     expect(streamBytes('fr-zero').equals(Buffer.alloc(500_000))).toBe(true);
   });
 
+  it('[cp-frame-3] stdout and stderr written at once, each past a full frame, keep their own bytes', async () => {
+    const [out, err] = [randomBytes(400_000), randomBytes(300_000)];
+    writeFileSync(join(dir, 'both.out'), out);
+    writeFileSync(join(dir, 'both.err'), err);
+    await wire.run(HOST, { id: 'fr-both', cmd: 'exec', args: ['sh', '-c', 'cat both.out & cat both.err >&2; wait'], cwd: dir, out: 'raw' });
+    expect(streamBytes('fr-both').equals(out)).toBe(true);
+    expect(streamBytes('fr-both', 'stderr').equals(err)).toBe(true);
+  });
+
   it('[cp-frame-2] UTF-8 cut inside a character by the chunking arrives whole, and --json shows it as JSON events would', async () => {
     await wire.run(HOST, { id: 'fr-utf8', cmd: 'split', out: 'raw' });
     const frames = framesOf('fr-utf8');
@@ -123,6 +138,13 @@ describe.each(brokerKinds())('output frames on %s', (kind) => {
       ['stdout', 'done\n'],
     ]);
     expect(onJob('fr-upd').filter(isFrame).map((m) => m.payload[2])).toEqual([2, 2, 0]);
+  });
+
+  it('[cp-frame-2] a long update is cut between characters, never inside a surrogate pair: its frames are lossless', async () => {
+    await wire.run(HOST, { id: 'fr-long-upd', cmd: 'long-update', out: 'raw' });
+    const frames = framesOf('fr-long-upd').filter((f) => f.stream === 'update');
+    expect(frames.length).toBe(2);
+    expect(streamBytes('fr-long-upd', 'update').toString('utf8')).toBe(LONG_UPDATE);
   });
 
   it('[cp-frame-3] a buffer the command reuses after write() resolved does not change what went out', async () => {

@@ -82,4 +82,20 @@ describe('OutputBatch', () => {
     b.flush();
     expect(k.out).toEqual([['stdout', 'aaa']]);
   });
+
+  it('[cp-frame-3] keeps each stream its own bytes when stdout and stderr are added at once (exec reads both pipes)', async () => {
+    const k = sink(100);
+    const b = new OutputBatch(k.s);
+    k.open = false;
+    // stdout fills a frame and waits for room; stderr arrives meanwhile; then the window opens.
+    const out = b.add('stdout', Buffer.alloc(150, 'o'), running);
+    const err = b.add('stderr', Buffer.alloc(10, 'e'), running);
+    k.open = true;
+    await Promise.all([out, err]);
+    await new Promise((r) => setImmediate(r));
+    b.flush();
+    const joined = (name: string) => k.out.filter(([s]) => s === name).map(([, d]) => d).join('');
+    expect(joined('stdout')).toBe('o'.repeat(150));
+    expect(joined('stderr')).toBe('e'.repeat(10));
+  });
 });

@@ -1,15 +1,18 @@
 // Chunks of an upload (`wrfile` at an offset, no truncate) run beside the foreground queue, at most
 // four at a time; a truncating or whole-file write keeps its place in the queue [cp-dispatch-5].
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPositionalWrite, Lane } from '../../agent/jobs/positional.js';
+import { Lane } from '../../agent/jobs/lane.js';
+import { isPositionalWrite } from '../../agent/jobs/positional.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
 import { result } from '../helpers/wire.js';
 
 describe('positional writes', () => {
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
   const f = agentOnAedes('pw-1', { keepaliveSec: 5 }, (f) => {
     // A foreground command that holds the queue until the background `open` lets it go.
     f.agent.registerCommand('gate', async () => {
@@ -17,6 +20,11 @@ describe('positional writes', () => {
       return 'opened';
     });
     f.agent.registerBackgroundCommand('open', () => open());
+    f.agent.registerCommand('hold', async () => {
+      await held;
+      return 'released';
+    });
+    f.agent.registerBackgroundCommand('release', () => release());
   });
 
   it('[cp-dispatch-5] a chunk at an offset is written while a foreground command holds the queue; a truncating write waits its turn', async () => {
@@ -37,12 +45,33 @@ describe('positional writes', () => {
     expect(readFileSync(file, 'utf8')).toBe('AAA');
   });
 
-  it('[cp-dispatch-5] only wrfile at an offset without truncate or append is positional', () => {
-    expect(isPositionalWrite('wrfile', { offset: 131072, truncate: false })).toBe(true);
-    expect(isPositionalWrite('wrfile', { offset: 0, truncate: true })).toBe(false);
-    expect(isPositionalWrite('wrfile', { append: true })).toBe(false);
-    expect(isPositionalWrite('wrfile', {})).toBe(false);
-    expect(isPositionalWrite('rm', { offset: 1 })).toBe(false);
+  it('[cp-dispatch-5] only wrfile at an offset without truncate or append, to an absolute path or from an absolute cwd, is positional', () => {
+    expect(isPositionalWrite('wrfile', ['/tmp/f', 'x'], { offset: 131072, truncate: false })).toBe(true);
+    expect(isPositionalWrite('wrfile', ['f', 'x'], { offset: 131072 }, '/tmp')).toBe(true);
+    expect(isPositionalWrite('wrfile', ['f', 'x'], { offset: 131072 })).toBe(false);
+    expect(isPositionalWrite('wrfile', ['f', 'x'], { offset: 131072 }, 'sub')).toBe(false);
+    expect(isPositionalWrite('wrfile', ['/tmp/f', 'x'], { offset: 0, truncate: true })).toBe(false);
+    expect(isPositionalWrite('wrfile', ['/tmp/f', 'x'], { append: true })).toBe(false);
+    expect(isPositionalWrite('wrfile', ['/tmp/f', 'x'], {})).toBe(false);
+    expect(isPositionalWrite('rm', ['/tmp/f'], { offset: 1 })).toBe(false);
+  });
+
+  it('[cp-dispatch-5] a chunk to a relative path waits for a cd queued before it, and lands in the cd\'s directory', async () => {
+    const [a, b] = [join(f.dir, 'a'), join(f.dir, 'b')];
+    mkdirSync(a);
+    mkdirSync(b);
+    const ev = (id: string, types: string[]) => (m: { topic: string; json: any }) => m.topic === `conplyent/pw-1/job/${id}` && types.includes(m.json.type);
+    expect(result(await f.wire.run('pw-1', { id: 'cd-a', cmd: 'cd', args: [a], session: 'rel' }))).toMatchObject({ type: 'result', code: 0 });
+    f.wire.send('conplyent/pw-1/cmd', { id: 'hold-1', cmd: 'hold' });
+    await f.wire.waitFor(ev('hold-1', ['accepted']));
+    f.wire.send('conplyent/pw-1/cmd', { id: 'cd-b', cmd: 'cd', args: [b], session: 'rel' });
+    await f.wire.waitFor(ev('cd-b', ['accepted']));
+    f.wire.send('conplyent/pw-1/cmd', { id: 'rel-chunk', cmd: 'wrfile', args: ['rel.bin', 'XY'], opts: { offset: 0 }, session: 'rel' });
+    await f.wire.waitFor(ev('rel-chunk', ['accepted']));
+    await f.wire.run('pw-1', { id: 'release-1', cmd: 'release' });
+    expect((await f.wire.waitFor(ev('rel-chunk', ['result', 'error']))).json).toMatchObject({ type: 'result', code: 0 });
+    expect(existsSync(join(a, 'rel.bin'))).toBe(false);
+    expect(readFileSync(join(b, 'rel.bin'), 'utf8')).toBe('XY');
   });
 
   it('[cp-dispatch-5] the lane runs tasks in arrival order, at most its size at once', async () => {
@@ -52,7 +81,7 @@ describe('positional writes', () => {
     let running = 0;
     let most = 0;
     for (let i = 0; i < 6; i++) {
-      lane.run(async () => {
+      void lane.run(async () => {
         started.push(i);
         most = Math.max(most, ++running);
         await new Promise<void>((r) => release.push(r));

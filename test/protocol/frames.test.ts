@@ -86,6 +86,18 @@ describe('frames', () => {
     expect(jsonOutputData(Buffer.from('x'))).toEqual({ data: 'x' });
   });
 
+  it('[cp-evt-3] a spread copy, Object.assign and structuredClone of a decoded frame keep data and enc', () => {
+    const d = decodeFrame(encodeFrame(3, 99, 'stdout', Buffer.from([0xff, 0xfe])), 'web-1', 'j1');
+    if (!d.ok) throw new Error(d.message);
+    for (const copy of [{ ...d.value }, Object.assign({}, d.value), structuredClone(d.value)]) {
+      expect(copy).toMatchObject({ seq: 3, stream: 'stdout', data: '//4=', enc: 'base64' });
+    }
+    expect(d.value.bytes).toEqual(Buffer.from([0xff, 0xfe]));
+    const t = decodeFrame(encodeFrame(4, 99, 'stdout', Buffer.from('hi')), 'web-1', 'j1');
+    if (!t.ok) throw new Error(t.message);
+    expect({ ...t.value }).toMatchObject({ data: 'hi' });
+  });
+
   it('[cp-evt-3] outputBytes reads JSON events too', () => {
     const ev = { v: 1, host: 'h', job: 'j', seq: 1, ts: 1, type: 'output', stream: 'stdout', data: '//4=', enc: 'base64' } as const;
     expect(outputBytes(ev)).toEqual(Buffer.from([0xff, 0xfe]));

@@ -80,6 +80,18 @@ describe.each(brokerKinds())('signed commands from the controller on %s', (kind)
     expect(cmds().some((m) => m.topic === 'conplyent/_all/cmd')).toBe(true);
   }, 30_000);
 
+  it('[cp-env-13] a signed text command keeps the out= of its line, as an unsigned one does', async () => {
+    const fleet = await open();
+    const line = (id: string) => wire.waitFor((m) => m.topic === `conplyent/${HOSTS[0]}/cmd` && m.json?.id === id, 5_000, `the command ${id}`);
+    const asJson = fleet.runText([HOSTS[0]], 'out=json exec echo hi', { cmd: 'exec', args: ['echo', 'hi'], out: 'json' });
+    expect((await asJson.done())[0].stdout.toString()).toBe('hi\n');
+    expect((await line(asJson.id)).json.out).toBeUndefined();
+    // The same line without out= asks frames, the connection's default: the check above tells them apart.
+    const asRaw = fleet.runText([HOSTS[0]], 'exec echo hi', { cmd: 'exec', args: ['echo', 'hi'] });
+    expect((await asRaw.done())[0].stdout.toString()).toBe('hi\n');
+    expect((await line(asRaw.id)).json.out).toBe('raw');
+  }, 30_000);
+
   it('[cp-sig-3] put and get chunks are signed too: a file goes both ways to agents that require signatures', async () => {
     const fleet = await open();
     const local = join(dir, 'blob.bin');
