@@ -9,6 +9,19 @@ import type { HostResult } from './collect.js';
 export const HOLE_WAIT_MS = 500;
 /** After a replay ends, how long to wait for replayed events still in flight. */
 export const REPLAY_GRACE_MS = 250;
+/**
+ * The most a replay's republished events may lag behind its own result. They travel on the job's
+ * topic and the result on the replay job's: MQTT orders messages per topic only [MQTT-4.6.0], and
+ * across a cluster (two brokers on Redis, NATS JetStream) the two paths differ by seconds under load.
+ */
+export const REPLAY_ARRIVAL_MS = 10_000;
+
+/** What a `replay` job answers [cp-replay-1]. */
+interface ReplayValue {
+  from?: number;
+  replayed?: number;
+  firstAvailable?: number;
+}
 
 /** What recovery needs to know about, and may do to, the job it serves. */
 export interface RecoveryHooks {
@@ -32,6 +45,7 @@ export class Recovery {
     private readonly hooks: RecoveryHooks,
     private readonly graceMs = REPLAY_GRACE_MS,
     private readonly holeWaitMs = HOLE_WAIT_MS,
+    private readonly arrivalMs = REPLAY_ARRIVAL_MS,
   ) {}
 
   /** A replay to this host is under way (its events may still be arriving). */
@@ -45,9 +59,28 @@ export class Recovery {
     try {
       const r = await this.hooks.replay(host, from);
       await new Promise((res) => setTimeout(res, this.graceMs));
+      await this.arrival(host, r);
       return r;
     } finally {
       this.replaying.delete(host);
+    }
+  }
+
+  /**
+   * Waits, bounded, while the stream's hole lies inside what the replay said it republished
+   * (`replayed` events from `max(from, firstAvailable)`): those events are on their way. A hole
+   * below that range is gone for good ([cp-replay-2]) and is not waited for.
+   */
+  private async arrival(host: string, r: HostResult): Promise<void> {
+    const v = (r.value ?? {}) as ReplayValue;
+    if (r.state !== 'ok' || typeof v.replayed !== 'number' || v.replayed === 0) return;
+    const start = Math.max(v.from ?? 0, v.firstAvailable ?? 0);
+    const end = start + v.replayed;
+    const deadline = Date.now() + this.arrivalMs;
+    while (Date.now() < deadline && !this.hooks.settled(host)) {
+      const hole = this.hooks.waitingFor(host);
+      if (hole === undefined || hole < start || hole >= end) return;
+      await new Promise((res) => setTimeout(res, 25));
     }
   }
 

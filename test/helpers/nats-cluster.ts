@@ -12,7 +12,7 @@ import { natsNodeConf, type NatsUser } from './nats-conf.js';
 import type { BrokerCluster, ClusterNode } from './broker-cluster.js';
 
 const HOST = '127.0.0.1';
-const READY_MS = 30_000;
+const READY_MS = 60_000;
 const STOP_MS = 5_000;
 
 /** Debian installs it in /usr/sbin; CONPLYENT_NATS_BIN overrides. */
@@ -65,9 +65,14 @@ function mqttAccepts(url: string, user?: NatsUser): Promise<boolean> {
   });
 }
 
-async function healthy(monitorUrl: string): Promise<boolean> {
+/**
+ * The node's /healthz. Right after a restart, `serverOnly` asks about the server and JetStream
+ * alone: the full check also waits for every MQTT session's consumer to be current again, which
+ * a consumer of a stopped client may take minutes to become on 2 loaded cores (nats-server 2.9).
+ */
+async function healthy(monitorUrl: string, serverOnly = false): Promise<boolean> {
   try {
-    const res = await fetch(`${monitorUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`${monitorUrl}/healthz${serverOnly ? '?js-server-only=true' : ''}`, { signal: AbortSignal.timeout(2_000) });
     return res.ok;
   } catch {
     return false;
@@ -127,13 +132,13 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
     child.stderr?.on('data', keep);
     p.child = child;
   };
-  const waitReady = async (which: number[]) => {
+  const waitReady = async (which: number[], serverOnly = false) => {
     const deadline = Date.now() + READY_MS;
     const pending = new Set(which);
     while (pending.size && Date.now() < deadline) {
       for (const i of [...pending]) {
         if (!nodes[i].running()) throw new Error(`nats ${nodes[i].name} exited:\n${procs[i].out}`);
-        if ((await healthy(nodes[i].monitorUrl)) && (await mqttAccepts(nodes[i].mqttUrl, probeUser))) pending.delete(i);
+        if ((await healthy(nodes[i].monitorUrl, serverOnly)) && (await mqttAccepts(nodes[i].mqttUrl, probeUser))) pending.delete(i);
       }
       if (pending.size) await sleep(200);
     }
@@ -165,7 +170,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
     restart: async (i) => {
       await stopOne(i, 'SIGTERM');
       launch(i);
-      await waitReady([i]);
+      await waitReady([i], true);
     },
     log: (i) => procs[i].out,
     stop: stopAll,

@@ -1,0 +1,53 @@
+// Recovery waits for what a replay said it republished, not a fixed grace: across a cluster the
+// replayed events (job topic) can arrive well after the replay's own result (another topic).
+import { describe, expect, it } from 'vitest';
+import type { HostResult } from '../../controller/collect.js';
+import { Recovery, type RecoveryHooks } from '../../controller/recovery.js';
+
+const replayResult = (value: unknown): HostResult => ({ host: 'h', state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value });
+
+function fixture(value: unknown, arrivalMs = 5_000) {
+  let hole: number | undefined = 5;
+  const hooks: RecoveryHooks = {
+    replay: async () => replayResult(value),
+    waitingFor: () => hole,
+    skipHole: () => undefined,
+    recover: () => undefined,
+    settled: () => false,
+  };
+  const recovery = new Recovery(hooks, 10, 500, arrivalMs);
+  return { recovery, fill: () => (hole = undefined) };
+}
+
+describe('Recovery.replay [cp-replay-1]', () => {
+  it('waits past the grace until the hole inside the replayed range is filled', async () => {
+    const f = fixture({ from: 5, replayed: 10, firstAvailable: 0 });
+    let filledAt = 0;
+    setTimeout(() => {
+      filledAt = Date.now();
+      f.fill();
+    }, 300);
+    await f.recovery.replay('h', 5);
+    expect(filledAt).toBeGreaterThan(0);
+  });
+
+  it('does not wait for a hole the replay cannot cover (gone before firstAvailable, or nothing replayed)', async () => {
+    for (const value of [{ from: 0, replayed: 10, firstAvailable: 20 }, { from: 5, replayed: 0, firstAvailable: 0 }, undefined]) {
+      const f = fixture(value, 60_000);
+      let filled = false;
+      const timer = setTimeout(() => {
+        filled = true;
+        f.fill();
+      }, 2_000);
+      await f.recovery.replay('h', 5);
+      clearTimeout(timer);
+      expect(filled).toBe(false);
+    }
+  });
+
+  it('gives up after its bound when the replayed events never come', async () => {
+    const f = fixture({ from: 5, replayed: 10, firstAvailable: 0 }, 200);
+    await f.recovery.replay('h', 5);
+    expect(f.recovery.isReplaying('h')).toBe(false);
+  });
+});
