@@ -227,8 +227,9 @@ export class JobHandle
       const message = `${why ? `${why}; ` : ''}${r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`}`;
       return this.settle(host, { ...r, host, error: { code: r.error?.code ?? 'UNKNOWN_JOB', message } });
     }
-    // Unrecoverable: report the hole rather than wait forever [cp-evt-7].
-    if (s?.terminal) this.settle(host, s.result());
+    // Unrecoverable: report the hole rather than wait forever [cp-evt-7]; but a replay that never
+    // reached the host (its node had just died) is asked again first.
+    if (s?.terminal && !this.recovery.retrying(host)) this.settle(host, s.result());
   }
 
   /**

@@ -16,6 +16,14 @@ export const REPLAY_GRACE_MS = 250;
  */
 export const REPLAY_ARRIVAL_MS = 10_000;
 
+/**
+ * How many replays that never reached the host (it was offline, or did not answer: its broker node
+ * had just died) a hole may have before it is given up. Only a replay the host answered can show
+ * that the events are gone; about half a second apart, plus each request's own wait.
+ */
+export const MAX_UNANSWERED_REPLAYS = 20;
+const UNANSWERED: ReadonlySet<HostResult['state']> = new Set(['offline', 'no-answer', 'lost', 'expired']);
+
 /** What a `replay` job answers [cp-replay-1]. */
 interface ReplayValue {
   from?: number;
@@ -39,7 +47,7 @@ export interface RecoveryHooks {
 
 export class Recovery {
   private readonly replaying = new Set<string>();
-  private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number }>();
+  private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number; unanswered?: number }>();
 
   constructor(
     private readonly hooks: RecoveryHooks,
@@ -47,6 +55,12 @@ export class Recovery {
     private readonly holeWaitMs = HOLE_WAIT_MS,
     private readonly arrivalMs = REPLAY_ARRIVAL_MS,
   ) {}
+
+  /** The last replay never reached the host and the hole will be asked about again. */
+  retrying(host: string): boolean {
+    const hole = this.holes.get(host);
+    return hole !== undefined && hole.triedFrom === undefined && (hole.unanswered ?? 0) > 0 && (hole.unanswered ?? 0) <= MAX_UNANSWERED_REPLAYS;
+  }
 
   /** A replay to this host is under way (its events may still be arriving). */
   isReplaying(host: string): boolean {
@@ -58,6 +72,12 @@ export class Recovery {
     this.replaying.add(host);
     try {
       const r = await this.hooks.replay(host, from);
+      let hole = this.holes.get(host);
+      if (!hole) this.holes.set(host, (hole = {}));
+      if (UNANSWERED.has(r.state) && (hole.unanswered = (hole.unanswered ?? 0) + 1) <= MAX_UNANSWERED_REPLAYS) {
+        // The host never saw this replay: it proves nothing about the events, so ask again.
+        hole.triedFrom = undefined;
+      }
       await new Promise((res) => setTimeout(res, this.graceMs));
       await this.arrival(host, r);
       return r;

@@ -51,3 +51,35 @@ describe('Recovery.replay [cp-replay-1]', () => {
     expect(f.recovery.isReplaying('h')).toBe(false);
   });
 });
+
+describe('Recovery: a replay that never reached the host', () => {
+  it('is asked again (bounded) instead of counting as proof that the events are gone', async () => {
+    let hole: number | undefined = 5;
+    const answers: HostResult['state'][] = ['no-answer', 'offline', 'ok'];
+    const asked: number[] = [];
+    let skipped = 0;
+    const recovery: Recovery = new Recovery(
+      {
+        replay: async (_h, from) => {
+          asked.push(from);
+          const state = answers.shift() ?? 'ok';
+          if (state === 'ok') hole = undefined; // the host got it: the events arrive
+          return { ...replayResult({ from, replayed: state === 'ok' ? 3 : 0, firstAvailable: 0 }), state };
+        },
+        waitingFor: () => hole,
+        skipHole: () => void skipped++,
+        recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
+        settled: () => hole === undefined,
+      },
+      1,
+      20,
+      1_000,
+    );
+    recovery.watch('h');
+    const deadline = Date.now() + 5_000;
+    while (hole !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(asked).toEqual([5, 5, 5]);
+    expect(skipped).toBe(0);
+    expect(hole).toBeUndefined();
+  });
+});

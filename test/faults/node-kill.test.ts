@@ -83,7 +83,8 @@ describe.each(clusteredKinds())('node kill on the %s cluster', (kind) => {
     const [streamed] = await stream.done();
     expect(streamed?.state).toBe('ok');
     const lines = streamed!.stdout.toString().split('\n').filter(Boolean);
-    expect(lines.length).toBe(LINES);
+    // What the controller knew of a hole, if any, names the cause when lines are missing.
+    expect(lines.length, `gap: ${JSON.stringify(streamed!.gap)}; first missing line: ${lines.findIndex((l, i) => l !== String(i + 1)) + 1}`).toBe(LINES);
     expect(lines.every((l, i) => l === String(i + 1))).toBe(true);
 
     const [answered] = await inFlight.done();
