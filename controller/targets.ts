@@ -49,6 +49,25 @@ function toSelector(target: string | readonly string[]): Selector {
   }
 }
 
+/** A selector that names its hosts outright: no `all`, glob or label term. */
+function isPlainList(sel: Selector): boolean {
+  return !sel.all && sel.globs.length === 0 && Object.keys(sel.labels).length === 0;
+}
+
+/**
+ * The hosts a target names outright (`web-1,db-2`), as typed; undefined for `all`, a label, a glob,
+ * a range (the agent's grammar reads `web[1-3]` as a glob) or a target that does not parse.
+ */
+export function namedHosts(target: string | undefined): string[] | undefined {
+  if (target === undefined) return undefined;
+  try {
+    const sel = parseSelector(target);
+    return isPlainList(sel) ? [...sel.names] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 /**
@@ -83,7 +102,7 @@ export function resolveTarget(target: Target, hosts: readonly HostInfo[]): Resol
 export function routeFor(sel: Selector, expected: readonly string[]): Route {
   const one = singleHost(sel);
   if (one) return { kind: 'direct', hosts: [one] };
-  const plainList = !sel.all && sel.globs.length === 0 && Object.keys(sel.labels).length === 0;
+  const plainList = isPlainList(sel);
   if (plainList && sel.names.length <= MAX_DIRECT_HOSTS) return { kind: 'direct', hosts: [...sel.names] };
   if (plainList && sel.source.length > MAX_TARGET_CHARS) return { kind: 'direct', hosts: [...expected] };
   // Canonical form (no spaces) so it survives as one word in a text command too.

@@ -3,9 +3,9 @@
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
 import { ControllerError } from '../../controller/errors.js';
-import { isHostName, parseOptionValue } from '../../protocol/index.js';
+import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
-import type { Target } from '../../controller/targets.js';
+import { namedHosts, type Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
 import { OperatorLog } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
@@ -57,12 +57,6 @@ function fatal(out: Output, verb: string, err: unknown): ExitStatus {
   if (out.json) out.ndjson({ type: 'fatal', message, exit: Exit.USAGE });
   out.stderr.write(`conplyent ${verb}: ${known ? message : `unexpected error: ${message}`}\n`);
   return Exit.USAGE;
-}
-
-/** The hosts a target names outright (`web-1,db-2`); undefined for `all`, a selector, glob or range. */
-export function namedHosts(target: string | undefined): string[] | undefined {
-  const terms = target?.split(',');
-  return terms?.every(isHostName) ? terms : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namedHosts } from '../../cli/controller/common.js';
+import { namedHosts } from '../../controller/targets.js';
 import { connect, type Fleet } from '../../controller/index.js';
 import { spawnAgent, type AgentProc } from '../helpers/agent-proc.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
