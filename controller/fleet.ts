@@ -375,8 +375,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    * a host presence does not vouch for (unknown, or an older agent) gets today's JSON events.
    */
   private rawAsk(options: RunOptions, hosts: readonly string[]): RawAsk {
-    if ((options.out ?? this.opts.out ?? 'raw') !== 'raw' || hosts.length === 0) return {};
-    return hosts.every((h) => this.presence.features(h)?.includes(OUT_FEATURE)) ? { out: 'raw' } : {};
+    return (options.out ?? this.opts.out ?? 'raw') === 'raw' && this.allUnderstand(hosts, OUT_FEATURE) ? { out: 'raw' } : {};
   }
 
   /**
@@ -385,8 +384,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
    * [cp-env-10], and one payload serves all hosts of a fleet publish.
    */
   private foldAsk(options: RunOptions, hosts: readonly string[]): FoldAsk {
-    if (options.fold === false || hosts.length === 0) return {};
-    return hosts.every((h) => this.presence.features(h)?.includes(FOLD_FEATURE)) ? { fold: true } : {};
+    return options.fold !== false && this.allUnderstand(hosts, FOLD_FEATURE) ? { fold: true } : {};
+  }
+
+  /** Every host lists the optional envelope field in its presence `features` (none: no host to vouch). */
+  private allUnderstand(hosts: readonly string[], feature: string): boolean {
+    return hosts.length > 0 && hosts.every((h) => this.presence.features(h)?.includes(feature));
   }
 
   private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route, out: RawAsk & FoldAsk) => Outgoing[]): JobHandle {
