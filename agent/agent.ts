@@ -281,11 +281,12 @@ export class Agent extends EventEmitter {
 
   /** A live offline status of ours while we are connected: a late Will, or another agent using our name. */
   private onOwnStatus(payload: Buffer): void {
-    if (!this.connected) return;
+    // While stopping, the offline status is our own goodbye.
+    if (!this.connected || this.stopped) return;
     const v = judgeOwnStatus(payload, { boot: this.presence.boot, conn: this.presence.conn });
     if (v.kind === 'impostor') this.log.error({ other: v.other }, `another agent publishes as "${this.name}" with a newer incarnation; host names must be unique`);
-    if (v.kind !== 'stale') return;
-    this.log.info({ stale: { boot: v.other.boot, conn: v.other.conn } }, 'stale Last Will overwrote presence; republishing online');
+    if (v.kind === 'fine' || v.kind === 'impostor') return;
+    this.log.info({ [v.kind]: { boot: v.other.boot, conn: v.other.conn } }, v.kind === 'stale' ? 'stale Last Will overwrote presence; republishing online' : 'our Will was published while we are connected; republishing online');
     void this.publishOnline().catch(() => undefined);
   }
 

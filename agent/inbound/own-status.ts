@@ -5,13 +5,16 @@
 import { decodePresence, isNewerOrSame, type Presence } from '../../protocol/index.js';
 
 export type OwnStatusVerdict =
-  | { kind: 'fine' } // online, unreadable, or our own current incarnation
+  | { kind: 'fine' } // online or unreadable
   | { kind: 'stale'; other: Presence } // an older incarnation's offline: say online again
+  | { kind: 'ours'; other: Presence } // our current incarnation's Will while we are here: say online again
   | { kind: 'impostor'; other: Presence }; // a newer incarnation: another agent publishes as us
 
 export function judgeOwnStatus(payload: Buffer, mine: { boot: number; conn: number }): OwnStatusVerdict {
   const p = decodePresence(payload);
   if (!p || p.online) return { kind: 'fine' };
-  if (p.boot === mine.boot && p.conn === mine.conn) return { kind: 'fine' };
+  // Our own Will while this connection lives: a cluster node that missed our node's heartbeats
+  // publishes the Wills of every client it held (aedes _clearWills), live ones included.
+  if (p.boot === mine.boot && p.conn === mine.conn) return { kind: 'ours', other: p };
   return isNewerOrSame(p, mine) ? { kind: 'impostor', other: p } : { kind: 'stale', other: p };
 }

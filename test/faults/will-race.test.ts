@@ -74,4 +74,34 @@ describe.each(clusterKinds())('late Last Will race on %s', (kind) => {
     expect(retained.json).toMatchObject({ online: true, boot: t.agent.boot, conn: current.conn });
     expect(view).toMatchObject({ online: true, boot: t.agent.boot, conn: current.conn });
   });
+
+  it('[cp-presence-4] a Will of the current connection published while it lives (a cluster node presumed dead) is repaired at once', async () => {
+    // A cluster broker publishes the Wills of every client of a node it believes dead, live ones
+    // included (aedes _clearWills). Made real: a silent connection carries the agent's current
+    // incarnation's Will, and the broker expires it and publishes that Will.
+    await t.wire.waitFor((m) => m.topic === 'conplyent/wr-1/status' && m.json.online === true, 10_000, 'the agent online');
+    const current = t.wire.messages.filter((m) => m.topic === 'conplyent/wr-1/status' && m.json.online).at(-1)!.json;
+    const ownWill = { ...current, online: false, since: null, reason: 'will', facts: undefined, commands: [] };
+    const ghostProxy = await startFaultProxy(t.broker.port);
+    const ghost = mqtt.connect(ghostProxy.url, {
+      clientId: 'ghost-now-of-wr-1',
+      keepalive: 1,
+      reconnectPeriod: 0,
+      will: { topic: 'conplyent/wr-1/status', payload: Buffer.from(JSON.stringify(ownWill)), qos: 1, retain: true },
+    });
+    ghost.on('error', () => {});
+    await new Promise<void>((resolve) => ghost.once('connect', () => resolve()));
+    const n = t.wire.messages.length;
+    const after = (m: { topic: string }) => t.wire.messages.indexOf(m as never) >= n && m.topic === 'conplyent/wr-1/status';
+    ghostProxy.blackhole();
+    try {
+      const will = (await t.wire.waitFor((m) => after(m) && m.json.online === false, 10_000, 'our own Will')).json;
+      expect(will).toMatchObject({ boot: current.boot, conn: current.conn, reason: 'will' });
+      const repaired = (await t.wire.waitFor((m) => after(m) && m.json.online === true, 5_000, 'online again')).json;
+      expect(repaired).toMatchObject({ boot: current.boot, conn: current.conn, since: current.since });
+    } finally {
+      ghost.end(true);
+      await ghostProxy.close();
+    }
+  });
 });
