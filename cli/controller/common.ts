@@ -7,7 +7,7 @@ import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
 import { namedHosts, type Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
-import { OperatorLog } from './operator-log.js';
+import type { OperatorLog } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -76,8 +76,8 @@ export async function withFleet(cmd: Command, target: string | undefined, body: 
       return;
     }
     out = makeOutput(cfg.json);
-    // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
-    const { connect } = await import('../../controller/fleet.js');
+    // mqtt.js and pino only once a verb connects: `--help` and `--print-config` never need them.
+    const [{ connect }, { OperatorLog }] = await Promise.all([import('../../controller/fleet.js'), import('./operator-log.js')]);
     const oplog = (log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel));
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),
