@@ -18,6 +18,37 @@ import { build } from 'rolldown';
 const OUTSIDE = /^(pino-pretty|aedes|aedes-[^/]+|level|classic-level|execa|ioredis|mqemitter[^/]*|bufferutil|utf-8-validate)(\/|$)/;
 const ZOD_LOCALES = /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/;
 
+// mqtt.js loads every transport when it first connects, and its TCP transport loads SOCKS proxy
+// support (socks, ip-address) at the top, as its TLS one does: ≈ 9 % of a cold `exec` (BENCHMARKS.md issue 17), spent
+// on code that runs only for ws://, tls:// or a socksProxy option. These rewrites load each one when
+// a connection first uses it. They match mqtt.js's build text exactly, so an mqtt.js release that
+// changes it fails this build instead of silently undoing them.
+const MQTT_ON_USE = [
+  {
+    file: /[\\/]node_modules[\\/]mqtt[\\/]build[\\/]lib[\\/]connect[\\/]index\.js$/,
+    rewrites: [
+      ["protocols.ws = require('./ws').streamBuilder;", "protocols.ws = (...a) => require('./ws').streamBuilder(...a);"],
+      ["protocols.wss = require('./ws').streamBuilder;", "protocols.wss = (...a) => require('./ws').streamBuilder(...a);"],
+      ["protocols.ssl = require('./tls').default;", "protocols.ssl = (...a) => require('./tls').default(...a);"],
+      ["protocols.mqtts = require('./tls').default;", "protocols.mqtts = protocols.ssl;"],
+    ],
+  },
+  {
+    file: /[\\/]node_modules[\\/]mqtt[\\/]build[\\/]lib[\\/]connect[\\/](tcp|tls)\.js$/,
+    rewrites: [['const socks_1 = __importDefault(require("./socks"));', 'const socks_1 = { get default() { return __importDefault(require("./socks")).default; } };']],
+  },
+];
+
+function rewrite(id, code) {
+  const which = MQTT_ON_USE.find((m) => m.file.test(id));
+  if (!which) return null;
+  for (const [from, to] of which.rewrites) {
+    if (!code.includes(from)) throw new Error(`cli/bundle.mjs: ${id} no longer contains ${from}; review MQTT_ON_USE for this mqtt.js`);
+    code = code.replace(from, to);
+  }
+  return code;
+}
+
 // Chunk names carry content hashes: a stale chunk of an earlier build must not linger beside the new ones.
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
@@ -30,6 +61,12 @@ await build({
       name: 'zod-english-only',
       load(id) {
         return ZOD_LOCALES.test(id) ? 'export { default as en } from "./en.js";' : null;
+      },
+    },
+    {
+      name: 'mqtt-transports-on-use',
+      transform(code, id) {
+        return rewrite(id, code);
       },
     },
   ],

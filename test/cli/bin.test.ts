@@ -1,12 +1,14 @@
 // The installed command, dist/bin/bin.js (cli/bin.ts bundled by cli/bundle.mjs): it answers as the
 // unbundled dist/cli/main.js does, runs a controller verb against a real broker and agent, and hands
 // the agent and broker verbs to the unbundled code, so plugins share the agent's classes.
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../agent/index.js';
+import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
 import { ensureBuilt, MAIN, ROOT } from './run-cli.js';
 
@@ -50,5 +52,35 @@ describe('dist/bin/bin.js, the bundled command', () => {
     const mods = r.stderr.split('\n').filter((l) => l.startsWith('MODULE ')).map((l) => l.slice('MODULE '.length));
     expect(mods.some((m) => m.endsWith('/dist/cli/agent.js'))).toBe(true);
     expect(mods.filter((m) => /\/dist\/bin\/(?!bin\.js|verbs-)/.test(m))).toEqual([]);
+  });
+});
+
+// cli/bundle.mjs rewrites mqtt.js so its WebSocket, TLS and SOCKS code loads on first use: the
+// bundled command must still dial every scheme it did.
+describe('dist/bin/bin.js over WebSocket and TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cp-bin-tr-'));
+  let broker: RunningBroker;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'pipe' });
+    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    agent = createAgent({ broker: broker.url, name: 'bin-tr-1', stateDir: join(dir, 'state') });
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await broker?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs exec through ws:// and mqtts:// as through mqtt://', async () => {
+    for (const url of [`ws://127.0.0.1:${broker.wsPort}/mqtt`, `mqtts://127.0.0.1:${broker.tlsPort}`]) {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'exec', 'bin-tr-1', '--broker', url, '--ca', join(dir, 'cert.pem'), '--', 'echo', 'over', url], { timeout: 30_000, env: env() });
+      expect(r.stdout).toContain(`bin-tr-1: over ${url}`);
+    }
   });
 });
