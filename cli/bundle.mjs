@@ -1,7 +1,9 @@
 // Builds the installed `conplyent` command (cli/bin.ts) into dist/bin/ with rolldown
 // (https://rolldown.rs), after tsc: `npm run build` runs both. What stays outside the bundle, loaded
 // from node_modules as before: the agent and broker runtimes' dependencies (aedes, level, Redis,
-// execa) and pino-pretty, which cli/logger.ts requires by name on a terminal only.
+// execa), pino-pretty, which cli/logger.ts requires by name on a terminal only, and ws (a dependency
+// of ours), which only mqtt.js's WebSocket transport loads, on first use (MQTT_ON_USE below): inside,
+// it was a 116 KB chunk every controller verb read and compiled.
 //
 // pino is inside: loaded from node_modules it was 13 CommonJS files to resolve, read and compile,
 // ≈ 8 % of a cold `conplyent exec`. Only pino's worker transports would break, since a bundled
@@ -15,7 +17,7 @@
 import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
 
-const OUTSIDE = /^(pino-pretty|aedes|aedes-[^/]+|level|classic-level|execa|ioredis|mqemitter[^/]*|bufferutil|utf-8-validate)(\/|$)/;
+const OUTSIDE = /^(pino-pretty|ws|aedes|aedes-[^/]+|level|classic-level|execa|ioredis|mqemitter[^/]*|bufferutil|utf-8-validate)(\/|$)/;
 const ZOD_LOCALES = /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/;
 
 // mqtt.js loads every transport when it first connects, and its TCP transport loads SOCKS proxy
