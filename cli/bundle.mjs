@@ -37,7 +37,10 @@ const MQTT_ON_USE = [
   },
   {
     file: /[\\/]node_modules[\\/]mqtt[\\/]build[\\/]lib[\\/]connect[\\/](tcp|tls)\.js$/,
-    rewrites: [['const socks_1 = __importDefault(require("./socks"));', 'const socks_1 = { get default() { return __importDefault(require("./socks")).default; } };']],
+    // Not even bundled: mqtt.js's own socks.js is required from its package when a proxy is used
+    // (socksProxy, or MQTTJS_SOCKS_PROXY in the environment), so socks, ip-address and smart-buffer
+    // (166 KB) are not compiled by every verb; mqtt is our dependency, so it resolves from here.
+    rewrites: [['const socks_1 = __importDefault(require("./socks"));', 'const socks_1 = { get default() { return __importDefault(require("node:module").createRequire(require.resolve("mqtt"))("./lib/connect/socks.js")).default; } };']],
   },
 ];
 

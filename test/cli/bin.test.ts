@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
+import { startSocks5Proxy } from '../helpers/socks5-proxy.js';
 import { ensureBuilt, MAIN, ROOT } from './run-cli.js';
 
 const BIN = join(ROOT, 'dist/bin/bin.js');
@@ -55,9 +56,9 @@ describe('dist/bin/bin.js, the bundled command', () => {
   });
 });
 
-// cli/bundle.mjs rewrites mqtt.js so its WebSocket, TLS and SOCKS code loads on first use: the
-// bundled command must still dial every scheme it did.
-describe('dist/bin/bin.js over WebSocket and TLS', () => {
+// cli/bundle.mjs rewrites mqtt.js so its WebSocket, TLS and SOCKS code loads on first use (the SOCKS
+// code from node_modules): the bundled command must still dial every way it did.
+describe('dist/bin/bin.js over WebSocket, TLS and a SOCKS proxy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-bin-tr-'));
   let broker: RunningBroker;
   let agent: Agent;
@@ -81,6 +82,17 @@ describe('dist/bin/bin.js over WebSocket and TLS', () => {
     for (const url of [`ws://127.0.0.1:${broker.wsPort}/mqtt`, `mqtts://127.0.0.1:${broker.tlsPort}`]) {
       const r = await promisify(execFile)(process.execPath, [BIN, 'exec', 'bin-tr-1', '--broker', url, '--ca', join(dir, 'cert.pem'), '--', 'echo', 'over', url], { timeout: 30_000, env: env() });
       expect(r.stdout).toContain(`bin-tr-1: over ${url}`);
+    }
+  });
+
+  it('runs exec through the SOCKS5 proxy mqtt.js takes from MQTTJS_SOCKS_PROXY', async () => {
+    const proxy = await startSocks5Proxy();
+    try {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'exec', 'bin-tr-1', '--broker', broker.url, '--', 'echo', 'via', 'socks'], { timeout: 30_000, env: { ...env(), MQTTJS_SOCKS_PROXY: proxy.url } });
+      expect(r.stdout).toContain('bin-tr-1: via socks');
+      expect(proxy.forwarded()).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
     }
   });
 });
