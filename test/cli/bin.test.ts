@@ -1,7 +1,7 @@
 // The installed command, dist/bin/bin.js (cli/bin.ts bundled by cli/bundle.mjs): it answers as the
 // unbundled dist/cli/main.js does, runs a controller verb against a real broker and agent, and hands
 // the agent and broker verbs to the unbundled code, so plugins share the agent's classes.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { createAgent, type Agent } from '../../agent/index.js';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
 import { startSocks5Proxy } from '../helpers/socks5-proxy.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 import { ensureBuilt, MAIN, ROOT } from './run-cli.js';
 
 const BIN = join(ROOT, 'dist/bin/bin.js');
@@ -64,11 +65,7 @@ describe('dist/bin/bin.js over WebSocket, TLS and a SOCKS proxy', () => {
   let agent: Agent;
 
   beforeAll(async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, ...selfSignedCert(dir) } });
     agent = createAgent({ broker: broker.url, name: 'bin-tr-1', stateDir: join(dir, 'state') });
     await agent.start();
   });
