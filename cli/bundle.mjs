@@ -5,11 +5,11 @@
 // of ours), which only mqtt.js's WebSocket transport loads, on first use (MQTT_ON_USE below): inside,
 // it was a 116 KB chunk every controller verb read and compiled.
 //
-// pino is inside: loaded from node_modules it was 13 CommonJS files to resolve, read and compile,
-// ≈ 8 % of a cold `conplyent exec`. Only pino's worker transports would break, since a bundled
-// thread-stream cannot find its worker file (pino's docs/bundling.md: `__bundlerPathsOverrides`),
-// and nothing in the bundle starts one: the controller verbs log through a Writable
-// (cli/controller/operator-log.ts), and the agent and broker, whose cli/logger.ts could, run unbundled.
+// pino is inside, though no bundled verb loads it now (the controller verbs print through
+// cli/controller/operator-log.ts without pino; the agent and broker, whose cli/logger.ts uses it, run
+// unbundled): from node_modules it had been 13 CommonJS files to resolve, read and compile. Only
+// pino's worker transports would break, since a bundled thread-stream cannot find its worker file
+// (pino's docs/bundling.md: `__bundlerPathsOverrides`), and nothing in the bundle starts one.
 //
 // zod's locale barrel: every zod entry point does `export * as locales`, so an unbundled import
 // evaluates all ~50 locale files and no bundler can drop them (colinhacks/zod#6050, #5665). We use
