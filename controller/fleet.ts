@@ -283,7 +283,10 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     if (this.closed) return Promise.resolve(withReason(new HostStream(host).result(), 'the fleet connection is closed'));
     const res = this.resolve([host]);
     if (res.noMatch) return Promise.resolve(neverSeen(host));
-    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId, ...this.foldAsk({}, [host]) };
+    // A replay is asked again while the host does not answer (recovery.ts): a copy that reaches it
+    // later than this request waits for is EXPIRED [cp-env-5], so a host coming back does not
+    // replay the same events once per unanswered request.
+    const envelope: CommandInput = { v: PROTOCOL_VERSION, id: newJobId(), cmd: 'replay', args: [job, fromSeq], opts: {}, from: this.clientId, ttlMs: CONTROL_WAIT_MS, ...this.foldAsk({}, [host]) };
     const body = checkSize(jsonPayload(envelope, res.route, this.signer));
     const req = new ControlRequest(envelope.id!, host, CONTROL_WAIT_MS, (r) => {
       if (this.requests.get(r.id) === r) this.requests.delete(r.id);

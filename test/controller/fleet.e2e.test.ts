@@ -133,6 +133,24 @@ describe.each(clusterKinds())('controller library on %s', (kind) => {
     }
   });
 
+  it('a replay request expires with its wait, so requests a host never answered do not all replay when it comes back', async () => {
+    const wire = await mqtt.connectAsync(broker.controllerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      const seen = new Promise<Record<string, unknown>>((resolve) =>
+        wire.on('message', (_t, p) => {
+          const m = JSON.parse(p.toString()) as Record<string, unknown>;
+          if (m.cmd === 'replay') resolve(m);
+        }),
+      );
+      await wire.subscribeAsync('conplyent/lib-2/cmd', { qos: 1 });
+      const r = await fleet.replay('lib-2', 'no-such-job', 0);
+      expect(r.error?.code).toBe('UNKNOWN_JOB');
+      expect(await seen).toMatchObject({ cmd: 'replay', ttlMs: 10_000, sentAt: expect.any(Number) });
+    } finally {
+      await wire.endAsync();
+    }
+  });
+
   it('attach to a job the host does not know settles with UNKNOWN_JOB instead of hanging', async () => {
     const [r] = await fleet.attach('lib-3', 'no-such-job', { waitMs: 10_000 }).done();
     expect(r!.state).toBe('rejected');
