@@ -3,14 +3,12 @@
 // id, TTL, audit); a malformed frame gets a clear refusal and the agent keeps serving; the
 // controller library sends frames to hosts that announce `data` and JSON to the others.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../agent/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { lines } from '../../agent/audit/files.js';
-import { connect, put, type Fleet } from '../../controller/index.js';
+import { put, type Fleet } from '../../controller/index.js';
 import {
   COMMAND_FRAME_MAGIC,
   DATA_FEATURE,
@@ -20,7 +18,8 @@ import {
   encodeCommandFrame,
   topics,
 } from '../../protocol/index.js';
-import { brokerKinds, startBrokerKind, type TestBroker } from '../helpers/brokers.js';
+import { fleetOn } from '../helpers/agent-fixture.js';
+import { brokerKinds } from '../helpers/brokers.js';
 import { until } from '../helpers/until.js';
 import { connectWire, result, type Wire } from '../helpers/wire.js';
 
@@ -31,28 +30,13 @@ const TERMINAL = new Set(['result', 'error', 'lost']);
 const awkward = () => Buffer.concat([Buffer.from([0xc0, 0xc1, 0x00, 0xff]), randomBytes(200_000)]);
 
 describe.each(brokerKinds())('command frames on %s', (kind) => {
-  let broker: TestBroker;
+  const f = fleetOn(kind, HOST, { keepaliveSec: 5 });
   let wire: Wire;
   let fleet: Fleet;
-  let agent: Agent;
   let dir: string;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-cmdframes-'));
-    broker = await startBrokerKind(kind);
-    wire = await connectWire(broker.controllerUrl);
-    agent = createAgent({ broker: broker.url, name: HOST, stateDir: join(dir, 'state'), keepaliveSec: 5 });
-    await agent.start();
-    fleet = await connect(broker.controllerUrl);
-    await until('the agent online in presence', () => fleet.host(HOST)?.online === true, 10_000);
-  });
-
-  afterAll(async () => {
-    await fleet?.close();
-    await agent?.stop();
-    await wire?.close();
-    await broker?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    ({ wire, fleet, dir } = f);
   });
 
   /** A wrfile chunk of `data` at `offset` of `path`, as a frame; `header` overrides fields. */
