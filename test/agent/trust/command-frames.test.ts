@@ -2,13 +2,13 @@
 // and the header's `data` (length and SHA-256) the bytes. An attacker who can publish but holds no
 // trusted key replays a genuine header with other bytes, or rewrites the header to match them: the
 // file the chunk would write must not exist afterwards, and each refusal is in the audit log.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, put } from '../../../controller/index.js';
 import { COMMAND_FRAME_MAGIC, describeData, encodeCommandFrame, topics } from '../../../protocol/index.js';
 import { brokerKinds } from '../../helpers/brokers.js';
-import { expectAuditedRefusal, expectNoJobEvents, marker, refusedNotice, signed, trustFixture } from './harness.js';
+import { expectAuditedRefusal, expectNoJobEvents, marker, refusedNotice, signed, trustFixture, writeJson } from './harness.js';
 
 const TERMINAL = new Set(['result', 'error', 'lost']);
 
@@ -78,5 +78,34 @@ describe.each(brokerKinds())('signed command frames on %s', (kind) => {
     } finally {
       await fleet.close();
     }
+  });
+});
+
+describe.each(brokerKinds())('command frames under a policy on %s', (kind) => {
+  const f = trustFixture(kind, 'polframe-1', {
+    prepare: (f) => {
+      mkdirSync(join(f.dir, 'root'));
+      writeJson(join(f.dir, 'policy.json'), {
+        keys: { ops: f.ops.pub },
+        rules: [{ name: 'uploads', keys: ['ops'], commands: ['wrfile', 'ping'], files: { write: [join(f.dir, 'root')] } }],
+      });
+    },
+    agent: (f) => ({ policyFile: join(f.dir, 'policy.json') }),
+  });
+  const send = async (path: string, bytes: Buffer) => {
+    const header = signed(f, { cmd: 'wrfile', args: [path], opts: { offset: 0, truncate: true }, data: describeData(bytes) });
+    f.wire.send(topics.cmd(f.host), encodeCommandFrame(header, bytes));
+    return { id: header.id as string, end: (await f.wire.waitFor((m) => m.topic === topics.job(f.host, header.id) && TERMINAL.has(m.json?.type), 15_000, `the end of ${header.id}`)).json };
+  };
+
+  it('[cp-cmdframe-3] a frame is confined to the rule\'s roots like any wrfile: inside runs, outside is DENIED and writes nothing', async () => {
+    const inside = join(f.dir, 'root', 'ok.bin');
+    expect((await send(inside, Buffer.from('fine'))).end).toMatchObject({ type: 'result', code: 0 });
+    expect(readFileSync(inside, 'utf8')).toBe('fine');
+    const m = marker(f);
+    const { id, end: refused } = await send(m, Buffer.from('escaped'));
+    expect(refused).toMatchObject({ type: 'error', error: 'DENIED' });
+    expect(existsSync(m)).toBe(false);
+    expectAuditedRefusal(f, id, 'DENIED');
   });
 });
