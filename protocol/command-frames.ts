@@ -5,6 +5,7 @@
 // can produce, and the bytes through their SHA-256.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { MAX_COMMAND_BYTES } from './limits.js';
 
 /**
@@ -21,14 +22,14 @@ export const COMMAND_FRAME_PREFIX_BYTES = 5;
 export const DATA_FEATURE = 'data';
 
 /** The header's `data`: which bytes follow it [cp-cmdframe-3]. */
-export const DataSchema = z
+export const DataSchema = lazySchema(() => z
   .object({
     /** How many bytes follow the header. */
     bytes: z.number().int().nonnegative().max(MAX_COMMAND_BYTES),
     /** SHA-256 of those bytes, lower-case hex. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex digits'),
   })
-  .strict();
+  .strict());
 export type DataDescriptor = z.output<typeof DataSchema>;
 
 /**
