@@ -3,13 +3,13 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { ControllerLogger } from './logger.js';
-import { CommandSchema, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
+import { CommandSchema, DATA_FEATURE, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
 import { ControllerError } from './errors.js';
 import { JobHandle, type JobOwner } from './job.js';
-import { checkSize, CommandOutbox, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
+import { checkSize, CommandOutbox, framePayload, jsonPayload, publishCommand, textPayload, type Outgoing } from './publish.js';
 import { PresenceView, type HostInfo, type PresenceChange } from './presence.js';
 import { ControlRequest } from './request.js';
 import { routeMessage, type DroppedFrame, type Routes } from './router.js';
@@ -43,6 +43,12 @@ export interface RunOptions {
    * (default true). Sent only when every target host announces that it understands it [cp-fold-4].
    */
   fold?: boolean;
+  /**
+   * Bytes sent as the command's last positional argument, in a command frame instead of JSON
+   * [cp-cmdframe-*] (`wrfile` takes them as its data). Only hosts that list `data` in their
+   * presence `features` take frames: check with allUnderstand(hosts, DATA_FEATURE) first; BAD_OPTION otherwise.
+   */
+  data?: Uint8Array;
 }
 
 const CONTROL_WAIT_MS = 10_000;
@@ -192,7 +198,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
     };
-    return this.start(target, envelope, options, (route, out) => jsonPayload({ ...envelope, ...out }, route, this.signer));
+    const data = options.data;
+    if (data === undefined) return this.start(target, envelope, options, (route, out) => jsonPayload({ ...envelope, ...out }, route, this.signer));
+    // An agent without command frames would answer MALFORMED (not UTF-8), so none is sent to it.
+    const old = this.resolve(target).expected.filter((h) => !this.allUnderstand([h], DATA_FEATURE));
+    if (old.length > 0) throw new ControllerError('BAD_OPTION', `data: ${old.join(', ')} do not take command frames (no "${DATA_FEATURE}" in their presence features); send the bytes in JSON`);
+    return this.start(target, envelope, options, (route, out) => framePayload({ ...envelope, ...out }, data, route, this.signer));
   }
 
   /**
@@ -390,8 +401,12 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     return options.fold !== false && this.allUnderstand(hosts, FOLD_FEATURE) ? { fold: true } : {};
   }
 
-  /** Every host lists the optional envelope field in its presence `features` (none: no host to vouch). */
-  private allUnderstand(hosts: readonly string[], feature: string): boolean {
+  /**
+   * Every host lists the optional envelope field in its presence `features` (none: no host to vouch).
+   * @example
+   * const framed = fleet.allUnderstand(['web-1'], DATA_FEATURE); // command frames for put chunks
+   */
+  allUnderstand(hosts: readonly string[], feature: string): boolean {
     return hosts.length > 0 && hosts.every((h) => this.presence.features(h)?.includes(feature));
   }
 

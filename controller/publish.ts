@@ -1,7 +1,7 @@
-// Command payloads on the wire: JSON envelopes or text lines, sent QoS 1 and never retained to each
-// host's topic or once to the fleet topic. Sizes are checked before anything leaves.
+// Command payloads on the wire: JSON envelopes, text lines or command frames, sent QoS 1 and never
+// retained to each host's topic or once to the fleet topic. Sizes are checked before anything leaves.
 import type { MqttClient } from 'mqtt';
-import { MAX_COMMAND_BYTES, parseTextCommand, topics, type CommandInput } from '../protocol/index.js';
+import { MAX_COMMAND_BYTES, describeData, encodeCommandFrame, parseTextCommand, topics, type CommandInput } from '../protocol/index.js';
 import { ControllerError } from './errors.js';
 import type { Route } from './targets.js';
 import type { CommandSigner } from './trust/signer.js';
@@ -10,7 +10,8 @@ import { HeldPublish, combinedWithdrawal, type Withdrawal } from './withdraw.js'
 /** One publish: a payload and the topic it goes to (a signed payload is valid on that topic only). */
 export interface Outgoing {
   topic: string;
-  body: string;
+  /** JSON or text; a command frame is bytes already. */
+  body: string | Buffer;
 }
 
 /** The topics a route publishes on: each host's own, or the fleet topic once. */
@@ -18,14 +19,31 @@ export function routeTopics(route: Route): string[] {
   return route.kind === 'fleet' ? [topics.fleetCmd()] : route.hosts.map((h) => topics.cmd(h));
 }
 
+/** The envelope as sent: `sentAt` stamped now, and `target` for the fleet topic [cp-fleet-1]. */
+function stamped(envelope: CommandInput, route: Route): CommandInput {
+  return { ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) };
+}
+
 /**
  * The JSON envelope with `sentAt` stamped now and `target` for the fleet topic [cp-fleet-1]. With a
  * signer, each topic gets its own signature [cp-sig-3]; without, one body serves every topic.
  */
 export function jsonPayload(envelope: CommandInput, route: Route, signer?: CommandSigner): Outgoing[] {
-  const env = { ...envelope, sentAt: Date.now(), ...(route.kind === 'fleet' ? { target: route.target } : {}) };
+  const env = stamped(envelope, route);
   if (signer) return routeTopics(route).map((topic) => ({ topic, body: JSON.stringify(signer.sign(env, topic)) }));
   const body = JSON.stringify(env);
+  return routeTopics(route).map((topic) => ({ topic, body }));
+}
+
+/**
+ * A command frame [cp-cmdframe-2]: the JSON payload's envelope, with `data` describing the bytes,
+ * as the header, then the bytes. The signature covers the header, and through its `data` the
+ * bytes [cp-cmdframe-3]; with a signer each topic gets its own frame, without one frame serves all.
+ */
+export function framePayload(envelope: CommandInput, data: Uint8Array, route: Route, signer?: CommandSigner): Outgoing[] {
+  const env = stamped({ ...envelope, data: describeData(data) }, route);
+  if (signer) return routeTopics(route).map((topic) => ({ topic, body: encodeCommandFrame(signer.sign(env, topic), data) }));
+  const body = encodeCommandFrame(env, data);
   return routeTopics(route).map((topic) => ({ topic, body }));
 }
 
@@ -53,11 +71,11 @@ export interface Sized {
 
 /** Over the agent's limit a command would be refused anyway; over the broker's it wedges the connection (mqtt.js #768). */
 export function checkSize(out: Outgoing[]): Sized[] {
-  let last: { body: string; bytes: Buffer } | undefined;
+  let last: { body: string | Buffer; bytes: Buffer } | undefined;
   return out.map(({ topic, body }) => {
     // One body usually serves every host's topic; a string payload would be measured and encoded
     // again by mqtt-packet on every publish (a 350 kB `put` chunk).
-    if (last?.body !== body) last = { body, bytes: Buffer.from(body) };
+    if (last?.body !== body) last = { body, bytes: typeof body === 'string' ? Buffer.from(body) : body };
     if (last.bytes.length > MAX_COMMAND_BYTES) throw new ControllerError('BAD_OPTION', `command is ${last.bytes.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
     return { topic, bytes: last.bytes };
   });

@@ -80,6 +80,7 @@ export function routeNotice(to: Routes, host: string, payload: Buffer): void {
   if (n.type === 'duplicate' && n.job) to.follower(n.job)?.duplicate?.(host);
   // A command refused in verification gets no job event at all [cp-sig-5]; without this the host
   // would only be no-answer when the wait ran out.
-  if (n.type === 'error' && n.job && (n.error === 'UNSIGNED' || n.error === 'UNKNOWN_KEY' || n.error === 'BAD_SIGNATURE')) to.follower(n.job)?.refused?.(host, n.error, n.message);
+  // Nor does a command frame whose bytes are not the ones its header declares [cp-cmdframe-4].
+  if (n.type === 'error' && n.job && (n.error === 'UNSIGNED' || n.error === 'UNKNOWN_KEY' || n.error === 'BAD_SIGNATURE' || n.error === 'BAD_DATA')) to.follower(n.job)?.refused?.(host, n.error, n.message);
   to.notice(n);
 }

@@ -1,17 +1,24 @@
-// File transfer on top of wrfile / rdfile / hash: any size, binary-safe (base64 chunks), checked
-// with sha256 at the end. Chunks go to every host at once (one publish per chunk for large fleets).
+// File transfer on top of wrfile / rdfile / hash: any size, binary-safe, checked with sha256 at the
+// end. Chunks go to every host at once (one publish per chunk for large fleets): as command frames
+// to hosts that take them [cp-cmdframe-*], as base64 in JSON to older agents.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { outputBytes, type JobEvent } from '../protocol/index.js';
+import { DATA_FEATURE, MAX_COMMAND_BYTES, outputBytes, type JobEvent } from '../protocol/index.js';
 import type { HostResult } from './collect.js';
 import { ControllerError } from './errors.js';
+import { OrderedHash } from './ordered-hash.js';
 import type { Fleet } from './fleet.js';
 import type { Target } from './targets.js';
 
-/** Raw bytes per wrfile chunk: 256 KiB is ~350 KB of base64, well under the 512 KiB command limit. */
+/** Raw bytes per wrfile chunk in JSON: 256 KiB is ~350 KB of base64, well under the 512 KiB command limit. */
 export const PUT_CHUNK_BYTES = 256 * 1024;
+/**
+ * Raw bytes per chunk in a command frame: the command limit less 64 KiB for the header (a path and
+ * a cwd of up to 4096 characters, the signature): 448 KiB, 1.75 times a JSON chunk's bytes.
+ */
+export const PUT_FRAME_CHUNK_BYTES = MAX_COMMAND_BYTES - 64 * 1024;
 /** wrfile chunks in flight at once: enough to hide the round trip, few enough to keep memory small. */
 const PUT_WINDOW = 4;
 
@@ -76,14 +83,26 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
   for (const h of res.offline) out.set(h, { host: h, ok: false, state: 'offline', bytes: 0, error: `${h} is offline` });
   let live = res.expected.filter((h) => !out.has(h));
   const timeoutMs = o.timeoutMs ?? 60_000;
+  const framed = (h: string) => fleet.allUnderstand([h], DATA_FEATURE);
+  const chunkBytes = live.every(framed) ? PUT_FRAME_CHUNK_BYTES : PUT_CHUNK_BYTES;
+  const sent = new OrderedHash();
   const fh = await open(local, 'r');
   const sendChunk = async (offset: number): Promise<number> => {
-    const buf = Buffer.alloc(Math.min(PUT_CHUNK_BYTES, Math.max(0, info.size - offset)));
+    const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(0, info.size - offset)));
     const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
     if (live.length === 0) return bytesRead;
-    const opts = { encoding: 'base64', offset, truncate: offset === 0 };
-    const results = await fleet.run(live, 'wrfile', [remote, buf.subarray(0, bytesRead).toString('base64')], { opts, waitMs: timeoutMs, keepOutput: false }).done();
-    for (const r of results) if (r.state !== 'ok' && !out.has(r.host)) out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: offset, error: why(r) });
+    const data = buf.subarray(0, bytesRead);
+    sent.add(offset, data);
+    const opts = { offset, truncate: offset === 0 };
+    const common = { waitMs: timeoutMs, keepOutput: false };
+    const inFrames = live.filter(framed);
+    const inJson = live.filter((h) => !framed(h));
+    const runs: Promise<HostResult[]>[] = [];
+    if (inFrames.length > 0) runs.push(fleet.run(inFrames, 'wrfile', [remote], { ...common, opts, data }).done());
+    // A host that stopped taking frames mid-upload (an older agent put back) cannot take a frame-sized chunk in JSON.
+    if (inJson.length > 0 && data.length > PUT_CHUNK_BYTES) for (const h of inJson) out.set(h, { host: h, ok: false, state: 'error', bytes: offset, error: `${h} stopped taking command frames during the upload` });
+    else if (inJson.length > 0) runs.push(fleet.run(inJson, 'wrfile', [remote, data.toString('base64')], { ...common, opts: { ...opts, encoding: 'base64' } }).done());
+    for (const r of (await Promise.all(runs)).flat()) if (r.state !== 'ok' && !out.has(r.host)) out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: offset, error: why(r) });
     live = live.filter((h) => !out.has(h));
     return bytesRead;
   };
@@ -96,7 +115,7 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
     const worker = async () => {
       while (next < info.size && live.length > 0) {
         const offset = next;
-        next += PUT_CHUNK_BYTES;
+        next += chunkBytes;
         done += await sendChunk(offset);
         o.onProgress?.({ bytes: done, total: info.size });
       }
@@ -106,7 +125,8 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
     await fh.close();
   }
   if (live.length > 0) {
-    const want = await sha256File(local);
+    // What was sent, hashed as it was read; the file again only when that was cut short.
+    const want = sent.digest(info.size) ?? (await sha256File(local));
     const results = await fleet.run(live, 'hash', [remote], { waitMs: timeoutMs }).done();
     for (const r of results) {
       const got = sha256Of(r.value);

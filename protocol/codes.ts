@@ -25,6 +25,7 @@ export const ErrorCodes = {
   UNSIGNED: ExitCode.INVALID_PARAMETER, // the agent requires signed commands and this one has no sig
   BAD_SIGNATURE: ExitCode.INVALID_PARAMETER, // the sig does not verify for this command on this topic
   UNKNOWN_KEY: ExitCode.INVALID_PARAMETER, // the sig's key id is not one this agent trusts
+  BAD_DATA: ExitCode.INVALID_PARAMETER, // a command frame's bytes are not the ones its header declares
   DENIED: ExitCode.INVALID_PARAMETER, // the agent's policy does not allow this key this command
   EXPIRED: ExitCode.ERROR, // older than its TTL: never run
   CLOCK_SKEW: ExitCode.ERROR, // sentAt is further in the future than the allowed skew

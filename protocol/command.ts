@@ -5,6 +5,7 @@ import { MAX_TTL_MS } from './limits.js';
 import { SignatureSchema } from './signature.js';
 import { OUTPUT_ENCODINGS, OUT_FEATURE } from './frames.js';
 import { FOLD_FEATURE } from './fold.js';
+import { DATA_FEATURE, DataSchema } from './command-frames.js';
 import { lazySchema } from './lazy-schema.js';
 
 /**
@@ -12,7 +13,7 @@ import { lazySchema } from './lazy-schema.js';
  * that predates one refuses it as an unknown field [cp-env-10], so a sender asks only hosts that
  * list it.
  */
-export const ENVELOPE_FEATURES = [OUT_FEATURE, FOLD_FEATURE] as const;
+export const ENVELOPE_FEATURES = [OUT_FEATURE, FOLD_FEATURE, DATA_FEATURE] as const;
 
 /** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
 const argValue = () => z.unknown();
@@ -48,6 +49,11 @@ export const CommandSchema = lazySchema(() => z
     fold: z.boolean().optional(),
     /** How the job's output events are written: `raw` frames, or JSON events (absent, `json`) [cp-env-13]. */
     out: z.enum(OUTPUT_ENCODINGS).optional(),
+    /**
+     * A command frame's header only: the bytes that follow it, which become the last positional
+     * argument [cp-cmdframe-3]. A JSON or text command cannot carry it.
+     */
+    data: DataSchema.optional(),
     /** Fleet topic only: which hosts must run it [cp-fleet-1]. */
     target: z.string().min(1).max(1024).optional(),
     /** Signature by a controller key over the canonical form of the command [cp-env-9] [cp-sig-2]. */

@@ -3,6 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { CommandSchema, type Command } from './command.js';
+import { isCommandFrame, splitCommandFrame } from './command-frames.js';
 import { ErrorCodes, type ErrorCode } from './codes.js';
 import { jsonDepth, prototypeKeyPath } from './json-guard.js';
 import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
@@ -20,6 +21,8 @@ export interface DecodeError {
   id?: string;
 }
 export type Decoded<T> = { ok: true; value: T } | DecodeError;
+/** A command, and for a command frame its bytes, not yet checked against the header's `data` [cp-cmdframe-4]. */
+export type DecodedCommand = { ok: true; value: Command; data?: Buffer } | DecodeError;
 
 function fail(error: ErrorCode, message: string, id?: string): DecodeError {
   return { ok: false, error, code: ErrorCodes[error], message, ...(id ? { id } : {}) };
@@ -31,10 +34,11 @@ export function formatIssues(err: z.ZodError): string {
 }
 
 /**
- * Decodes a command payload: JSON when it starts with `{` or `[` (only an object is valid), else plain
- * text [cp-text-1]. Never throws: anything unexpected is MALFORMED, so every payload gets an answer [cp-err-1].
+ * Decodes a command payload: a command frame when it starts with 0xC0 [cp-cmdframe-1], JSON when it
+ * starts with `{` or `[` (only an object is valid), else plain text [cp-text-1]. Never throws:
+ * anything unexpected is MALFORMED, so every payload gets an answer [cp-err-1].
  */
-export function decodeCommand(payload: Buffer): Decoded<Command> {
+export function decodeCommand(payload: Buffer): DecodedCommand {
   try {
     return decodeUnsafe(payload);
   } catch (e) {
@@ -47,12 +51,17 @@ function describe(v: unknown): string {
   return typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(JSON.stringify(v)).slice(0, 40);
 }
 
-function decodeUnsafe(payload: Buffer): Decoded<Command> {
+function decodeUnsafe(payload: Buffer): DecodedCommand {
   if (payload.length > MAX_COMMAND_BYTES) {
     return fail('TOO_LARGE', `payload is ${payload.length} bytes; the limit is ${MAX_COMMAND_BYTES}`);
   }
-  if (!isUtf8(payload)) return fail('MALFORMED', 'payload is not UTF-8 text');
-  const text = payload.toString('utf8').trim();
+  // [cp-cmdframe-3] a frame's header is decoded as a JSON command; its bytes are kept aside.
+  const frame = isCommandFrame(payload) ? splitCommandFrame(payload) : undefined;
+  if (frame && !frame.ok) return fail('MALFORMED', frame.message);
+  const body = frame ? frame.header : payload;
+  if (!isUtf8(body)) return fail('MALFORMED', frame ? "the command frame's header is not UTF-8 text" : 'payload is not UTF-8 text');
+  const text = body.toString('utf8').trim();
+  if (frame && !text.startsWith('{')) return fail('MALFORMED', "a command frame's header must be a JSON object");
   let raw: unknown;
   if (text.startsWith('{') || text.startsWith('[')) {
     if (jsonDepth(text) > MAX_JSON_DEPTH) return fail('MALFORMED', `payload nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
@@ -80,7 +89,9 @@ function decodeUnsafe(payload: Buffer): Decoded<Command> {
   if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${describe(rec.v)} is not supported; this agent speaks v=1`, id);
   const parsed = CommandSchema.safeParse(raw);
   if (!parsed.success) return fail('BAD_ENVELOPE', formatIssues(parsed.error), id);
-  return { ok: true, value: parsed.data };
+  if (frame && !parsed.data.data) return fail('BAD_ENVELOPE', 'data: a command frame\'s header must say which bytes follow ({"bytes":N,"sha256":"…"})', id);
+  if (!frame && parsed.data.data) return fail('BAD_ENVELOPE', 'data: only a command frame\'s header carries data; in JSON, send the bytes as an argument (base64 for wrfile)', id);
+  return frame ? { ok: true, value: parsed.data, data: frame.data } : { ok: true, value: parsed.data };
 }
 
 function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {

@@ -9,6 +9,7 @@ export * from './command.js';
 export * from './events.js';
 export * from './fold.js';
 export * from './frames.js';
+export * from './command-frames.js';
 export * from './output-data.js';
 export * from './presence.js';
 export * from './selector.js';

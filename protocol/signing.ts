@@ -16,10 +16,14 @@ import { parseTopic } from './topics.js';
 export const COMMAND_SIG_CONTEXT = 'conplyent-cmd/1';
 export const EVENT_SIG_CONTEXT = 'conplyent-evt/1';
 
-/** Every envelope field but `sig`, `session`, `fold` and `out`, in the canonical form, absent ones as null [cp-sig-3]; those three are covered only when present. */
+/** Every envelope field but `sig`, `session`, `fold`, `out` and `data`, in the canonical form, absent ones as null [cp-sig-3]; the last four are covered only when present. */
 export const SIGNED_COMMAND_FIELDS = ['v', 'id', 'cmd', 'args', 'opts', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'target'] as const;
 
-export type SignatureErrorCode = 'UNSIGNED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY';
+/**
+ * The refusals of the verify step [cp-sig-5]: the signature, or (BAD_DATA) a command frame's bytes
+ * that are not the ones its header, the part a signature covers, declares [cp-cmdframe-4].
+ */
+export type SignatureErrorCode = 'UNSIGNED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'BAD_DATA';
 export type Verification = { ok: true; kid: string } | { ok: false; error: SignatureErrorCode; code: number; message: string };
 
 /** Public keys by key id, as trustedKeys() builds them. */
@@ -43,6 +47,9 @@ export function canonicalCommand(env: Envelope, topic: string, kid: string): Buf
   if (env.fold !== undefined) obj.fold = env.fold;
   // The same for `out` [cp-env-13]: a relay that adds or drops it must not pass for the sender.
   if (env.out !== undefined) obj.out = env.out;
+  // And `data` [cp-cmdframe-3]: through it the signature covers a command frame's bytes (their
+  // length and SHA-256), while the signed form stays JSON.
+  if (env.data !== undefined) obj.data = env.data;
   return Buffer.from(canonicalJson(obj, 'portable'), 'utf8');
 }
 

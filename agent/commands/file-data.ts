@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { lazySchema } from '../../protocol/lazy-schema.js';
 import { MAX_CHUNK_BYTES } from '../../protocol/index.js';
 import { CommandError, type CommandRegistry } from '../registry.js';
-import { count, decodeData, encoding, flag, name, str } from './schemas.js';
+import { count, decodeData, encoding, flag, name, strOrBytes } from './schemas.js';
 import { onPath, pathError, resolvePath } from './paths.js';
 import { openUnderRoots } from './confined.js';
 import type { ConfinedFile } from '../policy/paths.js';
@@ -90,7 +90,10 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
         throw new CommandError('BAD_ARGS', 'append=true cannot be combined with offset or truncate');
       }
       if (o.truncate && o.offset === undefined) throw new CommandError('BAD_ARGS', 'truncate=true needs an offset (a whole-file write already truncates)');
-      const bytes = decodeData(ctx.args[1], o.encoding);
+      const data = ctx.args[1];
+      // A command frame's bytes are written as they came [cp-cmdframe-5]; an encoding there is a mistake.
+      if (typeof data !== 'string' && o.encoding !== undefined) throw new CommandError('BAD_ARGS', 'encoding applies to text data; the bytes of a command frame are written as they are');
+      const bytes = typeof data === 'string' ? decodeData(data, o.encoding) : Buffer.from(data.buffer, data.byteOffset, data.length);
       if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
       const file = await openUnderRoots(ctx, target, 'write', { write: true, create: true, append: o.append, truncate: !o.append && o.offset === undefined });
       if (file) return { path: file.path, bytes: bytes.length, size: await onPath(file.path, () => writeOpened(file, bytes, o)) };
@@ -99,11 +102,11 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       return { path: target, bytes: bytes.length, size };
     },
     {
-      args: lazySchema(() => z.tuple([name('path'), str('data')])),
+      args: lazySchema(() => z.tuple([name('path'), strOrBytes('data')])),
       opts: lazySchema(() => z.object({ append: flag, encoding, offset: count('offset').optional(), truncate: flag }).strict()),
       usage: '<path> <data> [append=true] [encoding=base64] [offset=N] [truncate=true]',
       summary:
-        'Writes data to a file (replacing it); append=true appends; offset=N writes at byte N for chunked uploads, truncate=true then ends the file there',
+        'Writes data to a file (replacing it); append=true appends; offset=N writes at byte N for chunked uploads, truncate=true then ends the file there; data may be the bytes of a command frame',
     },
   );
 

@@ -12,6 +12,14 @@ export function str(name: string) {
   );
 }
 
+/**
+ * Data a command takes as text or, from a command frame, as bytes [cp-cmdframe-5]: only a frame
+ * can put a Uint8Array among the arguments, so JSON senders see no change.
+ */
+export function strOrBytes(name: string) {
+  return z.union([str(name), z.instanceof(Uint8Array)], { error: (iss) => (iss.input === undefined ? `${name} is required` : `${name} must be a string`) });
+}
+
 /** A non-empty string positional (paths, job ids, program names). */
 export function name(label: string) {
   return z.preprocess(

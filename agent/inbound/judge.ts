@@ -4,6 +4,7 @@
 import { resolve as resolvePath } from 'node:path';
 import {
   DEFAULT_TTL_MS,
+  checkData,
   newJobId,
   decodeCommand,
   formatIssues,
@@ -91,6 +92,14 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
     }
     if (v.ok) kid = v.kid;
   }
+  // [cp-cmdframe-4] a frame's header, the part a signature covers, vouches for its bytes: other
+  // bytes are refused as a forgery is, so a copy with its genuine header cannot burn the id.
+  let given = command.args;
+  if (decoded.data) {
+    const d = checkData(command.data!, decoded.data);
+    if (!d.ok) return { kind: 'forged', error: 'BAD_DATA', message: d.message, id: command.id, cmd: command.cmd, kid: kid ?? command.sig?.kid, from: command.from, args: command.args, opts: command.opts };
+    given = [...command.args, d.value];
+  }
   if (t.kind === 'fleetCmd') {
     // [cp-fleet-1] a fleet command without a target is refused, never run everywhere by accident.
     if (!command.target) return rejectOrNotice(env, command, 'BAD_TARGET', 'a command on the fleet topic needs a target (a host, web-*, role=web or all)', kid);
@@ -104,7 +113,7 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
   }
   const id = command.id ?? newJobId();
   if (env.hasSeen(id)) return { kind: 'duplicate', id };
-  const base = { kind: 'reject' as const, id, cmd: command.cmd, args: command.args, opts: command.opts, kid, from: command.from };
+  const base = { kind: 'reject' as const, id, cmd: command.cmd, args: given, opts: command.opts, kid, from: command.from };
   if (command.sentAt !== undefined) {
     const now = env.now();
     if (command.sentAt > now + env.clockSkewMs) {
@@ -120,7 +129,7 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
   if (doubt) return { ...base, ...doubt };
   const def = env.lookup(command.cmd);
   if (!def) return { ...base, error: 'UNKNOWN_COMMAND', message: `unknown command "${command.cmd}"; this agent knows: ${env.known().join(', ')}` };
-  const args = def.args.safeParse(command.args);
+  const args = def.args.safeParse(given);
   if (!args.success) return { ...base, error: 'BAD_ARGS', message: `${def.name}: ${formatIssues(args.error)}${def.usage ? `; usage: ${def.name} ${def.usage}` : ''}` };
   const opts = def.opts.safeParse(command.opts);
   if (!opts.success) return { ...base, error: 'BAD_ARGS', message: `${def.name} options: ${formatIssues(opts.error)}${def.usage ? `; usage: ${def.name} ${def.usage}` : ''}` };

@@ -42,7 +42,10 @@ function next<T extends FromWorker['op']>(child: ChildProcess, op: T): Promise<E
 
 /** Forks a worker and starts it; resolves when it reports ready (within `timeoutMs`). */
 export async function startWorker(spec: WorkerSpec, timeoutMs = 120_000): Promise<WorkerHandle> {
-  const child = fork(WORKER, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // CONPLYENT_BENCH_CPU_PROF=DIR: each worker (the agents) writes a V8 CPU profile there when it stops.
+  const prof = process.env.CONPLYENT_BENCH_CPU_PROF;
+  const execArgv = ['--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const child = fork(WORKER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const send = (m: ToWorker) => child.send(m);
   const ready = next(child, 'ready');

@@ -22,11 +22,16 @@ export interface AgentFixture {
  * the agent starts (register custom commands there); the wire client is connected by then.
  */
 export function agentOnAedes(name: string, options: Partial<AgentOptions> = {}, setup?: (f: AgentFixture) => void): AgentFixture {
+  return agentOn(() => startAedes(), name, options, setup);
+}
+
+/** agentOnAedes on a broker of any kind; the wire client uses the controllers' URL. */
+function agentOn(start: () => Promise<TestBroker>, name: string, options: Partial<AgentOptions> = {}, setup?: (f: AgentFixture) => void): AgentFixture {
   const f = {} as AgentFixture;
   beforeAll(async () => {
     f.dir = mkdtempSync(join(tmpdir(), `cp-${name}-`));
-    f.broker = await startAedes();
-    f.wire = await connectWire(f.broker.url);
+    f.broker = await start();
+    f.wire = await connectWire(f.broker.controllerUrl);
     f.agent = createAgent({ broker: f.broker.url, name, stateDir: join(f.dir, 'state'), ...options });
     setup?.(f);
     await f.agent.start();
@@ -45,9 +50,14 @@ export async function tearDown(f: Partial<AgentFixture>): Promise<void> {
 
 /** agentOnAedes plus a controller connected to the same broker (closed first). */
 export function fleetOnAedes(name: string, options: Partial<AgentOptions> = {}): AgentFixture & { fleet: Fleet } {
-  const f = agentOnAedes(name, options) as AgentFixture & { fleet: Fleet };
+  return fleetOn('aedes', name, options);
+}
+
+/** fleetOnAedes on a broker of any kind (`describe.each(brokerKinds())`), once the controller sees the agent online. */
+export function fleetOn(kind: BrokerKind, name: string, options: Partial<AgentOptions> = {}): AgentFixture & { fleet: Fleet } {
+  const f = agentOn(() => startBrokerKind(kind), name, options) as AgentFixture & { fleet: Fleet };
   beforeAll(async () => {
-    f.fleet = await connect(f.broker.url);
+    f.fleet = await connect(f.broker.controllerUrl, { awaitHosts: [name] });
   });
   afterAll(async () => {
     await f.fleet?.close();

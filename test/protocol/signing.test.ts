@@ -80,8 +80,8 @@ describe('canonical form [cp-sig-3]', () => {
   });
 
   it('holds every envelope field but sig, absent ones as null, args [] and opts {} by default', () => {
-    // `session`, `out` and `fold` are covered only when present [cp-env-12] [cp-env-13] [cp-fold-1], so they are not among the always-present fields.
-    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'out', 'fold'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
+    // `session`, `out`, `fold` and `data` are covered only when present [cp-env-12] [cp-env-13] [cp-fold-1] [cp-cmdframe-3], so they are not among the always-present fields.
+    expect([...SIGNED_COMMAND_FIELDS, 'sig', 'session', 'out', 'fold', 'data'].sort()).toEqual(Object.keys(CommandSchema.shape).sort());
     const bytes = canonicalCommand({ id: 'j1', cmd: 'ping', sentAt: 5 }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8');
     expect(bytes).toBe(
       '{"args":[],"cmd":"ping","ctx":"conplyent-cmd/1","cwd":null,"from":null,"id":"j1","kid":"AAAAAAAAAAAAAAAA","opts":{},"sentAt":5,"target":null,"timeoutMs":null,"topic":"conplyent/web-1/cmd","ttlMs":null,"v":null}',
@@ -104,6 +104,17 @@ describe('canonical form [cp-sig-3]', () => {
     const { fold: _stripped, ...stripped } = signed;
     expect(receive(stripped)).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
     expect(receive({ ...signCommand(FULL, WEB, ops.privateKey), fold: true })).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
+  });
+
+  it('[cp-cmdframe-3] a command frame header\'s data is signed: other bytes described in transit fail the signature', () => {
+    const data = { bytes: 3, sha256: 'a'.repeat(64) };
+    expect(canonicalCommand({ id: 'j1', cmd: 'wrfile', sentAt: 5, data }, WEB, 'AAAAAAAAAAAAAAAA').toString('utf8')).toContain(`"data":{"bytes":3,"sha256":"${'a'.repeat(64)}"}`);
+    // A frame's header, not a JSON command: verified as decoded, without the JSON round trip of receive().
+    const signed = signCommand({ ...FULL, data }, WEB, ops.privateKey);
+    expect(verifyCommand(signed, WEB, trusted)).toEqual({ ok: true, kid: keyId(ops.publicKey) });
+    expect(verifyCommand({ ...signed, data: { bytes: 3, sha256: 'b'.repeat(64) } }, WEB, trusted)).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
+    const { data: _stripped, ...stripped } = signed;
+    expect(verifyCommand(stripped, WEB, trusted)).toMatchObject({ ok: false, error: 'BAD_SIGNATURE' });
   });
 
   it('[cp-sig-9] refuses what Python would write differently: fractions, unsafe integers, lone surrogates, astral keys', () => {
