@@ -2,7 +2,8 @@
 // receiver turns into an event (errors are data on the wire, never a crash).
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
-import { CommandSchema, type Command } from './command.js';
+import type { Command } from './command.js';
+import { checkCommand } from './envelope-check.js';
 import { ErrorCodes, type ErrorCode } from './codes.js';
 import { jsonDepth, prototypeKeyPath } from './json-guard.js';
 import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
@@ -78,7 +79,7 @@ function decodeUnsafe(payload: Buffer): Decoded<Command> {
     return fail(inArgs ? 'BAD_ARGS' : 'BAD_ENVELOPE', `${protoKey}: __proto__, constructor and prototype are not allowed as keys`, id);
   }
   if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${describe(rec.v)} is not supported; this agent speaks v=1`, id);
-  const parsed = CommandSchema.safeParse(raw);
+  const parsed = checkCommand(raw);
   if (!parsed.success) return fail('BAD_ENVELOPE', formatIssues(parsed.error), id);
   return { ok: true, value: parsed.data };
 }

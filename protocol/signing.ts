@@ -5,7 +5,8 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { ErrorCodes } from './codes.js';
-import { CommandSchema, type Command, type CommandInput } from './command.js';
+import type { Command, CommandInput } from './command.js';
+import { checkCommand } from './envelope-check.js';
 import { formatIssues } from './decode.js';
 import { TERMINAL_TYPES, type JobEventType } from './events.js';
 import { keyId } from './keys.js';
@@ -58,7 +59,7 @@ export function signCommand<T extends Envelope>(env: T, topic: string, privateKe
   const kind = parseTopic(topic)?.kind;
   if (kind !== 'cmd' && kind !== 'fleetCmd') throw new TypeError(`topic "${topic}" is not a command topic (conplyent/<host>/cmd or conplyent/_all/cmd)`);
   const { sig: _old, ...unsigned } = env;
-  const parsed = CommandSchema.safeParse(unsigned);
+  const parsed = checkCommand(unsigned);
   if (!parsed.success) throw new TypeError(`the envelope is not valid: ${formatIssues(parsed.error)}`);
   if (parsed.data.id === undefined || parsed.data.sentAt === undefined) {
     throw new TypeError('a signed command must carry id and sentAt (without an id a re-sent copy is a new job; without sentAt it never expires)');
