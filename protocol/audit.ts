@@ -1,7 +1,7 @@
 // Audit records [cp-audit-*]: what an agent decided about each command and how each job ended,
 // hash-chained so a removed or edited record shows. Shared because the `audit` command ships them
 // and a controller verifies the chain without importing agent code.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { z } from 'zod';
 
 /** What the agent reports: a decision before a command runs, an outcome when it ends. */
@@ -69,8 +69,9 @@ function plain(s: string): boolean {
  * 350 kB JSON text first; the bytes hashed are the same.
  */
 export function digestOf(args: unknown, opts: unknown): string {
+  // One-shot hashing of the whole text when nothing is long: every command pays this before it runs.
+  if (!Array.isArray(args) || !args.some((a) => typeof a === 'string' && plain(a))) return hashOf(JSON.stringify({ args, opts }));
   const h = createHash('sha256');
-  if (!Array.isArray(args)) return h.update(JSON.stringify({ args, opts })).digest('hex');
   h.update('{"args":[');
   args.forEach((a, i) => {
     if (i > 0) h.update(',');
@@ -104,8 +105,9 @@ export function seal(e: AuditEntry, seq: number, ts: number, prev: string): Audi
   return { ...body, hash: hashOf(JSON.stringify(body)) };
 }
 
+/** sha256 (hex) of the text; crypto.hash (Node ≥ 20.12) skips the Hash object, ≈ half the cost for a record. */
 export function hashOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**
