@@ -73,6 +73,9 @@ async function main(argv: string[]): Promise<number> {
           // its workers and brokers loading the machine the retry measures.
           failed++;
           report.cut(name);
+          // Its brokers and workers are this process's children now (scenarios run one at a time):
+          // end them, so they neither load the next scenario nor outlive the bench.
+          endChildren();
           report.skip(name, `FAILED: ${err.message} (not retried)`);
           void first.catch(() => {});
         } else {
@@ -120,6 +123,18 @@ function onNode24(argv: string[]): number {
 
 class OverLimit extends Error {}
 
+/** SIGKILL to every child process of the bench (nats-server, mosquitto, workers of a cut scenario). */
+function endChildren(): void {
+  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  for (const pid of (ps.stdout ?? '').split('\n').map(Number).filter((n) => n > 0 && n !== ps.pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function withLimit<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
   let t: NodeJS.Timeout;
   return Promise.race([
@@ -138,9 +153,13 @@ function usage(err?: string): number {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    endChildren();
+    process.exit(code);
+  },
   (e) => {
     console.error(`bench: ${(e as Error).message}`);
+    endChildren();
     process.exit(2);
   },
 );

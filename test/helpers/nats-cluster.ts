@@ -13,6 +13,7 @@ import type { BrokerCluster, ClusterNode } from './broker-cluster.js';
 
 const HOST = '127.0.0.1';
 const READY_MS = 60_000;
+const PORT_RETRIES = 5;
 const STOP_MS = 5_000;
 
 /** Debian installs it in /usr/sbin; CONPLYENT_NATS_BIN overrides. */
@@ -89,12 +90,13 @@ async function healthy(monitorUrl: string, serverOnly = false): Promise<boolean>
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
   const size = opts.size ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'conplyent-nats-'));
-  const ports = [];
+  const ports: { client: number; http: number; mqtt: number; route: number }[] = [];
   for (let i = 0; i < size; i++) {
     ports.push({ client: await freePort(), http: await freePort(), mqtt: await freePort(), route: await freePort() });
   }
-  const routes = ports.map((p) => `${HOST}:${p.route}`);
-  const procs: Proc[] = ports.map((p, i) => {
+  let routes = ports.map((p) => `${HOST}:${p.route}`);
+  const writeConf = (i: number): string => {
+    const p = ports[i]!;
     const storeDir = join(dir, `node-${i + 1}`);
     mkdirSync(storeDir, { recursive: true });
     const conf = join(dir, `node-${i + 1}.conf`);
@@ -111,8 +113,9 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
       users: opts.users,
     });
     writeFileSync(conf, text, { mode: 0o600 });
-    return { out: '', conf };
-  });
+    return conf;
+  };
+  const procs: Proc[] = ports.map((_, i) => ({ out: '', conf: writeConf(i) }));
   const nodes: NatsNode[] = ports.map((p, i) => ({
     name: `node-${i + 1}`,
     mqttPort: p.mqtt,
@@ -120,6 +123,17 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
     monitorUrl: `http://${HOST}:${p.http}`,
     running: () => Boolean(procs[i].child && procs[i].child.exitCode === null && procs[i].child.signalCode === null),
   }));
+  /**
+   * A port picked by freePort() can be taken before nats-server binds it (the kernel hands the same
+   * ephemeral port to another test's outgoing connection): the node exits at start. Give it fresh
+   * ports and a new config; the others still reach it, as it dials their routes itself.
+   */
+  const repick = async (i: number) => {
+    ports[i] = { client: await freePort(), http: await freePort(), mqtt: await freePort(), route: await freePort() };
+    routes = ports.map((p) => `${HOST}:${p.route}`);
+    procs[i]!.conf = writeConf(i);
+    Object.assign(nodes[i]!, { mqttPort: ports[i]!.mqtt, mqttUrl: `mqtt://${HOST}:${ports[i]!.mqtt}`, monitorUrl: `http://${HOST}:${ports[i]!.http}` });
+  };
   const probeUser = opts.users?.find((u) => u.role === 'observer') ?? opts.users?.[0];
 
   const launch = (i: number) => {
@@ -132,12 +146,22 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
     child.stderr?.on('data', keep);
     p.child = child;
   };
+  /** Per node, how often its ports were picked again at the first start (undefined after it). */
+  let startAttempts: number[] | undefined = ports.map(() => 0);
   const waitReady = async (which: number[], serverOnly = false) => {
     const deadline = Date.now() + READY_MS;
     const pending = new Set(which);
     while (pending.size && Date.now() < deadline) {
       for (const i of [...pending]) {
-        if (!nodes[i].running()) throw new Error(`nats ${nodes[i].name} exited:\n${procs[i].out}`);
+        if (!nodes[i].running()) {
+          if (startAttempts !== undefined && /address already in use/i.test(procs[i].out) && startAttempts[i]! < PORT_RETRIES) {
+            startAttempts[i]!++;
+            await repick(i);
+            launch(i);
+            continue;
+          }
+          throw new Error(`nats ${nodes[i].name} exited:\n${procs[i].out}`);
+        }
         if ((await healthy(nodes[i].monitorUrl, serverOnly)) && (await mqttAccepts(nodes[i].mqttUrl, probeUser))) pending.delete(i);
       }
       if (pending.size) await sleep(200);
@@ -160,6 +184,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   try {
     for (let i = 0; i < size; i++) launch(i);
     await waitReady(procs.map((_, i) => i));
+    startAttempts = undefined; // a restart keeps its ports: clients and tests hold them
   } catch (e) {
     await stopAll();
     throw e;

@@ -9,6 +9,7 @@ import { freePort } from './brokers.js';
 import { serverBin, stopProcess } from './server-process.js';
 
 const HOST = '127.0.0.1';
+const PORT_RETRIES = 5;
 const READY_MS = 10_000;
 const STOP_MS = 5_000;
 
@@ -45,10 +46,25 @@ function pong(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server and waits (bounded) until it answers. */
+/**
+ * Starts redis-server and waits (bounded) until it answers. A port picked by freePort() can be
+ * taken before redis binds it (another test's outgoing connection got it): then a new port, up to
+ * PORT_RETRIES times.
+ */
 export async function startRedis(): Promise<TestRedis> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startRedisOn(await freePort());
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= PORT_RETRIES) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startRedisOn(port: number): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'conplyent-redis-'));
-  const port = await freePort();
   const args = ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
   const child: ChildProcess = spawn(redisServerBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -62,7 +78,8 @@ export async function startRedis(): Promise<TestRedis> {
   while (!(await pong(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`redis-server did not answer on ${HOST}:${port} within ${READY_MS} ms:\n${out}`);
+      const message = `redis-server did not answer on ${HOST}:${port} within ${READY_MS} ms:\n${out}`;
+      throw child.exitCode !== null && /address already in use/i.test(out) ? new PortTaken(message) : new Error(message);
     }
     await sleep(100);
   }
