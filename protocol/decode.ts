@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import type { Command } from './command.js';
 import { checkCommand } from './envelope-check.js';
+import { fastEvent } from './event-check.js';
 import { ErrorCodes, type ErrorCode } from './codes.js';
 import { jsonDepth, prototypeKeyPath } from './json-guard.js';
 import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
@@ -84,9 +85,13 @@ function decodeUnsafe(payload: Buffer): Decoded<Command> {
   return { ok: true, value: parsed.data };
 }
 
-function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
+/** `fast`, when given, answers first: it vouches only for what the schema accepts, else zod decides. */
+function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>, fast?: (raw: unknown) => T | undefined): T | undefined {
   try {
-    const r = schema.safeParse(JSON.parse(payload.toString('utf8')));
+    const raw: unknown = JSON.parse(payload.toString('utf8'));
+    const quick = fast?.(raw);
+    if (quick !== undefined) return quick;
+    const r = schema.safeParse(raw);
     return r.success ? r.data : undefined;
   } catch {
     return undefined;
@@ -95,7 +100,7 @@ function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
 
 /** Decodes a job event; undefined when it is not one (receivers skip and may log it). */
 export function decodeEvent(payload: Buffer): JobEvent | undefined {
-  return decodeJson(payload, JobEventSchema);
+  return decodeJson(payload, JobEventSchema, fastEvent);
 }
 
 /** Decodes a notice from `conplyent/<host>/errors` [cp-topic-5]; undefined when it is not one. */
