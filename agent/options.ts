@@ -1,7 +1,8 @@
 // Agent options: one zod schema holds every setting's rule and default (the CLI's agent config
 // extends it); resolveAgentOptions validates with it once, at the edge, and the inside trusts it.
 import type { Logger } from 'pino';
-import pino from 'pino';
+import type Pino from 'pino';
+import { createRequire } from 'node:module';
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -11,22 +12,23 @@ import { DEFAULT_CLOCK_SKEW_MS, HOST_NAME_RE, isHostName, parseLabels } from '..
 
 import type { PowerFn } from './jobs/power.js';
 import { loadTrustedKeys } from './trust/keys.js';
+import { lazySchema } from '../protocol/lazy-schema.js';
 
 export type { PowerFn };
 
-const positiveInt = z.number().int().positive();
+const positiveInt = lazySchema(() => z.number().int().positive());
 const MiB = 1024 * 1024;
 
 /** Labels as the wire carries them [cp-name-3]: the message is parseLabels' own. */
-const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+const labelsSchema = lazySchema(() => z.record(z.string(), z.string()).superRefine((labels, ctx) => {
   try {
     parseLabels(Object.entries(labels).map(([k, v]) => `${k}=${v}`));
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
-});
+}));
 
-export const agentSettingsSchema = linkSettingsSchema.extend({
+export const agentSettingsSchema = lazySchema(() => linkSettingsSchema.extend({
   /**
    * Broker URL, or several (an array or `a,b,c`): the nodes of one cluster, dialled in turn, the
    * next one after every close [cp-conn-7]. Schemes: BROKER_SCHEMES (link/broker-url.ts).
@@ -68,10 +70,10 @@ export const agentSettingsSchema = linkSettingsSchema.extend({
   keyFile: z.string().min(1).optional(),
   /** Most jobs running at once (job control exempt); past it a command is refused with BUSY. */
   maxJobs: positiveInt.max(100_000).default(64),
-});
+}));
 
 /** The longest reconnect delay unless told otherwise (written once, in the schema). */
-const DEFAULT_RECONNECT_MAX_MS = defaultOf(agentSettingsSchema, 'reconnectMaxMs') as number;
+const defaultReconnectMaxMs = () => defaultOf(agentSettingsSchema, 'reconnectMaxMs') as number;
 
 /**
  * The backoff runs from min to max. A max left unset follows a larger min (a caller asking for slow
@@ -84,11 +86,11 @@ export function withBackoffOrder<T extends { reconnectMinMs: number; reconnectMa
     if (o === null || typeof o !== 'object') return o;
     const { reconnectMinMs: min, reconnectMaxMs: max } = o as Record<string, unknown>;
     if (max !== undefined || typeof min !== 'number') return o;
-    return { ...o, reconnectMaxMs: Math.max(min, DEFAULT_RECONNECT_MAX_MS) };
+    return { ...o, reconnectMaxMs: Math.max(min, defaultReconnectMaxMs()) };
   }, ordered) as unknown as z.ZodType<T>;
 }
 
-const agentOptionsSchema = withBackoffOrder(agentSettingsSchema);
+const agentOptionsSchema = lazySchema(() => withBackoffOrder(agentSettingsSchema));
 
 /** What createAgent takes: every setting of agentSettingsSchema (defaults there), a logger and the power hook. */
 export type AgentOptions = z.input<typeof agentSettingsSchema> & {
@@ -106,6 +108,12 @@ export type ResolvedAgentOptions = Omit<z.output<typeof agentSettingsSchema>, 't
   keyFile: string;
 };
 
+// pino only for an agent given no logger: the CLI's config imports this module's schemas, and
+// evaluating pino there cost every controller verb's start (BENCHMARKS.md, issue 17). pino is
+// CommonJS, so require() loads the same instance an `import` would.
+const require = createRequire(import.meta.url);
+const silentLogger = (): Logger => (require('pino') as typeof Pino)({ level: 'silent' });
+
 export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   const settings = parseOptions(agentOptionsSchema, o, 'agent option');
   const trustedKeys = loadTrustedKeys(settings.trustedKeys);
@@ -114,5 +122,5 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
     throw new TypeError('agent option requireSigned needs trustedKeys (or a policyFile with keys): otherwise no command could ever run');
   }
   const keyFile = settings.keyFile ?? join(settings.stateDir, 'agent.key');
-  return { ...settings, trustedKeys, keyFile, logger: o.logger ?? pino({ level: 'silent' }), power: o.power };
+  return { ...settings, trustedKeys, keyFile, logger: o.logger ?? silentLogger(), power: o.power };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, DEFAULT_MAX_PACKET_BYTES } fr
 import { brokerListSchema } from '../link/broker-list.js';
 import { linkSettingsSchema } from '../link/settings.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../protocol/index.js';
+import { lazySchema } from '../protocol/lazy-schema.js';
 import type { FieldSpec } from './config-layers.js';
 
 export const connectionFields: Record<string, FieldSpec> = {
@@ -52,10 +53,10 @@ export const controllerFields: Record<string, FieldSpec> = {
  * A config file is copied, shared and checked in far more often than a 0600 key file: a private key
  * pasted into it would leak with it. Only the path is accepted.
  */
-const keyFilePath = z
+const keyFilePath = lazySchema(() => z
   .string()
   .min(1)
-  .refine((s) => !/-----BEGIN|PRIVATE KEY|[\r\n]/.test(s), 'must be the path of a key file, not the key itself: keep the key in its own file (mode 0600, conplyent key create NAME) and give its path');
+  .refine((s) => !/-----BEGIN|PRIVATE KEY|[\r\n]/.test(s), 'must be the path of a key file, not the key itself: keep the key in its own file (mode 0600, conplyent key create NAME) and give its path'));
 
 export const brokerFields: Record<string, FieldSpec> = {
   host: { flag: '--host', env: 'CONPLYENT_SERVER_HOST', file: 'server.host', kind: 'string' },
@@ -76,15 +77,15 @@ export const brokerFields: Record<string, FieldSpec> = {
   logLevel: connectionFields.logLevel!,
 };
 
-const port = z.number().int().min(0).max(65535);
+const port = lazySchema(() => z.number().int().min(0).max(65535));
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-const logLevel = z.enum(LOG_LEVELS).default('info');
+const logLevel = lazySchema(() => z.enum(LOG_LEVELS).default('info'));
 
 export const DEFAULT_BROKER_URL = `mqtt://${DEFAULT_BROKER_HOST}:${DEFAULT_BROKER_PORT}`;
 
 /** How agent and controller reach the broker. `password` is read from a file or env, never a flag. */
-export const connectionSchema = linkSettingsSchema.omit({ keepaliveSec: true }).extend({
+export const connectionSchema = lazySchema(() => linkSettingsSchema.omit({ keepaliveSec: true }).extend({
   /** One URL or several, comma-separated: the nodes of one cluster [cp-conn-7]. */
   broker: brokerListSchema.default([DEFAULT_BROKER_URL]),
   /** Where the password came from, so `agent install` can reference it instead of copying it. */
@@ -92,10 +93,10 @@ export const connectionSchema = linkSettingsSchema.omit({ keepaliveSec: true }).
   logLevel,
   /** The config file that was read, if any. */
   configFile: z.string().optional(),
-});
+}));
 
 /** The agent's own section (config file `agent`): settings the CLI exposes, with the agent library's rules and defaults, and plugins. */
-export const agentSectionSchema = agentSettingsSchema
+export const agentSectionSchema = lazySchema(() => agentSettingsSchema
   .pick({
     name: true,
     labels: true,
@@ -117,15 +118,15 @@ export const agentSectionSchema = agentSettingsSchema
   .extend({
     /** Absolute paths or package names; each default-exports `(agent) => void`. */
     plugins: z.array(z.string().min(1)).default([]),
-  });
+  }));
 
-export const agentSchema = withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape)).refine(
+export const agentSchema = lazySchema(() => withBackoffOrder(connectionSchema.extend(agentSectionSchema.shape)).refine(
   (c) => !c.requireSigned || c.trustedKeys.length > 0 || c.policyFile !== undefined,
   { path: ['requireSigned'], message: 'needs --trusted-key or a --policy with keys: otherwise no command could ever run' },
-);
+));
 
 /** The controller's own section (config file `controller`). */
-export const controllerSectionSchema = z.object({
+export const controllerSectionSchema = lazySchema(() => z.object({
   // 0 would be a job killed at once; "no timeout" is not offered on purpose: hosts that never answer must end.
   timeoutMs: z.number().int().min(1, 'must be more than 0').default(30_000),
   // No default here: unset means "just past the wait" unless --queue (cli/controller/job-flags.ts).
@@ -136,11 +137,11 @@ export const controllerSectionSchema = z.object({
   keyFile: keyFilePath.optional(),
   /** Pinned agent keys, `HOST PUBLIC-KEY` per line; hosts seen for the first time are appended. */
   knownHosts: z.string().min(1).optional(),
-});
+}));
 
-export const controllerSchema = connectionSchema.extend(controllerSectionSchema.shape);
+export const controllerSchema = lazySchema(() => connectionSchema.extend(controllerSectionSchema.shape));
 
-export const brokerSchema = z.object({
+export const brokerSchema = lazySchema(() => z.object({
   host: z.string().min(1).default(DEFAULT_BROKER_HOST),
   port: port.default(DEFAULT_BROKER_PORT),
   wsPort: port.optional(),
@@ -157,7 +158,7 @@ export const brokerSchema = z.object({
   withAgent: z.boolean().default(false),
   logLevel,
   configFile: z.string().optional(),
-});
+}));
 
 /**
  * A config-file section with the rules of the final config: every field optional and without its

@@ -3,33 +3,36 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError, formatIssue } from './config-error.js';
+import { lazySchema } from '../protocol/lazy-schema.js';
 import { agentSectionSchema, brokerSchema, connectionSchema, controllerSectionSchema, fileSection } from './config-fields.js';
 
-const str = z.string().min(1);
-const server = brokerSchema.shape;
-const conn = connectionSchema.shape;
-
-export const configFileSchema = z.strictObject({
-  // Lets editors validate the file; ignored here.
-  $schema: z.string().optional(),
-  ...fileSection({ broker: conn.broker, username: conn.username, passwordFile: conn.passwordFile, logLevel: conn.logLevel }).shape,
-  tls: fileSection({ ca: conn.ca, cert: conn.cert, key: conn.key, insecure: conn.insecure }).optional(),
-  agent: fileSection(agentSectionSchema.shape).optional(),
-  controller: fileSection(controllerSectionSchema.shape).optional(),
-  server: fileSection({
-    host: server.host,
-    port: server.port,
-    wsPort: server.wsPort,
-    // The listener's parts may come from different layers (port from a flag, files from the file); checked whole later.
-    tls: z.strictObject({ port: server.port.unwrap().optional(), cert: str.optional(), key: str.optional(), ca: str.optional() }),
-    usersFile: server.usersFile,
-    allowUnauthenticated: server.allowUnauthenticated,
-    maxPacketBytes: server.maxPacketBytes,
-    dataDir: server.dataDir,
-    cluster: server.cluster,
-    connectTimeoutMs: server.connectTimeoutMs,
-    maxUnsentBytes: server.maxUnsentBytes,
-  }).optional(),
+// Built when a config file is read: the verbs that run without one never build the other parts' sections.
+export const configFileSchema = lazySchema(() => {
+  const str = z.string().min(1);
+  const server = brokerSchema.shape;
+  const conn = connectionSchema.shape;
+  return z.strictObject({
+    // Lets editors validate the file; ignored here.
+    $schema: z.string().optional(),
+    ...fileSection({ broker: conn.broker, username: conn.username, passwordFile: conn.passwordFile, logLevel: conn.logLevel }).shape,
+    tls: fileSection({ ca: conn.ca, cert: conn.cert, key: conn.key, insecure: conn.insecure }).optional(),
+    agent: fileSection(agentSectionSchema.shape).optional(),
+    controller: fileSection(controllerSectionSchema.shape).optional(),
+    server: fileSection({
+      host: server.host,
+      port: server.port,
+      wsPort: server.wsPort,
+      // The listener's parts may come from different layers (port from a flag, files from the file); checked whole later.
+      tls: z.strictObject({ port: server.port.unwrap().optional(), cert: str.optional(), key: str.optional(), ca: str.optional() }),
+      usersFile: server.usersFile,
+      allowUnauthenticated: server.allowUnauthenticated,
+      maxPacketBytes: server.maxPacketBytes,
+      dataDir: server.dataDir,
+      cluster: server.cluster,
+      connectTimeoutMs: server.connectTimeoutMs,
+      maxUnsentBytes: server.maxUnsentBytes,
+    }).optional(),
+  });
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

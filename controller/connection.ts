@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
-import type { Logger } from 'pino';
+import type { ControllerLogger } from './logger.js';
 import type { OutputEncoding } from '../protocol/index.js';
 import { brokerListSchema, BrokerRotation } from '../link/broker-list.js';
 import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
@@ -19,7 +19,7 @@ export interface ConnectOptions extends LinkSettingsInput, PinOptions {
   signingKey?: KeyObject | string;
   /** Stable id for the persistent session; default `ctl-<nanoid>`. */
   clientId?: string;
-  logger?: Logger;
+  logger?: ControllerLogger;
   /** How long connect() waits for the first CONNACK; default 10 s. */
   connectTimeoutMs?: number;
   /**

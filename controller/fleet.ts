@@ -2,7 +2,7 @@
 // (router.ts hands each message to them). Never prints, never exits: callers get values and events.
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
+import type { ControllerLogger } from './logger.js';
 import { checkCommand, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
@@ -69,7 +69,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private lastStatusAt = 0;
   private readonly staleSweep: NodeJS.Timeout;
 
-  private constructor(readonly client: MqttClient, private readonly brokers: BrokerRotation, private readonly opts: ConnectOptions, trust: Trust, private readonly log?: Logger) {
+  private constructor(readonly client: MqttClient, private readonly brokers: BrokerRotation, private readonly opts: ConnectOptions, trust: Trust, private readonly log?: ControllerLogger) {
     super();
     this.keys = trust.keys;
     this.signer = trust.signer;

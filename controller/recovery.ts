@@ -17,11 +17,13 @@ export const REPLAY_GRACE_MS = 250;
 export const REPLAY_ARRIVAL_MS = 10_000;
 
 /**
- * How many replays that never reached the host (it was offline, or did not answer: its broker node
- * had just died) a hole may have before it is given up. Only a replay the host answered can show
- * that the events are gone; about half a second apart, plus each request's own wait.
+ * How long replays that never reached the host (it was offline or stale, or did not answer: its
+ * broker node had just died) are asked again before the hole is given up: about half a second
+ * apart. Only a replay the host answered can show that the events are gone. A time, not a count:
+ * on a loaded cluster a host that failed over within milliseconds is seen online again only after
+ * the events it resends first (10–20 s on NATS JetStream under a full test run).
  */
-export const MAX_UNANSWERED_REPLAYS = 20;
+export const UNANSWERED_REPLAYS_MS = 60_000;
 const UNANSWERED: ReadonlySet<HostResult['state']> = new Set(['offline', 'no-answer', 'lost', 'expired']);
 
 /** What a `replay` job answers [cp-replay-1]. */
@@ -47,19 +49,20 @@ export interface RecoveryHooks {
 
 export class Recovery {
   private readonly replaying = new Set<string>();
-  private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number; unanswered?: number }>();
+  private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number; firstUnansweredAt?: number }>();
 
   constructor(
     private readonly hooks: RecoveryHooks,
     private readonly graceMs = REPLAY_GRACE_MS,
     private readonly holeWaitMs = HOLE_WAIT_MS,
     private readonly arrivalMs = REPLAY_ARRIVAL_MS,
+    private readonly unansweredMs = UNANSWERED_REPLAYS_MS,
   ) {}
 
   /** The last replay never reached the host and the hole will be asked about again. */
   retrying(host: string): boolean {
     const hole = this.holes.get(host);
-    return hole !== undefined && hole.triedFrom === undefined && (hole.unanswered ?? 0) > 0 && (hole.unanswered ?? 0) <= MAX_UNANSWERED_REPLAYS;
+    return hole?.firstUnansweredAt !== undefined && hole.triedFrom === undefined && Date.now() - hole.firstUnansweredAt <= this.unansweredMs;
   }
 
   /** A replay to this host is under way (its events may still be arriving). */
@@ -74,7 +77,7 @@ export class Recovery {
       const r = await this.hooks.replay(host, from);
       let hole = this.holes.get(host);
       if (!hole) this.holes.set(host, (hole = {}));
-      if (UNANSWERED.has(r.state) && (hole.unanswered = (hole.unanswered ?? 0) + 1) <= MAX_UNANSWERED_REPLAYS) {
+      if (UNANSWERED.has(r.state) && Date.now() - (hole.firstUnansweredAt ??= Date.now()) <= this.unansweredMs) {
         // The host never saw this replay: it proves nothing about the events, so ask again.
         hole.triedFrom = undefined;
       }
@@ -87,19 +90,24 @@ export class Recovery {
   }
 
   /**
-   * Waits, bounded, while the stream's hole lies inside what the replay said it republished
-   * (`replayed` events from `max(from, firstAvailable)`): those events are on their way. A hole
-   * below that range is gone for good ([cp-replay-2]) and is not waited for.
+   * Waits while the stream's hole lies inside what the replay said it republished (`replayed`
+   * events from `max(from, firstAvailable)`): those events are on their way. Bounded by arrivalMs
+   * without progress: while the hole moves on, replayed events are arriving, and a long replay
+   * behind a backlog is waited for. A hole below that range is gone for good ([cp-replay-2]) and is
+   * not waited for.
    */
   private async arrival(host: string, r: HostResult): Promise<void> {
     const v = (r.value ?? {}) as ReplayValue;
     if (r.state !== 'ok' || typeof v.replayed !== 'number' || v.replayed === 0) return;
     const start = Math.max(v.from ?? 0, v.firstAvailable ?? 0);
     const end = start + v.replayed;
-    const deadline = Date.now() + this.arrivalMs;
+    let deadline = Date.now() + this.arrivalMs;
+    let last: number | undefined;
     while (Date.now() < deadline && !this.hooks.settled(host)) {
       const hole = this.hooks.waitingFor(host);
       if (hole === undefined || hole < start || hole >= end) return;
+      if (hole !== last) deadline = Date.now() + this.arrivalMs;
+      last = hole;
       await new Promise((res) => setTimeout(res, 25));
     }
   }

@@ -1,7 +1,7 @@
 // Incoming messages: one function per topic kind the controller subscribes to (status, job events,
 // errors notices), each payload decoded by protocol/ like every other. The topic's host level is
 // what the broker's ACL vouches for, so it is used, never the payload's own `host` field.
-import type { Logger } from 'pino';
+import type { ControllerLogger } from './logger.js';
 import { decodeEvent, decodeFrame, decodeNotice, decodePresence, isFrame, parseTopic, type AgentNotice, type FrameProblem, type JobEvent, type SignatureErrorCode } from '../protocol/index.js';
 import type { PresenceView } from './presence.js';
 
@@ -27,7 +27,7 @@ export interface Routes {
   droppedFrame(drop: DroppedFrame): void;
   /** Why a terminal event on `topic` is forged, or undefined when it verifies (or the host does not sign). */
   forgery?(host: string, topic: string, ev: JobEvent, payload: Buffer): string | undefined;
-  log?: Logger;
+  log?: ControllerLogger;
 }
 
 /** What a receiver says about a frame it dropped [cp-frame-4]. */

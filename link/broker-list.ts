@@ -3,6 +3,7 @@
 // reconnect instead of a retry loop against it while the others are up.
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { z } from 'zod';
+import { lazySchema } from '../protocol/lazy-schema.js';
 import { brokerUrlProblem } from './broker-url.js';
 
 /** At most this many URLs in one list: a cluster has a handful of nodes, not hundreds. */
@@ -18,7 +19,7 @@ export function splitBrokerList(value: string | readonly string[]): string[] {
  * One URL, a comma-separated list, or an array: always a list out. Every entry is checked, so a
  * typo in the third node is an option error at start-up, not a surprise during the first failover.
  */
-export const brokerListSchema = z
+export const brokerListSchema = lazySchema(() => z
   .union([z.string(), z.array(z.string())])
   .transform((v) => splitBrokerList(v))
   .superRefine((urls, ctx) => {
@@ -29,7 +30,7 @@ export const brokerListSchema = z
       const which = urls.length > 1 ? `"${url}": ` : '';
       if (problem) ctx.addIssue({ code: 'custom', message: `${which}expected a URL such as mqtt://host:1883 (${problem})` });
     }
-  });
+  }));
 
 const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443 };
 

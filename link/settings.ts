@@ -1,8 +1,9 @@
 // The connection settings the agent and the controller share, as one zod schema with its defaults:
 // the agent's options, the controller's options and the CLI's config all validate with it.
 import { z } from 'zod';
+import { lazySchema } from '../protocol/lazy-schema.js';
 
-export const linkSettingsSchema = z.object({
+export const linkSettingsSchema = lazySchema(() => z.object({
   /** MQTT user name; with auth, an agent's user name is its host name. */
   username: z.string().min(1).optional(),
   password: z.string().optional(),
@@ -19,7 +20,7 @@ export const linkSettingsSchema = z.object({
    * a 16-bit field, and 0 would switch the check off: a half-open link would then never be noticed.
    */
   keepaliveSec: z.number().int().min(1).max(65535).default(30),
-});
+}));
 
 /** The default a schema field declares (its `.default(...)`); undefined when it has none. */
 export function defaultOf(schema: { shape: Record<string, z.ZodType> }, key: string): unknown {

@@ -3,6 +3,7 @@
 // and a controller verifies the chain without importing agent code.
 import { createHash, hash } from 'node:crypto';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /** What the agent reports: a decision before a command runs, an outcome when it ends. */
 export interface AuditEntry {
@@ -27,7 +28,7 @@ export interface AuditEntry {
 }
 
 /** A stored record [cp-audit-2]; fields appear in this order, absent ones omitted. */
-export const AuditRecordSchema = z.object({
+export const AuditRecordSchema = lazySchema(() => z.object({
   seq: z.number().int().positive(),
   ts: z.number().int(),
   kind: z.enum(['decision', 'outcome']),
@@ -45,7 +46,7 @@ export const AuditRecordSchema = z.object({
   prev: z.string().regex(/^[0-9a-f]{64}$/),
   /** sha256 (hex) of this record's JSON without `hash`, in the field order written [cp-audit-3]. */
   hash: z.string().regex(/^[0-9a-f]{64}$/),
-});
+}));
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
 export const GENESIS = '0'.repeat(64);

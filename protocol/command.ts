@@ -5,6 +5,7 @@ import { MAX_TTL_MS } from './limits.js';
 import { SignatureSchema } from './signature.js';
 import { OUTPUT_ENCODINGS, OUT_FEATURE } from './frames.js';
 import { FOLD_FEATURE } from './fold.js';
+import { lazySchema } from './lazy-schema.js';
 
 /**
  * The optional envelope fields an agent lists in the `features` of its online presence: an agent
@@ -14,9 +15,9 @@ import { FOLD_FEATURE } from './fold.js';
 export const ENVELOPE_FEATURES = [OUT_FEATURE, FOLD_FEATURE] as const;
 
 /** Arguments and options are any JSON; each command's own schema checks them [cp-env-3]. */
-const argValue = z.unknown();
+const argValue = () => z.unknown();
 
-export const CommandSchema = z
+export const CommandSchema = lazySchema(() => z
   .object({
     /** Protocol version; absent means 1 [cp-env-1]. */
     v: z.literal(1).optional(),
@@ -25,9 +26,9 @@ export const CommandSchema = z
     /** Command name, e.g. `exec` or a registered custom command [cp-env-3]. */
     cmd: z.string().min(1).max(64),
     /** Positional arguments [cp-env-3]. */
-    args: z.array(argValue).max(4096).default([]),
+    args: z.array(argValue()).max(4096).default([]),
     /** Named options of the command [cp-env-3]. */
-    opts: z.record(z.string(), argValue).default({}),
+    opts: z.record(z.string(), argValue()).default({}),
     /** Who sent it: a controller id or any tag [cp-env-4]. */
     from: z.string().max(128).optional(),
     /** When it was sent, epoch milliseconds [cp-env-5]. */
@@ -52,7 +53,7 @@ export const CommandSchema = z
     /** Signature by a controller key over the canonical form of the command [cp-env-9] [cp-sig-2]. */
     sig: SignatureSchema.optional(),
   })
-  .strict(); // unknown fields are BAD_ENVELOPE, never silently ignored [cp-env-10]
+  .strict()); // unknown fields are BAD_ENVELOPE, never silently ignored [cp-env-10]
 
 export type Command = z.output<typeof CommandSchema>;
 export type CommandInput = z.input<typeof CommandSchema>;

@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { ERROR_CODE_NAMES } from './codes.js';
 import { SignatureSchema } from './signature.js';
+import { lazySchema } from './lazy-schema.js';
 
-const base = {
+const base = () => ({
   v: z.literal(1),
   host: z.string(),
   job: z.string(),
@@ -11,13 +12,13 @@ const base = {
   seq: z.number().int().nonnegative(),
   /** Agent time of the event, epoch ms. */
   ts: z.number(),
-};
+});
 
 /** Terminal events carry the agent's signature when it has a key [cp-sig-8]. */
-const signed = { sig: SignatureSchema.optional() };
+const signed = () => ({ sig: SignatureSchema.optional() });
 
 /** What `accepted` says about a job, whether as its own event or folded into the terminal [cp-fold-2]. */
-const acceptedFields = {
+const acceptedFields = () => ({
   cmd: z.string(),
   args: z.array(z.unknown()),
   kind: z.enum(['foreground', 'background']),
@@ -26,29 +27,29 @@ const acceptedFields = {
   boot: z.number().int(),
   /** Set when `args` were shortened to keep the event under the size limit [cp-limit-3]. */
   argsOmitted: z.string().optional(),
-};
+});
 
 /** First event of every job that runs; a refused command gets a lone `error` instead [cp-evt-2]. */
-export const AcceptedEvent = z.object({ ...base, type: z.literal('accepted'), ...acceptedFields });
+export const AcceptedEvent = lazySchema(() => z.object({ ...base(), type: z.literal('accepted'), ...acceptedFields() }));
 
 /**
  * A folded terminal event (seq 0, asked for with `fold`) carries the job's `accepted` here instead
  * of a separate event: it ended before its `accepted` was published [cp-fold-2].
  */
-export const FoldedAccepted = z.object(acceptedFields);
-const folded = { accepted: FoldedAccepted.optional() };
+export const FoldedAccepted = lazySchema(() => z.object(acceptedFields()));
+const folded = () => ({ accepted: FoldedAccepted.optional() });
 
-export const OutputEvent = z.object({
-  ...base,
+export const OutputEvent = lazySchema(() => z.object({
+  ...base(),
   type: z.literal('output'),
   stream: z.enum(['stdout', 'stderr', 'update']),
   /** The chunk; raw bytes are base64 when `enc` says so [cp-evt-3]. */
   data: z.string(),
   enc: z.literal('base64').optional(),
-});
+}));
 
-export const ResultEvent = z.object({
-  ...base,
+export const ResultEvent = lazySchema(() => z.object({
+  ...base(),
   type: z.literal('result'),
   /** 0 success; exec: the process's own exit code; null when killed by a signal [cp-evt-6]. */
   code: z.number().int().nullable(),
@@ -62,12 +63,12 @@ export const ResultEvent = z.object({
   killed: z.boolean().optional(),
   /** Set instead of `value` when the value would exceed the event limit: never truncated silently [cp-limit-3]. */
   valueOmitted: z.string().optional(),
-  ...folded,
-  ...signed,
-});
+  ...folded(),
+  ...signed(),
+}));
 
-export const ErrorEvent = z.object({
-  ...base,
+export const ErrorEvent = lazySchema(() => z.object({
+  ...base(),
   type: z.literal('error'),
   /** -1 INVALID_PARAMETER or 1 ERROR [cp-evt-6]. */
   code: z.number().int(),
@@ -75,37 +76,37 @@ export const ErrorEvent = z.object({
   message: z.string(),
   durationMs: z.number().optional(),
   events: z.number().int().nonnegative().optional(),
-  ...folded,
-  ...signed,
-});
+  ...folded(),
+  ...signed(),
+}));
 
 /** Events dropped because the spool bound was exceeded: never a silent hole [cp-evt-7]. */
-export const GapEvent = z.object({
-  ...base,
+export const GapEvent = lazySchema(() => z.object({
+  ...base(),
   type: z.literal('gap'),
   droppedEvents: z.number().int().nonnegative(),
   droppedBytes: z.number().int().nonnegative(),
   reason: z.string(),
-});
+}));
 
 /** The agent died while the job ran; published once by its next start [cp-evt-8]. */
-export const LostEvent = z.object({
-  ...base,
+export const LostEvent = lazySchema(() => z.object({
+  ...base(),
   type: z.literal('lost'),
   code: z.number().int(),
   message: z.string(),
   boot: z.number().int(),
-  ...signed,
-});
+  ...signed(),
+}));
 
-export const JobEventSchema = z.discriminatedUnion('type', [
+export const JobEventSchema = lazySchema(() => z.discriminatedUnion('type', [
   AcceptedEvent,
   OutputEvent,
   ResultEvent,
   ErrorEvent,
   GapEvent,
   LostEvent,
-]);
+]));
 
 export type JobEvent = z.infer<typeof JobEventSchema>;
 export type JobEventType = JobEvent['type'];
@@ -131,7 +132,7 @@ export type JobEventBody = DistOmit<JobEvent, 'v' | 'host' | 'job' | 'seq' | 'ts
  * Notices on conplyent/<host>/errors, for payloads with no readable id and for duplicates [cp-topic-5];
  * `dropped` is published by the embedded broker for a command it could not queue [cp-queue-1].
  */
-export const AgentNoticeSchema = z.object({
+export const AgentNoticeSchema = lazySchema(() => z.object({
   v: z.literal(1),
   host: z.string(),
   ts: z.number(),
@@ -144,5 +145,5 @@ export const AgentNoticeSchema = z.object({
   topic: z.string(),
   /** The first 200 bytes of the payload, for the sender to recognise it. */
   excerpt: z.string().optional(),
-});
+}));
 export type AgentNotice = z.infer<typeof AgentNoticeSchema>;

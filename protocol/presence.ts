@@ -1,17 +1,18 @@
 // Presence [cp-presence-*]: the retained conplyent/<host>/status message.
 import { z } from 'zod';
 import { PUBLIC_KEY_TEXT_RE } from './keys.js';
+import { lazySchema } from './lazy-schema.js';
 
-export const CommandInfoSchema = z.object({
+export const CommandInfoSchema = lazySchema(() => z.object({
   name: z.string(),
   kind: z.enum(['foreground', 'background']),
   /** Argument hint for people and editors, e.g. `<path> [--recursive]`. */
   usage: z.string().optional(),
   summary: z.string().optional(),
-});
+}));
 export type CommandInfo = z.infer<typeof CommandInfoSchema>;
 
-export const FactsSchema = z.object({
+export const FactsSchema = lazySchema(() => z.object({
   os: z.string(),
   platform: z.string(),
   release: z.string(),
@@ -19,7 +20,7 @@ export const FactsSchema = z.object({
   hostname: z.string(),
   agentVersion: z.string(),
   nodeVersion: z.string(),
-});
+}));
 export type Facts = z.infer<typeof FactsSchema>;
 
 /**
@@ -27,15 +28,15 @@ export type Facts = z.infer<typeof FactsSchema>;
  * before `since` may be lost; commands not provably newer are refused with STATE_DAMAGED until
  * `until`) or `unavailable` (no id can be recorded; every command is refused with STATE_UNAVAILABLE).
  */
-export const StateProblemSchema = z.object({
+export const StateProblemSchema = lazySchema(() => z.object({
   status: z.enum(['damaged', 'unavailable']),
   since: z.number(),
   until: z.number().optional(),
   reason: z.string(),
-});
+}));
 export type StateProblem = z.infer<typeof StateProblemSchema>;
 
-export const PresenceSchema = z.object({
+export const PresenceSchema = lazySchema(() => z.object({
   v: z.literal(1),
   host: z.string(),
   online: z.boolean(),
@@ -75,7 +76,7 @@ export const PresenceSchema = z.object({
   features: z.array(z.string().max(64)).max(64).optional(),
   /** The state directory's trouble, when it has one [cp-state-3]. */
   state: StateProblemSchema.optional(),
-});
+}));
 export type Presence = z.infer<typeof PresenceSchema>;
 
 /** Missed heartbeats after which a receiver marks an online host stale [cp-presence-8]. */

@@ -1,6 +1,7 @@
 // The `audit` command [cp-audit-1]: the agent's audit records, oldest first, filtered and bounded so
 // the answer fits in one result event; `more` says to ask again from `nextSeq`.
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { MAX_EVENT_BYTES, type AuditRecord } from '../../protocol/index.js';
 import type { CommandRegistry } from '../registry.js';
 import { count } from './schemas.js';
@@ -10,7 +11,7 @@ export const MAX_AUDIT_LIMIT = 1000;
 /** Room left in the result event for its other fields and the signature. */
 const HEADROOM_BYTES = 8 * 1024;
 
-const auditOpts = z
+const auditOpts = lazySchema(() => z
   .object({
     since: count('since').optional(),
     until: count('until').optional(),
@@ -19,7 +20,7 @@ const auditOpts = z
     fromSeq: count('fromSeq').optional(),
     limit: count('limit', MAX_AUDIT_LIMIT).optional(),
   })
-  .strict();
+  .strict());
 
 export function registerAuditCommand(registry: CommandRegistry): void {
   registry.register(
@@ -40,7 +41,7 @@ export function registerAuditCommand(registry: CommandRegistry): void {
       return { records, more, ...(more && records.length ? { nextSeq: records[records.length - 1].seq + 1 } : {}) };
     },
     {
-      args: z.tuple([]),
+      args: lazySchema(() => z.tuple([])),
       opts: auditOpts,
       usage: '[since=MS] [until=MS] [kid=KID] [job=ID] [fromSeq=N] [limit=N]',
       summary: `Returns audit records {records, more, nextSeq?}, oldest first; limit 1-${MAX_AUDIT_LIMIT} (default 100)`,

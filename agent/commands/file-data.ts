@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { MAX_CHUNK_BYTES } from '../../protocol/index.js';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { count, decodeData, encoding, flag, name, str } from './schemas.js';
@@ -98,8 +99,8 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       return { path: target, bytes: bytes.length, size };
     },
     {
-      args: z.tuple([name('path'), str('data')]),
-      opts: z.object({ append: flag, encoding, offset: count('offset').optional(), truncate: flag }).strict(),
+      args: lazySchema(() => z.tuple([name('path'), str('data')])),
+      opts: lazySchema(() => z.object({ append: flag, encoding, offset: count('offset').optional(), truncate: flag }).strict()),
       usage: '<path> <data> [append=true] [encoding=base64] [offset=N] [truncate=true]',
       summary:
         'Writes data to a file (replacing it); append=true appends; offset=N writes at byte N for chunked uploads, truncate=true then ends the file there',
@@ -126,8 +127,8 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       return { path: target, size, sha256: h.digest('hex') };
     },
     {
-      args: z.tuple([name('path')]),
-      opts: z.object({}).strict(),
+      args: lazySchema(() => z.tuple([name('path')])),
+      opts: lazySchema(() => z.object({}).strict()),
       usage: '<path>',
       summary: "Returns a file's size and SHA-256 (hex), read in a stream",
     },
@@ -167,8 +168,8 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       return { path: target, size: st.size, bytes, sha256: h.digest('hex') };
     },
     {
-      args: z.tuple([name('path')]),
-      opts: z.object({ offset: count('offset').optional(), length: count('length').optional() }).strict(),
+      args: lazySchema(() => z.tuple([name('path')])),
+      opts: lazySchema(() => z.object({ offset: count('offset').optional(), length: count('length').optional() }).strict()),
       usage: '<path> [offset=N] [length=N]',
       summary: "Streams a file's bytes as stdout output (binary-safe, chunked); returns {path, size, bytes, sha256} of what was sent",
     },

@@ -3,13 +3,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { flag, name } from './schemas.js';
 import { onPath, resolvePath } from './paths.js';
 import { confined } from './confined.js';
 import { protectedTree } from './protected.js';
 
-const noOpts = z.object({}).strict();
+const noOpts = lazySchema(() => z.object({}).strict());
 
 /** What `ls` returns: entry names by kind, each list sorted (the original's dirs/files/links, plus others). */
 export interface Listing {
@@ -77,7 +78,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
       return target;
     },
     {
-      args: z.tuple([name('path').optional()]),
+      args: lazySchema(() => z.tuple([name('path').optional()])),
       opts: noOpts,
       usage: '[path]',
       summary: "Changes the current directory of the command's session, or the shared one without a session (home when no path); returns the new absolute path",
@@ -85,15 +86,15 @@ export function registerFileCommands(registry: CommandRegistry): void {
   );
 
   registry.register('foreground', 'cwd', (ctx) => ctx.cwd, {
-    args: z.tuple([]),
+    args: lazySchema(() => z.tuple([])),
     opts: noOpts,
     usage: '',
     summary: 'Returns the current directory',
   });
 
   registry.register('foreground', 'ls', async (ctx) => list(await confined(ctx, resolvePath(ctx.cwd, ctx.args[0] ?? '.'), 'read', 'entry'), ctx.opts.all ?? false), {
-    args: z.tuple([name('path').optional()]),
-    opts: z.object({ all: flag }).strict(),
+    args: lazySchema(() => z.tuple([name('path').optional()])),
+    opts: lazySchema(() => z.object({ all: flag }).strict()),
     usage: '[path] [all=true]',
     summary: 'Lists a directory as {path, dirs, files, links, others}, each sorted; all=true includes hidden entries',
   });
@@ -110,8 +111,8 @@ export function registerFileCommands(registry: CommandRegistry): void {
       return target;
     },
     {
-      args: z.tuple([name('path')]),
-      opts: z.object({ parents: flag }).strict(),
+      args: lazySchema(() => z.tuple([name('path')])),
+      opts: lazySchema(() => z.object({ parents: flag }).strict()),
       usage: '<path> [parents=true]',
       summary: 'Creates a directory; parents=true creates missing parents and accepts an existing directory',
     },
@@ -130,8 +131,8 @@ export function registerFileCommands(registry: CommandRegistry): void {
       return { path: target, removed };
     },
     {
-      args: z.tuple([name('path')]),
-      opts: z.object({ recursive: flag, force: flag }).strict(),
+      args: lazySchema(() => z.tuple([name('path')])),
+      opts: lazySchema(() => z.object({ recursive: flag, force: flag }).strict()),
       usage: '<path> [recursive=true] [force=true]',
       summary:
         'Removes a file or empty directory; recursive=true removes a directory tree; force=true ignores a missing path and allows system directories (/etc, /usr…)',
@@ -158,7 +159,7 @@ export function registerFileCommands(registry: CommandRegistry): void {
       });
     },
     {
-      args: z.tuple([name('path')]),
+      args: lazySchema(() => z.tuple([name('path')])),
       opts: noOpts,
       usage: '<path>',
       summary: "Creates an empty file, or sets an existing file's modification time to now",

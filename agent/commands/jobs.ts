@@ -2,27 +2,28 @@
 // is_alive, send_input, replay). Unknown ids are UNKNOWN_JOB errors, ended jobs NOT_RUNNING.
 import * as os from 'node:os';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { CommandError, type CommandRegistry } from '../registry.js';
 import { count, decodeData, encoding, flag, name, str } from './schemas.js';
 import { previewArgs } from '../preview.js';
 
-const jobArg = name('job');
-const noOpts = z.object({}).strict();
+const jobArg = lazySchema(() => name('job'));
+const noOpts = lazySchema(() => z.object({}).strict());
 
 /** Accepts `SIGTERM`, `TERM` or `term`; anything that is not a signal of this OS is a clear error. */
-const signalOpt = z
+const signalOpt = lazySchema(() => z
   .string({ error: 'signal must be a signal name such as SIGTERM' })
   .transform((s) => (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`))
   .refine((s) => Object.hasOwn(os.constants.signals, s), { message: 'signal is not a signal name of this OS (e.g. SIGTERM, SIGKILL, SIGINT)' })
   .transform((s) => s as NodeJS.Signals)
-  .optional();
+  .optional());
 
 /** How long send_input waits for the program to take its data before answering flushed=false. */
 export const SEND_FLUSH_WAIT_MS = 1_000;
 
 export function registerJobCommands(registry: CommandRegistry): void {
   registry.register('foreground', 'jobs', (ctx) => ctx.agent.jobs().map((j) => ({ ...j, args: previewArgs(j.args) })), {
-    args: z.tuple([]),
+    args: lazySchema(() => z.tuple([])),
     opts: noOpts,
     usage: '',
     summary: 'Lists running and recent jobs of this agent (long arguments shortened, marked with their length)',
@@ -37,8 +38,8 @@ export function registerJobCommands(registry: CommandRegistry): void {
       return { job: ctx.args[0], signal };
     },
     {
-      args: z.tuple([jobArg]),
-      opts: z.object({ signal: signalOpt }).strict(),
+      args: lazySchema(() => z.tuple([jobArg])),
+      opts: lazySchema(() => z.object({ signal: signalOpt }).strict()),
       usage: '<job> [signal=SIGTERM]',
       summary: "Ends a running job's whole process tree (SIGKILL follows after 3 s if it is still alive)",
     },
@@ -53,7 +54,7 @@ export function registerJobCommands(registry: CommandRegistry): void {
       return { job: job.id, alive: job.state === 'running' };
     },
     {
-      args: z.tuple([jobArg]),
+      args: lazySchema(() => z.tuple([jobArg])),
       opts: noOpts,
       usage: '<job>',
       summary: 'Tells whether a job is still running',
@@ -81,8 +82,8 @@ export function registerJobCommands(registry: CommandRegistry): void {
       return { job, bytes: payload.length, ended: end, flushed };
     },
     {
-      args: z.tuple([jobArg, str('data').optional()]).transform(([job, data]) => [job, data ?? ''] as [string, string]),
-      opts: z.object({ end: flag, encoding, newline: flag }).strict(),
+      args: lazySchema(() => z.tuple([jobArg, str('data').optional()]).transform(([job, data]) => [job, data ?? ''] as [string, string])),
+      opts: lazySchema(() => z.object({ end: flag, encoding, newline: flag }).strict()),
       usage: '<job> [data] [newline=true] [end=true] [encoding=base64]',
       summary:
         "Writes data to a running job's stdin; newline=true appends \\n, end=true closes stdin afterwards; flushed=false: the program has not read it yet",
@@ -97,7 +98,7 @@ export function registerJobCommands(registry: CommandRegistry): void {
       return { job, from, ...(await ctx.agent.replay(job, from)) };
     },
     {
-      args: z.tuple([jobArg, count('fromSeq').optional()]).transform(([job, from]) => [job, from ?? 0] as [string, number]),
+      args: lazySchema(() => z.tuple([jobArg, count('fromSeq').optional()]).transform(([job, from]) => [job, from ?? 0] as [string, number])),
       opts: noOpts,
       usage: '<job> [fromSeq=0]',
       summary: "Publishes a job's stored events again from a sequence number",

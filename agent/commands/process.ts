@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type * as Execa from 'execa';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { CommandError, Outcome, type CommandContext, type CommandRegistry } from '../registry.js';
 import { flag, name, str } from './schemas.js';
 import { abortReason } from '../jobs/abort.js';
@@ -26,14 +27,14 @@ const SPAWN_REASONS: Record<string, string> = {
   E2BIG: 'argument list too long',
 };
 
-const envValue = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
+const envValue = lazySchema(() => z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string()));
 
-const execOpts = z
+const execOpts = lazySchema(() => z
   .object({
     shell: flag,
     env: z.record(z.string().regex(/^[^=\0]+$/, 'environment names must not contain = or NUL'), envValue).optional(),
   })
-  .strict();
+  .strict());
 
 type ExecCtx = CommandContext<[string, ...string[]], z.output<typeof execOpts>>;
 
@@ -120,7 +121,7 @@ async function runExec(ctx: ExecCtx): Promise<Outcome> {
 
 export function registerProcessCommands(registry: CommandRegistry): void {
   registry.register('background', 'exec', runExec, {
-    args: z.tuple([name('program')], str('argument')),
+    args: lazySchema(() => z.tuple([name('program')], str('argument'))),
     opts: execOpts,
     usage: '<program> [args...] [shell=true] [env={...}]',
     summary:

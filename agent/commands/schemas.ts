@@ -2,6 +2,7 @@
 // numbers and `true`/`false` into booleans (protocol/text.ts rule 4), JSON senders may quote them:
 // both forms are accepted here, once, at the edge — and nothing looser (no "false" → true coercion).
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 
 /** A string positional; a number (unquoted `42` in text form) becomes its decimal string. */
 export function str(name: string) {
@@ -22,9 +23,9 @@ export function name(label: string) {
 }
 
 /** A boolean option: true/false, or the strings "true"/"false" from JSON senders. */
-export const flag = z
+export const flag = lazySchema(() => z
   .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'must be true or false' }))
-  .optional();
+  .optional());
 
 /** A non-negative integer: a number, or a decimal string. */
 export function count(label: string, max = Number.MAX_SAFE_INTEGER) {
@@ -39,7 +40,7 @@ export function count(label: string, max = Number.MAX_SAFE_INTEGER) {
 }
 
 /** How a string of data is turned into bytes. */
-export const encoding = z.enum(['utf8', 'base64'], { error: 'encoding must be utf8 or base64' }).optional();
+export const encoding = lazySchema(() => z.enum(['utf8', 'base64'], { error: 'encoding must be utf8 or base64' }).optional());
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 

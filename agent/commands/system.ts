@@ -2,11 +2,12 @@
 // reboot, shutdown, close_server).
 import * as os from 'node:os';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import type { CommandContext, CommandRegistry } from '../registry.js';
 import { count } from './schemas.js';
 
-const noOpts = z.object({}).strict();
-const noArgs = z.tuple([]);
+const noOpts = lazySchema(() => z.object({}).strict());
+const noArgs = lazySchema(() => z.tuple([]));
 
 function userName(): string {
   try {
@@ -68,7 +69,7 @@ export function registerSystemCommands(registry: CommandRegistry): void {
     summary: 'Returns the name of the user the agent runs as',
   });
 
-  const powerOpts = z.object({ delaySec: count('delaySec', 24 * 3600).optional() }).strict();
+  const powerOpts = lazySchema(() => z.object({ delaySec: count('delaySec', 24 * 3600).optional() }).strict());
   registry.register('foreground', 'reboot', power('reboot'), {
     args: noArgs,
     opts: powerOpts,

@@ -3,6 +3,7 @@
 // Salt CVE-2020-11651 was a dispatcher that ran whatever was not explicitly hidden.
 import * as path from 'node:path';
 import { z } from 'zod';
+import { lazySchema } from '../../protocol/lazy-schema.js';
 import { compileGlob, parseSelector, type GlobPattern, type Selector } from '../../protocol/selector.js';
 import { MAX_TTL_MS } from '../../protocol/limits.js';
 import { keyIdOf } from '../../protocol/keys.js';
@@ -29,15 +30,15 @@ const USER_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|\d{1,10})$/;
 const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 const name = (what: string) => z.string({ error: `${what} must be a string` }).regex(NAME_RE, `${what} must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}`);
-const absPath = z
+const absPath = lazySchema(() => z
   .string({ error: 'a root must be a string' })
   .max(4096)
   .refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'a root must be an absolute path')
-  .transform((p) => path.resolve(p));
+  .transform((p) => path.resolve(p)));
 const positive = (what: string, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be at least 1`).max(max, `${what} must be at most ${max}`);
 
-const ProgramSchema = z
+const ProgramSchema = lazySchema(() => z
   .object({
     /** An absolute path, or a bare name the agent looks up in its own PATH. */
     program: z
@@ -50,9 +51,9 @@ const ProgramSchema = z
     /** With args: further arguments past the patterns are allowed too. */
     moreArgs: z.boolean().optional(),
   })
-  .strict();
+  .strict());
 
-const ExecSchema = z
+const ExecSchema = lazySchema(() => z
   .object({
     programs: z.array(ProgramSchema).max(256).default([]),
     /** shell=true runs a whole command line: it grants anything the user below can do. */
@@ -63,17 +64,17 @@ const ExecSchema = z
     user: z.string({ error: 'exec.user is required (the user programs run as; write "root" if you mean it)' }).regex(USER_RE, 'exec.user must be a user name or a numeric uid'),
     group: z.string().regex(USER_RE, 'exec.group must be a group name or a numeric gid').optional(),
   })
-  .strict();
+  .strict());
 
-const FilesSchema = z
+const FilesSchema = lazySchema(() => z
   .object({
     read: z.array(absPath).max(64).default([]),
     /** Write roots are readable too. */
     write: z.array(absPath).max(64).default([]),
   })
-  .strict();
+  .strict());
 
-const RuleSchema = z
+const RuleSchema = lazySchema(() => z
   .object({
     name: name('rule name'),
     keys: z.array(z.string().max(64)).min(1, 'a rule must name at least one key').max(256),
@@ -84,9 +85,9 @@ const RuleSchema = z
     maxJobs: positive('maxJobs', 100_000).optional(),
     maxTtlMs: positive('maxTtlMs', MAX_TTL_MS).optional(),
   })
-  .strict();
+  .strict());
 
-export const PolicyFileSchema = z
+export const PolicyFileSchema = lazySchema(() => z
   .object({
     version: z.literal(1, { error: 'version must be 1' }).optional(),
     /** Unsigned commands are refused unless this is false (and then only rules naming "unsigned" apply). */
@@ -97,7 +98,7 @@ export const PolicyFileSchema = z
     /** Absent: simple mode, any trusted key may do anything. */
     rules: z.array(RuleSchema).max(1024).optional(),
   })
-  .strict();
+  .strict());
 
 export type PolicyFile = z.output<typeof PolicyFileSchema>;
 

@@ -1,13 +1,14 @@
 // What every controller verb shares: the connection flags, config resolution, the fleet
 // connection, and turning failures into one line and exit status 2 (never a stack trace).
 import { Option, type Command } from 'commander';
+import { z } from 'zod';
 import { addConnectionOptions, ConfigError, credentials, printConfig, resolveConfig, type ControllerConfig } from '../config.js';
 import { ControllerError } from '../../controller/errors.js';
 import { parseOptionValue } from '../../protocol/index.js';
 import type { Fleet } from '../../controller/fleet.js';
 import { namedHosts, type Target } from '../../controller/targets.js';
 import { Exit, type ExitStatus } from './exit-codes.js';
-import { OperatorLog } from './operator-log.js';
+import type { OperatorLog } from './operator-log.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface VerbContext {
@@ -65,6 +66,10 @@ function fatal(out: Output, verb: string, err: unknown): ExitStatus {
  * soon as they are heard of, instead of after the presence settle window.
  */
 export async function withFleet(cmd: Command, target: string | undefined, body: (ctx: VerbContext) => Promise<ExitStatus>): Promise<void> {
+  // A verb is one short process that decodes a few JSON messages (output comes as raw frames): zod's
+  // JIT, which compiles each object schema into a function with new Function on its first parse, costs
+  // it more than it saves (≈ 10 ms CPU of a cold `exec`, BENCHMARKS.md issue 17). The agent keeps it.
+  z.config({ jitless: true });
   const flags = cmd.opts();
   let out = makeOutput(flags.json === true);
   let fleet: Fleet | undefined;
@@ -76,8 +81,8 @@ export async function withFleet(cmd: Command, target: string | undefined, body: 
       return;
     }
     out = makeOutput(cfg.json);
-    // mqtt.js only once a verb connects: `--help` and `--print-config` never need it.
-    const { connect } = await import('../../controller/fleet.js');
+    // mqtt.js and pino only once a verb connects: `--help` and `--print-config` never need them.
+    const [{ connect }, { OperatorLog }] = await Promise.all([import('../../controller/fleet.js'), import('./operator-log.js')]);
     const oplog = (log = new OperatorLog(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel));
     fleet = await connect(cfg.broker, {
       ...credentials(cfg),

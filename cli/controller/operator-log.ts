@@ -3,33 +3,36 @@
 // format of the agent's and broker's logs, read by journald and log shippers. While the broker is
 // down mqtt.js retries every second and fails the same way each time: that is one event, so a line
 // repeating the one before it is dropped until the connection is lost or back again (say()).
-import { Writable } from 'node:stream';
-import pino, { type Logger } from 'pino';
+// The library's records are written straight as lines: no pino to load on every controller verb.
+import type { ControllerLogger } from '../../controller/logger.js';
 import type { LogLevel } from '../config-fields.js';
 
-/** One pino record → one line. `err` and `job` are the fields the controller library logs. */
-function line(record: string): string {
-  try {
-    const r = JSON.parse(record) as { msg?: string; err?: unknown; job?: unknown };
-    return `conplyent: ${r.msg ?? ''}${r.err !== undefined ? `: ${typeof r.err === 'string' ? r.err : JSON.stringify(r.err)}` : ''}${r.job !== undefined ? ` (job ${String(r.job)})` : ''}\n`;
-  } catch {
-    return record;
-  }
+/** pino's level numbers, so `--log-level` means here what it means for the agent and the broker. */
+const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/** One record → one line. `err` and `job` are the fields the controller library logs. */
+function line(obj: object | string, msg: string | undefined): string {
+  const r = (typeof obj === 'string' ? { msg: obj } : { ...obj, msg }) as { msg?: string; err?: unknown; job?: unknown };
+  return `conplyent: ${r.msg ?? ''}${r.err !== undefined ? `: ${typeof r.err === 'string' ? r.err : JSON.stringify(r.err)}` : ''}${r.job !== undefined ? ` (job ${String(r.job)})` : ''}\n`;
 }
 
 export class OperatorLog {
-  readonly logger: Logger;
+  readonly logger: ControllerLogger;
   private last?: string;
   private muted = false;
 
   constructor(level: LogLevel, private readonly stderr: NodeJS.WritableStream = process.stderr) {
-    const dest = new Writable({
-      write: (chunk: Buffer, _enc, done) => {
-        for (const rec of chunk.toString('utf8').split('\n')) if (rec.trim()) this.print(line(rec));
-        done();
+    const at = LEVELS[level];
+    const logger: ControllerLogger = {
+      child: () => logger,
+      warn: (obj, msg) => {
+        if (at <= LEVELS.warn) this.print(line(obj, msg));
       },
-    });
-    this.logger = pino({ level }, dest);
+      debug: (obj, msg) => {
+        if (at <= LEVELS.debug) this.print(line(obj, msg));
+      },
+    };
+    this.logger = logger;
   }
 
   /** A connection event of its own (lost, back): always printed, and the next error counts again. */

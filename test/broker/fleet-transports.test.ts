@@ -1,6 +1,5 @@
 // A fleet across the embedded broker's transports: a WebSocket client (a browser, Node-RED's
 // websocket MQTT) sees presence and runs commands; agents dial in over WebSocket and over mqtts.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { connectWire, result, type Wire } from '../helpers/wire.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 describe('a fleet over WebSocket and TLS on the embedded broker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cp-fleet-tr-'));
@@ -16,11 +16,7 @@ describe('a fleet over WebSocket and TLS on the embedded broker', () => {
   let ws: Wire;
 
   beforeAll(async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, ...selfSignedCert(dir) } });
     const specs: [string, string, Record<string, string>][] = [
       ['tcp-1', broker.url, {}],
       ['ws-1', `ws://127.0.0.1:${broker.wsPort}/mqtt`, {}],

@@ -1,6 +1,5 @@
 // The embedded broker's other transports: mqtts with a certificate made in the test, and MQTT over
 // WebSocket (browsers, Node-RED) — both reach the same broker as plain TCP clients.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,17 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { topics } from '../../protocol/index.js';
 import { connect, inbox, refusal } from './clients.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 describe('embedded broker transports', () => {
   let dir: string;
   let broker: RunningBroker;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'conplyent-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, ...selfSignedCert(dir) } });
   });
   afterAll(async () => {
     await broker?.close();

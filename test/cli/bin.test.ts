@@ -2,12 +2,16 @@
 // unbundled dist/cli/main.js does, runs a controller verb against a real broker and agent, and hands
 // the agent and broker verbs to the unbundled code, so plugins share the agent's classes.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../agent/index.js';
+import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { agentOnAedes } from '../helpers/agent-fixture.js';
+import { startSocks5Proxy } from '../helpers/socks5-proxy.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 import { ensureBuilt, MAIN, ROOT } from './run-cli.js';
 
 const BIN = join(ROOT, 'dist/bin/bin.js');
@@ -50,5 +54,42 @@ describe('dist/bin/bin.js, the bundled command', () => {
     const mods = r.stderr.split('\n').filter((l) => l.startsWith('MODULE ')).map((l) => l.slice('MODULE '.length));
     expect(mods.some((m) => m.endsWith('/dist/cli/agent.js'))).toBe(true);
     expect(mods.filter((m) => /\/dist\/bin\/(?!bin\.js|verbs-)/.test(m))).toEqual([]);
+  });
+});
+
+// cli/bundle.mjs rewrites mqtt.js so its WebSocket, TLS and SOCKS code loads on first use (the SOCKS
+// code from node_modules): the bundled command must still dial every way it did.
+describe('dist/bin/bin.js over WebSocket, TLS and a SOCKS proxy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cp-bin-tr-'));
+  let broker: RunningBroker;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0, wsPort: 0, tls: { port: 0, ...selfSignedCert(dir) } });
+    agent = createAgent({ broker: broker.url, name: 'bin-tr-1', stateDir: join(dir, 'state') });
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await broker?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs exec through ws:// and mqtts:// as through mqtt://', async () => {
+    for (const url of [`ws://127.0.0.1:${broker.wsPort}/mqtt`, `mqtts://127.0.0.1:${broker.tlsPort}`]) {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'exec', 'bin-tr-1', '--broker', url, '--ca', join(dir, 'cert.pem'), '--', 'echo', 'over', url], { timeout: 30_000, env: env() });
+      expect(r.stdout).toContain(`bin-tr-1: over ${url}`);
+    }
+  });
+
+  it('runs exec through the SOCKS5 proxy mqtt.js takes from MQTTJS_SOCKS_PROXY', async () => {
+    const proxy = await startSocks5Proxy();
+    try {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'exec', 'bin-tr-1', '--broker', broker.url, '--', 'echo', 'via', 'socks'], { timeout: 30_000, env: { ...env(), MQTTJS_SOCKS_PROXY: proxy.url } });
+      expect(r.stdout).toContain('bin-tr-1: via socks');
+      expect(proxy.forwarded()).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -45,6 +45,21 @@ describe('Recovery.replay [cp-replay-1]', () => {
     }
   });
 
+  it('keeps waiting while the replayed events arrive (the hole moves on), past one bound', async () => {
+    let hole: number | undefined = 5;
+    const recovery = new Recovery(
+      { replay: async () => replayResult({ from: 5, replayed: 10, firstAvailable: 0 }), waitingFor: () => hole, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+      10,
+      500,
+      400,
+    );
+    // One event every 150 ms: 1.5 s in all, well past the 400 ms bound, but never 400 ms without progress.
+    const timer = setInterval(() => (hole = hole !== undefined && hole < 14 ? hole + 1 : undefined), 150);
+    await recovery.replay('h', 5);
+    clearInterval(timer);
+    expect(hole).toBeUndefined();
+  });
+
   it('gives up after its bound when the replayed events never come', async () => {
     const f = fixture({ from: 5, replayed: 10, firstAvailable: 0 }, 200);
     await f.recovery.replay('h', 5);
@@ -81,5 +96,37 @@ describe('Recovery: a replay that never reached the host', () => {
     expect(asked).toEqual([5, 5, 5]);
     expect(skipped).toBe(0);
     expect(hole).toBeUndefined();
+  });
+
+  it('is asked again for as long as its time bound, not a number of tries, then the hole is skipped', async () => {
+    const hole: number | undefined = 5;
+    let asked = 0;
+    let firstAskedAt = 0;
+    let skippedAt = 0;
+    let skipped = 0;
+    const recovery: Recovery = new Recovery(
+      {
+        replay: async (_h, from) => {
+          if (asked++ === 0) firstAskedAt = Date.now();
+          return { ...replayResult({ from, replayed: 0, firstAvailable: 0 }), state: 'offline' };
+        },
+        waitingFor: () => hole,
+        skipHole: () => void (skipped++, (skippedAt = Date.now())),
+        recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
+        settled: () => skipped > 0,
+      },
+      1,
+      10,
+      1_000,
+      600,
+    );
+    recovery.watch('h');
+    const deadline = Date.now() + 5_000;
+    while (skipped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // One try about every 11 ms, for the whole 600 ms: a count of 20 would have ended after ≈ 230 ms.
+    expect(skipped).toBe(1);
+    expect(skippedAt - firstAskedAt).toBeGreaterThanOrEqual(600);
+    expect(asked).toBeGreaterThan(20);
+    expect(recovery.retrying('h')).toBe(false);
   });
 });
