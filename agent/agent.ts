@@ -162,7 +162,13 @@ export class Agent extends EventEmitter {
       services: this.services,
       boot: () => this.presence.boot,
       cwd: (session) => this.dirs.get(session),
-      onEnded: (job, v) => this.record(outcomeEntry(v, job.outcome ?? 'FAILED', Date.now() - job.startedAt)),
+      onEnded: (job, v) => {
+        const entry = outcomeEntry(v, job.outcome ?? 'FAILED', Date.now() - job.startedAt);
+        // Written once the job's terminal event has left: the socket write waits for the turn's end
+        // (the connection corks until setImmediate), and this append need not sit in front of it.
+        // The decision, the record that gates the run, is still written before anything runs.
+        setImmediate(() => this.record(entry));
+      },
     });
     this.firstOnline = new Promise((resolve, reject) => {
       this.markOnline = resolve;

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { ControllerLogger } from './logger.js';
-import { CommandSchema, DATA_FEATURE, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
+import { checkCommand, DATA_FEATURE, FOLD_FEATURE, OUT_FEATURE, formatIssues, isHostName, isJobId, newJobId, OUTPUT_ENCODINGS, PROTOCOL_VERSION, topics, type AgentNotice, type CommandInput, type FrameProblem, type OutputEncoding } from '../protocol/index.js';
 import { HostStream, offlineResult, withReason, type HostResult } from './collect.js';
 import type { BrokerRotation } from '../link/broker-list.js';
 import { discardSession, endClient, openClient, type ConnectOptions } from './connection.js';
@@ -413,7 +413,7 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
   private start(target: Target, envelope: CommandInput, options: RunOptions, build: (route: Route, out: RawAsk & FoldAsk) => Outgoing[]): JobHandle {
     if (this.closed) throw new ControllerError('CLOSED', 'the fleet connection is closed');
     checkOut(options.out, 'out');
-    const checked = CommandSchema.safeParse(envelope);
+    const checked = checkCommand(envelope);
     if (!checked.success) throw new ControllerError('BAD_OPTION', `invalid command: ${formatIssues(checked.error)}`);
     const res = this.resolve(target);
     const id = envelope.id!;

@@ -2,8 +2,10 @@
 // receiver turns into an event (errors are data on the wire, never a crash).
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
-import { CommandSchema, type Command } from './command.js';
+import type { Command } from './command.js';
 import { isCommandFrame, splitCommandFrame } from './command-frames.js';
+import { checkCommand } from './envelope-check.js';
+import { fastEvent } from './event-check.js';
 import { ErrorCodes, type ErrorCode } from './codes.js';
 import { jsonDepth, prototypeKeyPath } from './json-guard.js';
 import { MAX_COMMAND_BYTES, MAX_JSON_DEPTH } from './limits.js';
@@ -87,16 +89,20 @@ function decodeUnsafe(payload: Buffer): DecodedCommand {
     return fail(inArgs ? 'BAD_ARGS' : 'BAD_ENVELOPE', `${protoKey}: __proto__, constructor and prototype are not allowed as keys`, id);
   }
   if (rec.v !== undefined && rec.v !== 1) return fail('UNSUPPORTED_VERSION', `protocol version ${describe(rec.v)} is not supported; this agent speaks v=1`, id);
-  const parsed = CommandSchema.safeParse(raw);
+  const parsed = checkCommand(raw);
   if (!parsed.success) return fail('BAD_ENVELOPE', formatIssues(parsed.error), id);
   if (frame && !parsed.data.data) return fail('BAD_ENVELOPE', 'data: a command frame\'s header must say which bytes follow ({"bytes":N,"sha256":"…"})', id);
   if (!frame && parsed.data.data) return fail('BAD_ENVELOPE', 'data: only a command frame\'s header carries data; in JSON, send the bytes as an argument (base64 for wrfile)', id);
   return frame ? { ok: true, value: parsed.data, data: frame.data } : { ok: true, value: parsed.data };
 }
 
-function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
+/** `fast`, when given, answers first: it vouches only for what the schema accepts, else zod decides. */
+function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>, fast?: (raw: unknown) => T | undefined): T | undefined {
   try {
-    const r = schema.safeParse(JSON.parse(payload.toString('utf8')));
+    const raw: unknown = JSON.parse(payload.toString('utf8'));
+    const quick = fast?.(raw);
+    if (quick !== undefined) return quick;
+    const r = schema.safeParse(raw);
     return r.success ? r.data : undefined;
   } catch {
     return undefined;
@@ -105,7 +111,7 @@ function decodeJson<T>(payload: Buffer, schema: z.ZodType<T>): T | undefined {
 
 /** Decodes a job event; undefined when it is not one (receivers skip and may log it). */
 export function decodeEvent(payload: Buffer): JobEvent | undefined {
-  return decodeJson(payload, JobEventSchema);
+  return decodeJson(payload, JobEventSchema, fastEvent);
 }
 
 /** Decodes a notice from `conplyent/<host>/errors` [cp-topic-5]; undefined when it is not one. */

@@ -6,6 +6,8 @@ export * from './names.js';
 export * from './ids.js';
 export * from './topics.js';
 export * from './command.js';
+export * from './envelope-check.js';
+export * from './event-check.js';
 export * from './events.js';
 export * from './fold.js';
 export * from './frames.js';

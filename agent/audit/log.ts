@@ -9,7 +9,7 @@
 // hosts that must also survive power loss, at that millisecond price.
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { auditFiles, fileFor, linesOf } from './files.js';
-import { GENESIS, seal, type AuditEntry, type AuditRecord } from '../../protocol/audit.js';
+import { GENESIS, sealed, type AuditEntry, type AuditRecord } from '../../protocol/audit.js';
 
 export interface AuditLogOptions {
   /** Directory of the log, e.g. `<stateDir>/audit`. */
@@ -53,8 +53,8 @@ export class AuditLog {
 
   /** Appends one record and returns it (with seq, ts and hashes). Throws when the disk refuses: then the command must not run. */
   append(entry: AuditEntry): AuditRecord {
-    const rec = seal(entry, this.seq + 1, this.now(), this.prev);
-    const line = Buffer.from(JSON.stringify(rec) + '\n');
+    const { record: rec, json } = sealed(entry, this.seq + 1, this.now(), this.prev);
+    const line = Buffer.from(`${json}\n`);
     if (this.fd < 0 || (this.size > 0 && this.size + line.length > this.maxBytes)) this.rotate(rec.seq);
     writeSync(this.fd, line);
     if (this.durable === 'disk') fdatasyncSync(this.fd);

@@ -6,11 +6,18 @@ import { CommandError, type JobInfo } from '../registry.js';
 
 export class JobTable {
   private readonly byId = new Map<string, Job>();
+  /**
+   * The jobs that may still run; ended ones are dropped when counted. byId also keeps up to
+   * `replayJobs` ended jobs, and every command asks how many run (the job cap): a scan of those per
+   * command grew with the retention.
+   */
+  private readonly mayRun = new Set<Job>();
 
   constructor(private readonly host: string) {}
 
   add(job: Job): void {
     this.byId.set(job.id, job);
+    this.mayRun.add(job);
   }
 
   get(id: string): Job | undefined {
@@ -33,6 +40,12 @@ export class JobTable {
 
   running(): Job[] {
     return [...this.byId.values()].filter((j) => j.running);
+  }
+
+  /** How many jobs run now: running().length without the scan of ended jobs. */
+  runningCount(): number {
+    for (const j of this.mayRun) if (!j.running) this.mayRun.delete(j);
+    return this.mayRun.size;
   }
 
   /** The job, which must exist and still run; otherwise the CommandError the caller answers with. */

@@ -60,7 +60,7 @@ export class JobLauncher {
   running(): { total: number; byRule: Record<string, number> } {
     const byRule: Record<string, number> = {};
     for (const rule of this.rules.values()) byRule[rule] = (byRule[rule] ?? 0) + 1;
-    return { total: this.d.jobs.running().length, byRule };
+    return { total: this.d.jobs.runningCount(), byRule };
   }
 
   start(v: RunVerdict): void {

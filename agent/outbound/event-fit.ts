@@ -4,7 +4,7 @@
 // an event over the broker's packet limit would make the broker drop the connection, and the QoS 1
 // resend after every reconnect would wedge it for good (mqtt.js issues #768 and #1005).
 import type { KeyObject } from 'node:crypto';
-import { MAX_ECHO_ARGS_BYTES, MAX_EVENT_BYTES, PROTOCOL_VERSION, isTerminal, signEvent, topics, type JobEvent, type JobEventBody } from '../../protocol/index.js';
+import { MAX_ECHO_ARGS_BYTES, MAX_EVENT_BYTES, PROTOCOL_VERSION, isTerminal, signedEventJson, topics, type JobEvent, type JobEventBody } from '../../protocol/index.js';
 import { previewArgs } from '../preview.js';
 
 /** Longest error message kept when an error event would exceed the event limit. */
@@ -49,7 +49,7 @@ function echoedArgs(a: { args: unknown[] }): { args: unknown[]; argsOmitted?: st
  */
 export function encodeEvent(host: string, job: string, seq: number, body: JobEventBody, key?: KeyObject, ts = Date.now()): Buffer {
   const ev = { v: PROTOCOL_VERSION, host, job, seq, ts, ...echoable(body) } as JobEvent;
-  const sign = key && isTerminal(body) ? (e: JobEvent) => signEvent(e, topics.job(host, job), key) : (e: JobEvent) => e;
-  const buf = Buffer.from(JSON.stringify(sign(ev)));
-  return buf.length > MAX_EVENT_BYTES ? Buffer.from(JSON.stringify(sign(shrink(ev, buf.length)))) : buf;
+  const json = key && isTerminal(body) ? (e: JobEvent) => signedEventJson(e, topics.job(host, job), key) : (e: JobEvent) => JSON.stringify(e);
+  const buf = Buffer.from(json(ev));
+  return buf.length > MAX_EVENT_BYTES ? Buffer.from(json(shrink(ev, buf.length))) : buf;
 }

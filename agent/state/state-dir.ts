@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateHealth } from './health.js';
-import { appendTo, JOURNAL, markJournal, readJournal, replaceDurably, type JournalRead } from './journal-file.js';
+import { JournalAppender, JOURNAL, markJournal, readJournal, replaceDurably, type JournalRead } from './journal-file.js';
 import { encodeLine, headerLine, type JournalLine } from './journal-lines.js';
 import { doubtfulEnd, StateDirInUse, StateLock } from './lock.js';
 
@@ -51,6 +51,7 @@ export class StateDir {
   private readonly seen = new Map<string, number>();
   private readonly running = new Map<string, JobRecord>();
   private readonly journal: string;
+  private readonly appender: JournalAppender;
   private readonly compactBytes: number;
   /** Bytes appended since the last compaction, and that compaction's size: the journal's bound. */
   private appended = 0;
@@ -65,6 +66,7 @@ export class StateDir {
   ) {
     this.compactBytes = options.compactBytes ?? COMPACT_BYTES;
     this.journal = join(dir, JOURNAL);
+    this.appender = new JournalAppender(this.journal);
     this.spoolDir = join(dir, 'spool');
     try {
       mkdirSync(dir, { recursive: true });
@@ -86,6 +88,7 @@ export class StateDir {
 
   /** Gives the directory up (on a clean stop). */
   release(): void {
+    this.appender.close();
     this.lock?.release();
   }
 
@@ -172,6 +175,7 @@ export class StateDir {
       ...[...this.running.values()].map((r) => this.rLine(r)),
     ].join('');
     replaceDurably(this.journal, text);
+    this.appender.close(); // its descriptor is the file just replaced
     this.appended = 0;
     this.compactedSize = Buffer.byteLength(text);
   }
@@ -187,7 +191,7 @@ export class StateDir {
   private append(text: string, durable: boolean): void {
     if (this.state.status === 'unavailable') throw new StateUnavailable(this.state.reason);
     try {
-      appendTo(this.journal, text, durable);
+      this.appender.append(text, durable);
     } catch (err) {
       this.fail(`journal.log cannot be appended to (${errCode(err)})`);
       throw new StateUnavailable((this.state as { reason: string }).reason);

@@ -45,10 +45,11 @@ export class WireClient {
     return new WireClient(c);
   }
 
-  run(host: string, cmd: string, args: unknown[] = []): Promise<JobEvent> {
+  /** `fold`: one event back for a command that ends at once [cp-fold-1], as the controller library asks. */
+  run(host: string, cmd: string, args: unknown[] = [], fold = false): Promise<JobEvent> {
     const id = nanoid();
     const done = new Promise<JobEvent>((r) => this.waiting.set(id, r));
-    this.client.publish(topics.cmd(host), JSON.stringify({ v: PROTOCOL_VERSION, id, cmd, args, sentAt: Date.now() }), { qos: 1 });
+    this.client.publish(topics.cmd(host), JSON.stringify({ v: PROTOCOL_VERSION, id, cmd, args, sentAt: Date.now(), ...(fold ? { fold } : {}) }), { qos: 1 });
     return within(done, 10_000, `${cmd} on ${host}`).finally(() => this.waiting.delete(id));
   }
 

@@ -1,6 +1,6 @@
 // The agent's journal (agent/state/state-dir.ts) gains a few lines per command; an agent that runs for months
 // must not grow it without bound: it is compacted while running, and stays correct after a restart.
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,24 @@ describe('state journal', () => {
       rmSync(join(d, 'journal.log'));
       const again = new StateDir(d, MAX_TTL_MS);
       expect(again.health()).toMatchObject({ status: 'damaged', reason: expect.stringMatching(/missing/) });
+      again.release();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('[cp-state-1] a journal deleted while running is opened again at its path, not written into the deleted file', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cp-journal-gone-'));
+    try {
+      const state = new StateDir(d, MAX_TTL_MS);
+      state.begin({ id: 'before', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 });
+      rmSync(join(d, 'journal.log'));
+      state.begin({ id: 'after', cmd: 'exec', args: [], startedAt: Date.now(), boot: 1 });
+      expect(readFileSync(join(d, 'journal.log'), 'utf8')).toMatch(/\tafter\t/);
+      state.release();
+      // Without its header the journal reads as damaged: what it lost is not taken for a fresh start.
+      const again = new StateDir(d, MAX_TTL_MS);
+      expect(again.health()).toMatchObject({ status: 'damaged' });
       again.release();
     } finally {
       rmSync(d, { recursive: true, force: true });

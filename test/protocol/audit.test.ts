@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AuditRecordSchema, chainProblem, digestOf, expectedHash, GENESIS, seal } from '../../protocol/index.js';
+import { AuditRecordSchema, chainProblem, digestOf, expectedHash, GENESIS, seal, sealed } from '../../protocol/index.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../topics.md', import.meta.url)), 'utf8');
 
@@ -49,6 +49,19 @@ describe('audit records', () => {
     ];
     for (const [args, opts] of cases) {
       expect(digestOf(args, opts)).toBe(createHash('sha256').update(JSON.stringify({ args, opts })).digest('hex'));
+    }
+  });
+
+  it('[cp-audit-3] the line the log writes is the sealed record serialised, and its hash verifies', () => {
+    const entries = [
+      { kind: 'decision' as const, accepted: true, cmd: 'ping', code: 'ALLOWED', job: 'j1' },
+      { kind: 'outcome' as const, cmd: 'exec', code: 'EXIT_1', durationMs: 12.5, job: 'j2', from: 'ops "quoted" \\ \n', kid: 'AbCdEfGhIjKlMnOp', rule: 'r' },
+      { kind: 'decision' as const, accepted: false, cmd: 'rm', digest: 'a'.repeat(64), target: '/tmp/ü', code: 'DENIED', job: undefined },
+    ];
+    for (const e of entries) {
+      const { record, json } = sealed(e, 7, 1_764_300_000_000, GENESIS);
+      expect(json).toBe(JSON.stringify(record));
+      expect(expectedHash(JSON.parse(json))).toBe(record.hash);
     }
   });
 });

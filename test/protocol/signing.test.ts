@@ -18,6 +18,7 @@ import {
   SIGNED_COMMAND_FIELDS,
   signCommand,
   signEvent,
+  signedEventJson,
   topics,
   trustedKeys,
   verifyCommand,
@@ -222,6 +223,13 @@ describe('signed events [cp-sig-8]', () => {
       const received = JSON.parse(JSON.stringify(signed)) as typeof signed;
       expect(JobEventSchema.safeParse(received).success, ev.type).toBe(true);
       expect(verifyEvent(received, JOB, agent.publicKey), ev.type).toEqual({ ok: true, kid: keyId(agent.publicKey) });
+    }
+  });
+
+  it('signedEventJson is the signed event as JSON text, byte for byte (ed25519 signatures are deterministic)', () => {
+    const withOldSig = { ...result, sig: { kid: 'AbCdEfGhIjKlMnOp', value: 'x' } };
+    for (const ev of [result, withOldSig, { ...result, value: { at: new Date(0), s: 'ü "q" \\' } }]) {
+      expect(signedEventJson(ev, JOB, agent.privateKey)).toBe(JSON.stringify(signEvent(ev, JOB, agent.privateKey)));
     }
   });
 
