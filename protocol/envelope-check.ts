@@ -42,7 +42,7 @@ const isTarget = str(1, 1024);
  * CommandSchema's keys in its order, in which zod writes its output; written out rather than read
  * from the schema so that importing this module builds no schema (a test compares the two).
  */
-export const ENVELOPE_KEY_ORDER = ['v', 'id', 'cmd', 'args', 'opts', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'session', 'fold', 'out', 'target', 'sig'] as const;
+export const ENVELOPE_KEY_ORDER = ['v', 'id', 'cmd', 'args', 'opts', 'from', 'sentAt', 'ttlMs', 'timeoutMs', 'cwd', 'session', 'fold', 'out', 'data', 'target', 'sig'] as const;
 const KNOWN: ReadonlySet<string> = new Set(ENVELOPE_KEY_ORDER);
 
 /**
@@ -53,6 +53,9 @@ const KNOWN: ReadonlySet<string> = new Set(ENVELOPE_KEY_ORDER);
 export function fastCommand(raw: unknown): Command | undefined {
   if (!plainObject(raw)) return undefined;
   for (const k in raw) if (!KNOWN.has(k)) return undefined; // [cp-env-10], found as zod finds them
+  // A command frame's header ([cp-cmdframe-3]): one per upload chunk of up to 448 KiB, where zod's
+  // walk is noise; zod checks it.
+  if ('data' in raw) return undefined;
   if (!isCmd(raw.cmd)) return undefined;
   const out: Record<string, unknown> = {};
   if (!copy(out, raw, 'v', isV) || !copy(out, raw, 'id', isId)) return undefined;
