@@ -1,4 +1,5 @@
 // startBroker: aedes with our listeners, limits, users and ACL, and optional on-disk state.
+import { disableCounterDedupe, forwardOnce } from './forward-dedupe.js';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -63,6 +64,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const hooks = opts.usersFile ? authHooks(opts.usersFile, { throttle, addressOf: (c) => addresses.get(c) }, log) : openHooks();
   const aedesOpts: AedesOptions = {
     ...hooks,
+    preConnect: (client, _packet, done) => {
+      disableCounterDedupe(client);
+      done(null, true);
+    },
+    authorizeForward: forwardOnce,
     persistence,
     // Host names are up to 64 characters; MQTT 3.1's 23-character client id limit would refuse them.
     maxClientsIdLength: 128,
