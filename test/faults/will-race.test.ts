@@ -16,6 +16,20 @@ const ROUNDS = 4;
 describe.each(clusterKinds())('late Last Will race on %s', (kind) => {
   const t = proxiedAgent(kind, 'wr-1');
 
+  /** A connection through its own proxy carrying `will` for wr-1's status, keepalive 1 s: blackhole the proxy and the broker publishes the Will. */
+  async function ghostWithWill(clientId: string, will: object) {
+    const ghostProxy = await startFaultProxy(t.broker.port);
+    const ghost = mqtt.connect(ghostProxy.url, {
+      clientId,
+      keepalive: 1,
+      reconnectPeriod: 0,
+      will: { topic: 'conplyent/wr-1/status', payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+    });
+    ghost.on('error', () => {});
+    await new Promise<void>((resolve) => ghost.once('connect', () => resolve()));
+    return { ghost, ghostProxy };
+  }
+
   it('a Will of an old connection published after the new one came online leaves the host online', async () => {
     const statuses = () => t.wire.messages.filter((m) => m.topic === 'conplyent/wr-1/status').map((m) => m.json);
     const recoverMs: number[] = [];
@@ -36,15 +50,7 @@ describe.each(clusterKinds())('late Last Will race on %s', (kind) => {
     // a second t.proxy, and the broker itself expires it and publishes that Will.
     const current = statuses().filter((s) => s.online).at(-1);
     const oldWill = { ...current, online: false, conn: current.conn - 1, since: null, reason: 'will', facts: undefined, commands: [] };
-    const ghostProxy = await startFaultProxy(t.broker.port);
-    const ghost = mqtt.connect(ghostProxy.url, {
-      clientId: 'ghost-of-wr-1',
-      keepalive: 1,
-      reconnectPeriod: 0,
-      will: { topic: 'conplyent/wr-1/status', payload: Buffer.from(JSON.stringify(oldWill)), qos: 1, retain: true },
-    });
-    ghost.on('error', () => {});
-    await new Promise<void>((resolve) => ghost.once('connect', () => resolve()));
+    const { ghost, ghostProxy } = await ghostWithWill('ghost-of-wr-1', oldWill);
     const n = t.wire.messages.length;
     ghostProxy.blackhole();
     const willAt = (await t.wire.waitFor((m) => t.wire.messages.indexOf(m) >= n && m.topic === 'conplyent/wr-1/status' && m.json.online === false, 10_000, 'the late Will')).json;
@@ -82,15 +88,7 @@ describe.each(clusterKinds())('late Last Will race on %s', (kind) => {
     await t.wire.waitFor((m) => m.topic === 'conplyent/wr-1/status' && m.json.online === true, 10_000, 'the agent online');
     const current = t.wire.messages.filter((m) => m.topic === 'conplyent/wr-1/status' && m.json.online).at(-1)!.json;
     const ownWill = { ...current, online: false, since: null, reason: 'will', facts: undefined, commands: [] };
-    const ghostProxy = await startFaultProxy(t.broker.port);
-    const ghost = mqtt.connect(ghostProxy.url, {
-      clientId: 'ghost-now-of-wr-1',
-      keepalive: 1,
-      reconnectPeriod: 0,
-      will: { topic: 'conplyent/wr-1/status', payload: Buffer.from(JSON.stringify(ownWill)), qos: 1, retain: true },
-    });
-    ghost.on('error', () => {});
-    await new Promise<void>((resolve) => ghost.once('connect', () => resolve()));
+    const { ghost, ghostProxy } = await ghostWithWill('ghost-now-of-wr-1', ownWill);
     const n = t.wire.messages.length;
     const after = (m: { topic: string }) => t.wire.messages.indexOf(m as never) >= n && m.topic === 'conplyent/wr-1/status';
     ghostProxy.blackhole();
