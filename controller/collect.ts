@@ -151,6 +151,12 @@ export class HostStream {
     return this.terminal !== undefined && this.missingCount() === 0 && this.unaccountedOutputs() === 0;
   }
 
+  /** The lowest seq below the terminal (or the highest seen) that never arrived; undefined when none. */
+  firstMissing(): number | undefined {
+    const first = this.contiguousUpTo() + 1;
+    return first < this.top() ? first : undefined;
+  }
+
   /** First seq a replay should start from. */
   replayFrom(): number {
     return this.contiguousUpTo() + 1;

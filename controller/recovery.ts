@@ -39,6 +39,11 @@ export interface RecoveryHooks {
   replay(host: string, from: number): Promise<HostResult>;
   /** The seq the host's stream waits for while later events are held back (ReorderBuffer.waitingFor). */
   waitingFor(host: string): number | undefined;
+  /**
+   * The lowest seq below the host's terminal (or highest seen) that never arrived, held back or not:
+   * a hole the reorder buffer gave up on to let a long stream move on is still missing here.
+   */
+  firstMissing(host: string): number | undefined;
   /** A replay could not fill the hole: the stream moves on without it. */
   skipHole(host: string): void;
   /** The hole at `from` stayed open: ask for a replay (the job's recover, which judges the outcome). */
@@ -90,7 +95,7 @@ export class Recovery {
   }
 
   /**
-   * Waits while the stream's hole lies inside what the replay said it republished (`replayed`
+   * Waits while the stream's first missing seq lies inside what the replay said it republished (`replayed`
    * events from `max(from, firstAvailable)`): those events are on their way. Bounded by arrivalMs
    * without progress: while the hole moves on, replayed events are arriving, and a long replay
    * behind a backlog is waited for. A hole below that range is gone for good ([cp-replay-2]) and is
@@ -104,7 +109,7 @@ export class Recovery {
     let deadline = Date.now() + this.arrivalMs;
     let last: number | undefined;
     while (Date.now() < deadline && !this.hooks.settled(host)) {
-      const hole = this.hooks.waitingFor(host);
+      const hole = this.hooks.firstMissing(host);
       if (hole === undefined || hole < start || hole >= end) return;
       if (hole !== last) deadline = Date.now() + this.arrivalMs;
       last = hole;

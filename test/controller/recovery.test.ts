@@ -11,6 +11,7 @@ function fixture(value: unknown, arrivalMs = 5_000) {
   const hooks: RecoveryHooks = {
     replay: async () => replayResult(value),
     waitingFor: () => hole,
+    firstMissing: () => hole,
     skipHole: () => undefined,
     recover: () => undefined,
     settled: () => false,
@@ -48,7 +49,8 @@ describe('Recovery.replay [cp-replay-1]', () => {
   it('keeps waiting while the replayed events arrive (the hole moves on), past one bound', async () => {
     let hole: number | undefined = 5;
     const recovery = new Recovery(
-      { replay: async () => replayResult({ from: 5, replayed: 10, firstAvailable: 0 }), waitingFor: () => hole, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+      { replay: async () => replayResult({ from: 5, replayed: 10, firstAvailable: 0 }), waitingFor: () => hole,
+    firstMissing: () => hole, skipHole: () => undefined, recover: () => undefined, settled: () => false },
       10,
       500,
       400,
@@ -58,6 +60,24 @@ describe('Recovery.replay [cp-replay-1]', () => {
     await recovery.replay('h', 5);
     clearInterval(timer);
     expect(hole).toBeUndefined();
+  });
+
+  it('waits for a hole the reorder buffer already gave up on: it is still missing from the stream', async () => {
+    // A long stream overflowed the reorder buffer behind the hole, which skipped it (waitingFor is
+    // undefined) so later events could flow; the replay at the terminal must still be waited for.
+    let missing: number | undefined = 28;
+    const recovery = new Recovery(
+      { replay: async () => replayResult({ from: 28, replayed: 9972, firstAvailable: 0 }), waitingFor: () => undefined, firstMissing: () => missing, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+      10,
+      500,
+      5_000,
+    );
+    const timer = setTimeout(() => (missing = undefined), 300);
+    const started = Date.now();
+    await recovery.replay('h', 28);
+    clearTimeout(timer);
+    expect(missing).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   it('gives up after its bound when the replayed events never come', async () => {
@@ -82,6 +102,7 @@ describe('Recovery: a replay that never reached the host', () => {
           return { ...replayResult({ from, replayed: state === 'ok' ? 3 : 0, firstAvailable: 0 }), state };
         },
         waitingFor: () => hole,
+    firstMissing: () => hole,
         skipHole: () => void skipped++,
         recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
         settled: () => hole === undefined,
@@ -111,6 +132,7 @@ describe('Recovery: a replay that never reached the host', () => {
           return { ...replayResult({ from, replayed: 0, firstAvailable: 0 }), state: 'offline' };
         },
         waitingFor: () => hole,
+    firstMissing: () => hole,
         skipHole: () => void (skipped++, (skippedAt = Date.now())),
         recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
         settled: () => skipped > 0,
