@@ -151,10 +151,14 @@ export class HostStream {
     return this.terminal !== undefined && this.missingCount() === 0 && this.unaccountedOutputs() === 0;
   }
 
-  /** The lowest seq below the terminal (or the highest seen) that never arrived; undefined when none. */
-  firstMissing(): number | undefined {
-    const first = this.contiguousUpTo() + 1;
-    return first < this.top() ? first : undefined;
+  /**
+   * The lowest seq from `from` up to the terminal (or the highest seen) that never arrived; undefined
+   * when none. From `from`, so a hole the host can no longer replay does not hide a later one.
+   */
+  firstMissing(from = 0): number | undefined {
+    const top = this.top();
+    for (let s = Math.max(0, from); s < top; s++) if (!this.seen.has(s)) return s;
+    return undefined;
   }
 
   /** First seq a replay should start from. */

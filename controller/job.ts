@@ -94,7 +94,7 @@ export class JobHandle
       {
         replay: (host, from) => this.owner.replay(host, this.id, from),
         waitingFor: (host) => this.order.get(host)?.waitingFor,
-        firstMissing: (host) => this.streams.get(host)?.firstMissing(),
+        firstMissing: (host, from) => this.streams.get(host)?.firstMissing(from),
         skipHole: (host) => this.deliver(host, this.buffer(host).skipHole()),
         recover: (host, from) => void this.recover(host, from),
         settled: (host) => this.settled || this.finals.has(host),

@@ -40,10 +40,10 @@ export interface RecoveryHooks {
   /** The seq the host's stream waits for while later events are held back (ReorderBuffer.waitingFor). */
   waitingFor(host: string): number | undefined;
   /**
-   * The lowest seq below the host's terminal (or highest seen) that never arrived, held back or not:
+   * The lowest seq from `from` below the host's terminal (or highest seen) that never arrived, held back or not:
    * a hole the reorder buffer gave up on to let a long stream move on is still missing here.
    */
-  firstMissing(host: string): number | undefined;
+  firstMissing(host: string, from: number): number | undefined;
   /** A replay could not fill the hole: the stream moves on without it. */
   skipHole(host: string): void;
   /** The hole at `from` stayed open: ask for a replay (the job's recover, which judges the outcome). */
@@ -109,7 +109,7 @@ export class Recovery {
     let deadline = Date.now() + this.arrivalMs;
     let last: number | undefined;
     while (Date.now() < deadline && !this.hooks.settled(host)) {
-      const hole = this.hooks.firstMissing(host);
+      const hole = this.hooks.firstMissing(host, start);
       if (hole === undefined || hole < start || hole >= end) return;
       if (hole !== last) deadline = Date.now() + this.arrivalMs;
       last = hole;

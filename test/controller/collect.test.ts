@@ -19,6 +19,18 @@ describe('HostStream', () => {
     expect(s.result().state).toBe('ok');
   });
 
+  it('firstMissing(from) finds a later hole past an earlier one the host can no longer replay', () => {
+    const s = new HostStream('h');
+    s.accept(accepted(0));
+    for (const seq of [1, 3, 4, 7]) s.accept(out(seq, 'x'));
+    expect(s.firstMissing()).toBe(2);
+    expect(s.firstMissing(3)).toBe(5);
+    s.accept(result(8, 6));
+    expect(s.firstMissing(6)).toBe(6);
+    for (const seq of [2, 5, 6]) s.accept(out(seq, 'x'));
+    expect(s.firstMissing()).toBeUndefined();
+  });
+
   it('a missing seq before the terminal is a gap and asks to replay from the first hole', () => {
     const s = new HostStream('h');
     s.accept(accepted(0));
