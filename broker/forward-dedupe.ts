@@ -11,8 +11,11 @@
 // (brokerId, brokerCounter) over a bounded window of recent deliveries instead.
 import type { AedesPublishPacket, Client } from 'aedes';
 
-/** Recent deliveries remembered per client (bounded: ≈ 25 KiB each at most): the copies overlapping subscriptions make leave together. */
-export const DEDUPE_WINDOW = 256;
+/**
+ * Recent deliveries remembered per client (≈ 1.5 KiB each at most, for every connection: a heartbeat
+ * a minute fills it): the copies overlapping subscriptions make are delivered back to back.
+ */
+export const DEDUPE_WINDOW = 16;
 
 const NEVER_SEEN: ProxyHandler<Record<string, number>> = { get: () => 0, set: () => true };
 const recent = new WeakMap<Client, Set<string>>();
