@@ -201,9 +201,13 @@ export class Fleet extends EventEmitter<{ presence: [PresenceChange]; notice: [A
     const data = options.data;
     if (data === undefined) return this.start(target, envelope, options, (route, out) => jsonPayload({ ...envelope, ...out }, route, this.signer));
     // An agent without command frames would answer MALFORMED (not UTF-8), so none is sent to it.
-    const old = this.resolve(target).expected.filter((h) => !this.allUnderstand([h], DATA_FEATURE));
+    const { expected } = this.resolve(target);
+    const old = expected.filter((h) => !this.allUnderstand([h], DATA_FEATURE));
     if (old.length > 0) throw new ControllerError('BAD_OPTION', `data: ${old.join(', ')} do not take command frames (no "${DATA_FEATURE}" in their presence features); send the bytes in JSON`);
-    return this.start(target, envelope, options, (route, out) => framePayload({ ...envelope, ...out }, data, route, this.signer));
+    // Never on the fleet topic, whatever the host count: every agent there would receive the
+    // frame, and one without frames answers each chunk MALFORMED [cp-cmdframe-1].
+    const direct: Route = { kind: 'direct', hosts: expected };
+    return this.start(target, envelope, options, (route, out) => framePayload({ ...envelope, ...out }, data, route.kind === 'fleet' ? direct : route, this.signer));
   }
 
   /**

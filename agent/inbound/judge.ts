@@ -92,14 +92,6 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
     }
     if (v.ok) kid = v.kid;
   }
-  // [cp-cmdframe-4] a frame's header, the part a signature covers, vouches for its bytes: other
-  // bytes are refused as a forgery is, so a copy with its genuine header cannot burn the id.
-  let given = command.args;
-  if (decoded.data) {
-    const d = checkData(command.data!, decoded.data);
-    if (!d.ok) return { kind: 'forged', error: 'BAD_DATA', message: d.message, id: command.id, cmd: command.cmd, kid: kid ?? command.sig?.kid, from: command.from, args: command.args, opts: command.opts };
-    given = [...command.args, d.value];
-  }
   if (t.kind === 'fleetCmd') {
     // [cp-fleet-1] a fleet command without a target is refused, never run everywhere by accident.
     if (!command.target) return rejectOrNotice(env, command, 'BAD_TARGET', 'a command on the fleet topic needs a target (a host, web-*, role=web or all)', kid);
@@ -110,6 +102,15 @@ export function judge(env: JudgeEnv, topic: string, payload: Buffer): Verdict {
       return rejectOrNotice(env, command, 'BAD_TARGET', (e as Error).message, kid);
     }
     if (!selected) return { kind: 'ignore' };
+  }
+  // [cp-cmdframe-4] a frame's header, the part a signature covers, vouches for its bytes: other
+  // bytes are refused as a forgery is, so a copy with its genuine header cannot burn the id.
+  // After the target check: a host the frame does not select never hashes its bytes.
+  let given = command.args;
+  if (decoded.data) {
+    const d = checkData(command.data!, decoded.data);
+    if (!d.ok) return { kind: 'forged', error: 'BAD_DATA', message: d.message, id: command.id, cmd: command.cmd, kid: kid ?? command.sig?.kid, from: command.from, args: command.args, opts: command.opts };
+    given = [...command.args, d.value];
   }
   const id = command.id ?? newJobId();
   if (env.hasSeen(id)) return { kind: 'duplicate', id };

@@ -53,6 +53,17 @@ describe.each(brokerKinds())('command frames on %s', (kind) => {
     expect(fleet.host(HOST)?.features).toContain(DATA_FEATURE);
   });
 
+  it('[cp-cmdframe-1] a frame for a fleet target goes on each host\'s own topic, never the fleet topic every agent receives', async () => {
+    const path = join(dir, 'by-glob.bin');
+    const bytes = awkward();
+    const n = wire.messages.length;
+    const [r] = await fleet.run('*', 'wrfile', [path], { data: bytes, opts: { offset: 0, truncate: true } }).done();
+    expect(r, JSON.stringify(r?.error)).toMatchObject({ host: HOST, state: 'ok' });
+    const sent = wire.messages.slice(n).filter((m) => m.topic.endsWith('/cmd'));
+    expect(sent.map((m) => m.topic)).toEqual([topics.cmd(HOST)]);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
   it('[cp-cmdframe-2] [cp-cmdframe-5] frames write the exact bytes at their offsets, echoed as {bytes, sha256}', async () => {
     const path = join(dir, 'two-chunks.bin');
     const [a, b] = [awkward(), awkward()];
