@@ -1,6 +1,6 @@
 // One running command: its context, its abort controller, its event log and its single terminal event.
 import type { Logger } from 'pino';
-import { MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type FrameStream } from '../../protocol/index.js';
+import { CommandData, MAX_CHUNK_BYTES, ErrorCodes, type ErrorCode, type FrameStream } from '../../protocol/index.js';
 import type { JobLog } from '../outbound/job-log.js';
 import { CommandError, Outcome, type AgentServices, type CommandContext, type Grant, type CommandDef, type JobInfo } from '../registry.js';
 import { ABORT_GRACE_MS, abortReason, type AbortReason } from './abort.js';
@@ -140,6 +140,12 @@ export class Job {
     this.code = body.code;
     this.terminal = body.type === 'result' ? (body.code === 0 ? 'OK' : `EXIT_${body.code}`) : body.error;
     this.log.append({ ...body, durationMs: this.endedAt - this.startedAt, events: this.outputEvents });
+    // A finished job stays in the table for replay and `jobs` (up to replayJobs): keep what its
+    // frame's bytes were, {bytes, sha256} as everywhere else, not up to 448 KiB of them [cp-cmdframe-3].
+    for (let i = 0; i < this.args.length; i++) {
+      const a = this.args[i];
+      if (a instanceof CommandData) this.args[i] = a.toJSON();
+    }
     this.markEnded();
   }
 
