@@ -44,6 +44,8 @@ export class Agent extends EventEmitter {
   private trust!: TrustState;
   /** Absent only when the state directory is unavailable: then every command is refused anyway [cp-state-2]. */
   private audit: AuditLog | undefined;
+  /** Outcome records written at the end of the turn that sent the job's terminal event. */
+  private readonly pendingOutcomes = new Set<AuditEntry>();
   private readonly dirs = new SessionDirs(process.cwd());
   /** Audit queries, one at a time (reads.ts); the state directory is read when a query runs. */
   private readonly auditReads = new AuditReads((q) => queryAudit(join(this.state.dir, 'audit'), q));
@@ -167,7 +169,8 @@ export class Agent extends EventEmitter {
         // Written once the job's terminal event has left: the socket write waits for the turn's end
         // (the connection corks until setImmediate), and this append need not sit in front of it.
         // The decision, the record that gates the run, is still written before anything runs.
-        setImmediate(() => this.record(entry));
+        this.pendingOutcomes.add(entry);
+        setImmediate(() => this.pendingOutcomes.delete(entry) && this.record(entry));
       },
     });
     this.firstOnline = new Promise((resolve, reject) => {
@@ -351,6 +354,9 @@ export class Agent extends EventEmitter {
     }
     await this.conn.end();
     this.trust.close();
+    // Outcomes whose turn has not come yet (a job failed by the stop itself) go in before the log closes.
+    for (const entry of this.pendingOutcomes) this.record(entry);
+    this.pendingOutcomes.clear();
     this.audit?.close();
     this.state.release();
     this.log.info({ reason }, 'agent stopped');

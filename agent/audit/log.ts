@@ -39,6 +39,7 @@ export class AuditLog {
   private size = 0;
   private seq = 0;
   private prev = GENESIS;
+  private closed = false;
   readonly opened: OpenReport;
 
   constructor(opts: AuditLogOptions) {
@@ -53,6 +54,7 @@ export class AuditLog {
 
   /** Appends one record and returns it (with seq, ts and hashes). Throws when the disk refuses: then the command must not run. */
   append(entry: AuditEntry): AuditRecord {
+    if (this.closed) throw new Error('the audit log is closed');
     const { record: rec, json } = sealed(entry, this.seq + 1, this.now(), this.prev);
     const line = Buffer.from(`${json}\n`);
     if (this.fd < 0 || (this.size > 0 && this.size + line.length > this.maxBytes)) this.rotate(rec.seq);
@@ -67,6 +69,8 @@ export class AuditLog {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    // Not reopened by a late append: that would create a file after the state lock is released.
+    this.closed = true;
   }
 
   /** Continues the chain from the newest readable record; an empty newest file (ext4 after a power cut) is skipped over. */

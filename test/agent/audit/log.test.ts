@@ -64,6 +64,15 @@ describe('audit log', () => {
     expect(verifyAudit(dir)).toEqual({ ok: true, records: 2, firstSeq: 1, lastSeq: 2 });
   });
 
+  it('a closed log refuses an append instead of opening a new file behind the closed one', () => {
+    const log = new AuditLog({ dir, now });
+    log.append(decision(1));
+    log.close();
+    expect(() => log.append(decision(2))).toThrow(/closed/);
+    expect(auditFiles(dir)).toHaveLength(1);
+    expect(verifyAudit(dir)).toEqual({ ok: true, records: 1, firstSeq: 1, lastSeq: 1 });
+  });
+
   it('a reopened log continues the chain and cuts a torn last line', () => {
     let log = new AuditLog({ dir, now });
     fill(log, 3);
