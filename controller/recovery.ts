@@ -44,6 +44,8 @@ export interface RecoveryHooks {
    * a hole the reorder buffer gave up on to let a long stream move on is still missing here.
    */
   firstMissing(host: string, from: number): number | undefined;
+  /** How many events of the job have arrived from the host so far, duplicates included. */
+  heard(host: string): number;
   /** A replay could not fill the hole: the stream moves on without it. */
   skipHole(host: string): void;
   /** The hole at `from` stayed open: ask for a replay (the job's recover, which judges the outcome). */
@@ -97,7 +99,7 @@ export class Recovery {
   /**
    * Waits while the stream's first missing seq lies inside what the replay said it republished (`replayed`
    * events from `max(from, firstAvailable)`): those events are on their way. Bounded by arrivalMs
-   * without progress: while the hole moves on, replayed events are arriving, and a long replay
+   * without progress: while the hole moves on or the host's events keep arriving, a long replay
    * behind a backlog is waited for. A hole below that range is gone for good ([cp-replay-2]) and is
    * not waited for.
    */
@@ -108,11 +110,16 @@ export class Recovery {
     const end = start + v.replayed;
     let deadline = Date.now() + this.arrivalMs;
     let last: number | undefined;
+    let heard = this.hooks.heard(host);
     while (Date.now() < deadline && !this.hooks.settled(host)) {
       const hole = this.hooks.firstMissing(host, start);
       if (hole === undefined || hole < start || hole >= end) return;
-      if (hole !== last) deadline = Date.now() + this.arrivalMs;
+      // Progress: the hole moved, or the host's events still arrive. Replayed events queue behind
+      // whatever the agent resends after a failover (seconds of backlog on a loaded NATS cluster).
+      const now = this.hooks.heard(host);
+      if (hole !== last || now !== heard) deadline = Date.now() + this.arrivalMs;
       last = hole;
+      heard = now;
       await new Promise((res) => setTimeout(res, 25));
     }
   }

@@ -12,6 +12,7 @@ function fixture(value: unknown, arrivalMs = 5_000) {
     replay: async () => replayResult(value),
     waitingFor: () => hole,
     firstMissing: () => hole,
+    heard: () => 0,
     skipHole: () => undefined,
     recover: () => undefined,
     settled: () => false,
@@ -50,7 +51,8 @@ describe('Recovery.replay [cp-replay-1]', () => {
     let hole: number | undefined = 5;
     const recovery = new Recovery(
       { replay: async () => replayResult({ from: 5, replayed: 10, firstAvailable: 0 }), waitingFor: () => hole,
-    firstMissing: () => hole, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+    firstMissing: () => hole,
+    heard: () => 0, skipHole: () => undefined, recover: () => undefined, settled: () => false },
       10,
       500,
       400,
@@ -67,7 +69,7 @@ describe('Recovery.replay [cp-replay-1]', () => {
     // undefined) so later events could flow; the replay at the terminal must still be waited for.
     let missing: number | undefined = 28;
     const recovery = new Recovery(
-      { replay: async () => replayResult({ from: 28, replayed: 9972, firstAvailable: 0 }), waitingFor: () => undefined, firstMissing: () => missing, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+      { replay: async () => replayResult({ from: 28, replayed: 9972, firstAvailable: 0 }), waitingFor: () => undefined, firstMissing: () => missing, heard: () => 0, skipHole: () => undefined, recover: () => undefined, settled: () => false },
       10,
       500,
       5_000,
@@ -78,6 +80,27 @@ describe('Recovery.replay [cp-replay-1]', () => {
     clearTimeout(timer);
     expect(missing).toBeUndefined();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('keeps waiting while the host\'s other events still arrive (a backlog ahead of the replay), past one bound', async () => {
+    let missing: number | undefined = 28;
+    let heard = 0;
+    const recovery = new Recovery(
+      { replay: async () => replayResult({ from: 28, replayed: 100, firstAvailable: 0 }), waitingFor: () => undefined, firstMissing: () => missing, heard: () => heard, skipHole: () => undefined, recover: () => undefined, settled: () => false },
+      10,
+      500,
+      400,
+    );
+    // The backlog drains for 1.2 s, well past the 400 ms bound, then the replayed events come.
+    const draining = setInterval(() => heard++, 100);
+    const filled = setTimeout(() => {
+      clearInterval(draining);
+      missing = undefined;
+    }, 1_200);
+    await recovery.replay('h', 28);
+    clearInterval(draining);
+    clearTimeout(filled);
+    expect(missing).toBeUndefined();
   });
 
   it('gives up after its bound when the replayed events never come', async () => {
@@ -103,6 +126,7 @@ describe('Recovery: a replay that never reached the host', () => {
         },
         waitingFor: () => hole,
     firstMissing: () => hole,
+    heard: () => 0,
         skipHole: () => void skipped++,
         recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
         settled: () => hole === undefined,
@@ -133,6 +157,7 @@ describe('Recovery: a replay that never reached the host', () => {
         },
         waitingFor: () => hole,
     firstMissing: () => hole,
+    heard: () => 0,
         skipHole: () => void (skipped++, (skippedAt = Date.now())),
         recover: (h, from) => void recovery.replay(h, from).then(() => recovery.watch(h)),
         settled: () => skipped > 0,
