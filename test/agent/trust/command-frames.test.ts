@@ -18,14 +18,17 @@ describe.each(brokerKinds())('signed command frames on %s', (kind) => {
   /** A wrfile chunk header signed by the ops key for `bytes` at offset 0 of `path`. */
   const signedHeader = (path: string, bytes: Buffer) => signed(f, { cmd: 'wrfile', args: [path], opts: { offset: 0, truncate: true }, data: describeData(bytes) });
   const end = async (id: string) => (await f.wire.waitFor((m) => m.topic === topics.job(f.host, id) && TERMINAL.has(m.json?.type), 15_000, `the end of ${id}`)).json;
+  /** Sends the frame and checks that it ran and left exactly `bytes` at `path`. */
+  const writes = async (path: string, header: { id: string }, bytes: Buffer) => {
+    f.wire.send(topics.cmd(f.host), encodeCommandFrame(header as never, bytes));
+    expect(await end(header.id)).toMatchObject({ type: 'result', code: 0 });
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  };
 
   it('a signed frame writes its bytes (the control case)', async () => {
     const m = marker(f);
     const bytes = Buffer.from([0xc0, 0, 1, 2, 0xff]);
-    const header = signedHeader(m, bytes);
-    f.wire.send(topics.cmd(f.host), encodeCommandFrame(header, bytes));
-    expect(await end(header.id)).toMatchObject({ type: 'result', code: 0 });
-    expect(readFileSync(m).equals(bytes)).toBe(true);
+    await writes(m, signedHeader(m, bytes), bytes);
   });
 
   it('[cp-cmdframe-4] a genuine signed header with other bytes is BAD_DATA, writes nothing, and does not burn the id', async () => {
@@ -38,9 +41,7 @@ describe.each(brokerKinds())('signed command frames on %s', (kind) => {
     expectNoJobEvents(f, header.id);
     expectAuditedRefusal(f, header.id, 'BAD_DATA');
     // The genuine frame, arriving after the forgery, still runs [cp-sig-5].
-    f.wire.send(topics.cmd(f.host), encodeCommandFrame(header, genuine));
-    expect(await end(header.id)).toMatchObject({ type: 'result', code: 0 });
-    expect(readFileSync(m).equals(genuine)).toBe(true);
+    await writes(m, header, genuine);
   });
 
   it('[cp-sig-3] [cp-cmdframe-3] a signed header rewritten to describe other bytes is BAD_SIGNATURE and writes nothing', async () => {
