@@ -48,6 +48,8 @@ export interface JobSetup {
   waitMs?: number;
   /** After a replay ends, how long to wait for replayed events still in flight. */
   replayGraceMs?: number;
+  /** How long to wait without progress for the events a replay said it republished (REPLAY_ARRIVAL_MS). */
+  replayArrivalMs?: number;
   keepOutput?: boolean;
   /** attach: a failed initial replay with nothing heard settles the host (the job is unknown there). */
   attach?: boolean;
@@ -103,6 +105,8 @@ export class JobHandle
         settled: (host) => this.settled || this.finals.has(host),
       },
       setup.replayGraceMs,
+      undefined,
+      setup.replayArrivalMs,
     );
     if (setup.noMatch) this.begin();
   }
@@ -232,9 +236,12 @@ export class JobHandle
       const message = `${why ? `${why}; ` : ''}${r.error?.message ?? `replay of ${this.id} on ${host} failed (${r.state})`}`;
       return this.settle(host, { ...r, host, error: { code: r.error?.code ?? 'UNKNOWN_JOB', message } });
     }
-    // Unrecoverable: report the hole rather than wait forever [cp-evt-7]; but a replay that never
-    // reached the host (its node had just died) is asked again first.
-    if (s?.terminal && !this.recovery.retrying(host)) this.settle(host, s.result());
+    if (!s?.terminal) return;
+    // The terminal is in and something is still missing: ask again while a replay can still fill it
+    // (recovery.next says when), else report the hole rather than wait forever [cp-evt-7].
+    const next = this.recovery.next(host, from, r);
+    if (next === undefined) return this.settle(host, s.result());
+    this.recovery.later(host, () => void this.recover(host, next));
   }
 
   /**

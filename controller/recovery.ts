@@ -24,6 +24,12 @@ export const REPLAY_ARRIVAL_MS = 10_000;
  * the events it resends first (10–20 s on NATS JetStream under a full test run).
  */
 export const UNANSWERED_REPLAYS_MS = 60_000;
+/**
+ * Once the terminal is in, at most this many answered replays per host ask for a hole again. Each one
+ * the host answered costs it a republish of everything from the hole, so a count bounds them; the
+ * ones that never reached it are bounded by UNANSWERED_REPLAYS_MS.
+ */
+export const ANSWERED_REPLAYS = 8;
 const UNANSWERED: ReadonlySet<HostResult['state']> = new Set(['offline', 'no-answer', 'lost', 'expired']);
 
 /** What a `replay` job answers [cp-replay-1]. */
@@ -54,9 +60,23 @@ export interface RecoveryHooks {
   settled(host: string): boolean;
 }
 
+/** A host's replays since its terminal arrived: what they proved, and how much is left to try. */
+interface Endgame {
+  /** Answered replays so far (ANSWERED_REPLAYS bounds them). */
+  answered: number;
+  /** Seqs below this are gone for good: a replay answered that the host keeps nothing older [cp-replay-2]. */
+  goneBelow: number;
+  /** The first missing seq when the previous replay ended: a hole that moved is progress. */
+  lastHole?: number;
+  /** When replays started to fill nothing (unanswered, or their events never came). */
+  futileSince?: number;
+  timer?: NodeJS.Timeout;
+}
+
 export class Recovery {
   private readonly replaying = new Set<string>();
   private readonly holes = new Map<string, { timer?: NodeJS.Timeout; triedFrom?: number; firstUnansweredAt?: number }>();
+  private readonly endgames = new Map<string, Endgame>();
 
   constructor(
     private readonly hooks: RecoveryHooks,
@@ -66,10 +86,57 @@ export class Recovery {
     private readonly unansweredMs = UNANSWERED_REPLAYS_MS,
   ) {}
 
-  /** The last replay never reached the host and the hole will be asked about again. */
-  retrying(host: string): boolean {
-    const hole = this.holes.get(host);
-    return hole?.firstUnansweredAt !== undefined && hole.triedFrom === undefined && Date.now() - hole.firstUnansweredAt <= this.unansweredMs;
+  /**
+   * A replay from `from` ended (answered `r`) while the host's terminal is in and events are still
+   * missing: the seq to ask from next, or undefined when nothing more can be recovered and the result
+   * reports the gap [cp-evt-7]. Only an answered replay that says the host keeps nothing that old
+   * (`firstAvailable`), or that it has nothing from there (`replayed` 0), shows events are gone. A
+   * hole the replay covered whose events never came (lost in transit: a cluster node dying under the
+   * republish) is asked again, and so is one it did not cover (a later hole, or one below its
+   * `from`); both stop after ANSWERED_REPLAYS answered replays, or UNANSWERED_REPLAYS_MS of replays
+   * that filled nothing.
+   */
+  next(host: string, from: number, r: HostResult): number | undefined {
+    let g = this.endgames.get(host);
+    if (!g) this.endgames.set(host, (g = { answered: 0, goneBelow: 0 }));
+    const v = (r.value ?? {}) as ReplayValue;
+    let covered = false;
+    if (r.state === 'ok') {
+      // An answer the protocol does not know (no count) shows nothing either way: take it as final.
+      if (typeof v.replayed !== 'number' || ++g.answered > ANSWERED_REPLAYS) return undefined;
+      const start = Math.max(v.from ?? from, v.firstAvailable ?? 0);
+      g.goneBelow = Math.max(g.goneBelow, v.firstAvailable ?? 0);
+      const hole = this.hooks.firstMissing(host, g.goneBelow);
+      if (hole === undefined) return undefined;
+      // Nothing kept from `start` on: a hole from there is gone too.
+      if (v.replayed === 0 && hole >= start) return undefined;
+      covered = hole >= start && hole < start + v.replayed;
+    } else if (!UNANSWERED.has(r.state)) {
+      return undefined; // the host answered with an error (an unknown job): nothing to replay
+    }
+    const hole = this.hooks.firstMissing(host, g.goneBelow);
+    if (hole === undefined) return undefined;
+    const moved = hole !== (g.lastHole ?? from);
+    g.lastHole = hole;
+    // Futile: the hole did not move, though the host either never saw the replay or said it sent it.
+    const futile = !moved && (r.state !== 'ok' || covered);
+    if (!futile) {
+      g.futileSince = undefined;
+      return hole;
+    }
+    g.futileSince ??= Date.now();
+    return Date.now() - g.futileSince <= this.unansweredMs ? hole : undefined;
+  }
+
+  /** Runs `ask` after HOLE_WAIT_MS (the next replay of the endgame), once per host at a time. */
+  later(host: string, ask: () => void): void {
+    const g = this.endgames.get(host);
+    if (!g || g.timer) return;
+    g.timer = setTimeout(() => {
+      g.timer = undefined;
+      if (!this.hooks.settled(host) && !this.replaying.has(host)) ask();
+    }, this.holeWaitMs);
+    g.timer.unref?.();
   }
 
   /** A replay to this host is under way (its events may still be arriving). */
@@ -153,5 +220,7 @@ export class Recovery {
   stop(host: string): void {
     clearTimeout(this.holes.get(host)?.timer);
     this.holes.delete(host);
+    clearTimeout(this.endgames.get(host)?.timer);
+    this.endgames.delete(host);
   }
 }

@@ -76,6 +76,57 @@ describe('JobHandle', () => {
     expect(r!.stdout.toString()).toBe('one\ntwo\n');
   });
 
+  it('a replay whose events never came is asked again once the terminal is in, and the second one completes the result', async () => {
+    let asks = 0;
+    const o = owner();
+    // The first republish is lost in transit (a cluster node dying under it); the second arrives.
+    o.replay = async (host, _job, from) => {
+      o.calls.push({ host, from });
+      if (++asks === 2) {
+        o.job!.onEvent(host, out(host, 1, 'one\n'));
+        o.job!.onEvent(host, out(host, 2, 'two\n'));
+      }
+      return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 3, firstAvailable: 0 } };
+    };
+    const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', result('a', 3, 2));
+    const [r] = await h.done();
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }, { host: 'a', from: 1 }]);
+    expect(r!.gap).toBeUndefined();
+    expect(r!.stdout.toString()).toBe('one\ntwo\n');
+  });
+
+  it('a terminal that arrives during a replay of an earlier hole gets a replay of the later one too', async () => {
+    const o = owner();
+    let release!: () => void;
+    o.replay = async (host, _job, from) => {
+      o.calls.push({ host, from });
+      if (from === 1) {
+        // Mid-stream: the host republishes seq 1 (all it had from there); the terminal comes meanwhile.
+        o.job!.onEvent(host, out(host, 1, 'one\n'));
+        await new Promise<void>((r) => (release = r));
+        return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 1, firstAvailable: 0 } };
+      }
+      o.job!.onEvent(host, out(host, 3, 'three\n'));
+      return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 2, firstAvailable: 0 } };
+    };
+    const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
+    h.begin();
+    h.onEvent('a', accepted('a'));
+    h.onEvent('a', out('a', 2, 'two\n'));
+    // The hole at 1 stays open for HOLE_WAIT_MS: a replay from 1 is asked.
+    const until = Date.now() + 5_000;
+    while (o.calls.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    h.onEvent('a', result('a', 4, 3)); // seq 3 never came live
+    release();
+    const [r] = await h.done();
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }, { host: 'a', from: 3 }]);
+    expect(r!.gap).toBeUndefined();
+    expect(r!.stdout.toString()).toBe('one\ntwo\nthree\n');
+  });
+
   it('a hole the replay cannot fill ends as a gap in the result', async () => {
     const o = owner();
     const h = job(o, { expected: ['a'] });

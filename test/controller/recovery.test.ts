@@ -2,7 +2,7 @@
 // replayed events (job topic) can arrive well after the replay's own result (another topic).
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../controller/collect.js';
-import { Recovery, type RecoveryHooks } from '../../controller/recovery.js';
+import { ANSWERED_REPLAYS, Recovery, type RecoveryHooks } from '../../controller/recovery.js';
 
 const replayResult = (value: unknown): HostResult => ({ host: 'h', state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value });
 
@@ -174,6 +174,57 @@ describe('Recovery: a replay that never reached the host', () => {
     expect(skipped).toBe(1);
     expect(skippedAt - firstAskedAt).toBeGreaterThanOrEqual(600);
     expect(asked).toBeGreaterThan(20);
-    expect(recovery.retrying('h')).toBe(false);
+  });
+});
+
+describe('Recovery.next: once the terminal is in, what a replay proved', () => {
+  const answered = (value: unknown, state: HostResult['state'] = 'ok'): HostResult => ({ ...replayResult(value), state });
+  function endgame(missing: () => number | undefined, unansweredMs = 60_000) {
+    const hooks: RecoveryHooks = {
+      replay: async () => answered(undefined),
+      waitingFor: () => undefined,
+      firstMissing: (_h, from) => {
+        const m = missing();
+        return m !== undefined && m >= from ? m : undefined;
+      },
+      heard: () => 0,
+      skipHole: () => undefined,
+      recover: () => undefined,
+      settled: () => false,
+    };
+    return new Recovery(hooks, 1, 10, 100, unansweredMs);
+  }
+
+  it('asks again for a hole the host said it republished but whose events never came, a bounded number of times', () => {
+    const r = endgame(() => 30);
+    const asks: (number | undefined)[] = [];
+    for (let i = 0; i < ANSWERED_REPLAYS + 2; i++) asks.push(r.next('h', 30, answered({ from: 30, replayed: 1000, firstAvailable: 0 })));
+    // Not filled, not moving: futile, yet asked again until the count runs out (well inside 60 s).
+    expect(asks.slice(0, ANSWERED_REPLAYS)).toEqual(Array(ANSWERED_REPLAYS).fill(30));
+    expect(asks.slice(ANSWERED_REPLAYS)).toEqual([undefined, undefined]);
+  });
+
+  it('asks for a hole the replay did not cover: one after its range, or one below its from', () => {
+    expect(endgame(() => 900).next('h', 30, answered({ from: 30, replayed: 500, firstAvailable: 0 }))).toBe(900);
+    expect(endgame(() => 10).next('h', 30, answered({ from: 30, replayed: 500, firstAvailable: 0 }))).toBe(10);
+  });
+
+  it('gives up on what the host no longer keeps or has nothing of, and on an answer without a count', () => {
+    expect(endgame(() => 5).next('h', 5, answered({ from: 5, replayed: 10, firstAvailable: 20 }))).toBeUndefined();
+    expect(endgame(() => 5).next('h', 5, answered({ from: 5, replayed: 0, firstAvailable: 0 }))).toBeUndefined();
+    expect(endgame(() => 5).next('h', 5, answered(undefined))).toBeUndefined();
+    expect(endgame(() => 5).next('h', 5, answered({ error: 'x' }, 'error'))).toBeUndefined();
+  });
+
+  it('gives up unanswered replays after their time bound, and a hole that moves is progress', async () => {
+    let hole = 5;
+    const r = endgame(() => hole, 200);
+    expect(r.next('h', 5, answered(undefined, 'no-answer'))).toBe(5);
+    await new Promise((res) => setTimeout(res, 250));
+    hole = 7; // events arrived in the meantime: not futile, the clock starts again
+    expect(r.next('h', 5, answered(undefined, 'offline'))).toBe(7);
+    expect(r.next('h', 7, answered(undefined, 'no-answer'))).toBe(7);
+    await new Promise((res) => setTimeout(res, 250));
+    expect(r.next('h', 7, answered(undefined, 'no-answer'))).toBeUndefined();
   });
 });
