@@ -9,6 +9,11 @@ const accepted = (host: string, seq = 0): JobEvent => ({ ...base, host, seq, typ
 const out = (host: string, seq: number, data: string): JobEvent => ({ ...base, host, seq, type: 'output', stream: 'stdout', data });
 const result = (host: string, seq: number, events: number): JobEvent => ({ ...base, host, seq, type: 'result', code: 0, durationMs: 1, events });
 
+/** What an agent's `replay` answers [cp-replay-1]: it republished `replayed` events from `from`. */
+const replayAnswer = (host: string, from: number, replayed: number): HostResult => ({
+  host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed, firstAvailable: 0 },
+});
+
 function owner(replayed: (host: string, from: number, job: JobHandle) => void = () => {}) {
   const calls: { host: string; from: number }[] = [];
   const o: JobOwner & { calls: typeof calls; job?: JobHandle } = {
@@ -86,7 +91,7 @@ describe('JobHandle', () => {
         o.job!.onEvent(host, out(host, 1, 'one\n'));
         o.job!.onEvent(host, out(host, 2, 'two\n'));
       }
-      return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 3, firstAvailable: 0 } };
+      return replayAnswer(host, from, 3);
     };
     const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
     h.begin();
@@ -107,10 +112,10 @@ describe('JobHandle', () => {
         // Mid-stream: the host republishes seq 1 (all it had from there); the terminal comes meanwhile.
         o.job!.onEvent(host, out(host, 1, 'one\n'));
         await new Promise<void>((r) => (release = r));
-        return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 1, firstAvailable: 0 } };
+        return replayAnswer(host, from, 1);
       }
       o.job!.onEvent(host, out(host, 3, 'three\n'));
-      return { host, state: 'ok', code: 0, signal: null, durationMs: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), value: { from, replayed: 2, firstAvailable: 0 } };
+      return replayAnswer(host, from, 2);
     };
     const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
     h.begin();
