@@ -15,6 +15,8 @@ export const REPLAY_GRACE_MS = 250;
  * across a cluster (two brokers on Redis, NATS JetStream) the two paths differ by seconds under load.
  */
 export const REPLAY_ARRIVAL_MS = 10_000;
+/** However the events keep coming, one replay's events are waited for at most this long. */
+export const REPLAY_ARRIVAL_MAX_MS = 120_000;
 
 /**
  * How long replays that never reached the host (it was offline or stale, or did not answer: its
@@ -25,12 +27,13 @@ export const REPLAY_ARRIVAL_MS = 10_000;
  */
 export const UNANSWERED_REPLAYS_MS = 60_000;
 /**
- * Once the terminal is in, at most this many answered replays per host ask for a hole again. Each one
- * the host answered costs it a republish of everything from the hole, so a count bounds them; the
- * ones that never reached it are bounded by UNANSWERED_REPLAYS_MS.
+ * Once the terminal is in, the most replays per host the host answers (each costs it a republish of
+ * everything from the hole, so a count bounds them); those that never reach it are bounded by
+ * UNANSWERED_REPLAYS_MS from the first of them.
  */
 export const ANSWERED_REPLAYS = 8;
-const UNANSWERED: ReadonlySet<HostResult['state']> = new Set(['offline', 'no-answer', 'lost', 'expired']);
+/** Replay outcomes that prove nothing about the events: the host never saw it, or accepted it and did not finish within the wait. */
+const UNANSWERED: ReadonlySet<HostResult['state']> = new Set(['offline', 'no-answer', 'lost', 'expired', 'running']);
 
 /** What a `replay` job answers [cp-replay-1]. */
 interface ReplayValue {
@@ -66,10 +69,8 @@ interface Endgame {
   answered: number;
   /** Seqs below this are gone for good: a replay answered that the host keeps nothing older [cp-replay-2]. */
   goneBelow: number;
-  /** The first missing seq when the previous replay ended: a hole that moved is progress. */
-  lastHole?: number;
-  /** When replays started to fill nothing (unanswered, or their events never came). */
-  futileSince?: number;
+  /** When the first replay that never reached the host ended (UNANSWERED_REPLAYS_MS counts from it). */
+  firstUnansweredAt?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -89,43 +90,30 @@ export class Recovery {
   /**
    * A replay from `from` ended (answered `r`) while the host's terminal is in and events are still
    * missing: the seq to ask from next, or undefined when nothing more can be recovered and the result
-   * reports the gap [cp-evt-7]. Only an answered replay that says the host keeps nothing that old
-   * (`firstAvailable`), or that it has nothing from there (`replayed` 0), shows events are gone. A
-   * hole the replay covered whose events never came (lost in transit: a cluster node dying under the
-   * republish) is asked again, and so is one it did not cover (a later hole, or one below its
-   * `from`); both stop after ANSWERED_REPLAYS answered replays, or UNANSWERED_REPLAYS_MS of replays
-   * that filled nothing.
+   * reports the gap [cp-evt-7]. Only an answer shows events are gone: the host keeps nothing that
+   * old (seqs below `firstAvailable`, [cp-replay-2]) or nothing from there (`replayed` 0); an error
+   * or an answer without a count ends it too. Otherwise the host is asked again, from the first seq
+   * still missing: its events never came (lost in transit: a cluster node dying under the
+   * republish), or the hole lay outside what it republished (a later hole, found while an earlier
+   * one was replayed). Bounded by ANSWERED_REPLAYS answered replays and UNANSWERED_REPLAYS_MS from
+   * the first one that never reached the host.
    */
   next(host: string, from: number, r: HostResult): number | undefined {
     let g = this.endgames.get(host);
     if (!g) this.endgames.set(host, (g = { answered: 0, goneBelow: 0 }));
     const v = (r.value ?? {}) as ReplayValue;
-    let covered = false;
     if (r.state === 'ok') {
-      // An answer the protocol does not know (no count) shows nothing either way: take it as final.
-      if (typeof v.replayed !== 'number' || ++g.answered > ANSWERED_REPLAYS) return undefined;
-      const start = Math.max(v.from ?? from, v.firstAvailable ?? 0);
-      g.goneBelow = Math.max(g.goneBelow, v.firstAvailable ?? 0);
-      const hole = this.hooks.firstMissing(host, g.goneBelow);
-      if (hole === undefined) return undefined;
-      // Nothing kept from `start` on: a hole from there is gone too.
-      if (v.replayed === 0 && hole >= start) return undefined;
-      covered = hole >= start && hole < start + v.replayed;
-    } else if (!UNANSWERED.has(r.state)) {
+      if (typeof v.replayed !== 'number' || ++g.answered >= ANSWERED_REPLAYS) return undefined;
+      g.goneBelow = Math.max(g.goneBelow, finite(v.firstAvailable));
+    } else if (UNANSWERED.has(r.state)) {
+      if (Date.now() - (g.firstUnansweredAt ??= Date.now()) > this.unansweredMs) return undefined;
+    } else {
       return undefined; // the host answered with an error (an unknown job): nothing to replay
     }
     const hole = this.hooks.firstMissing(host, g.goneBelow);
-    if (hole === undefined) return undefined;
-    const moved = hole !== (g.lastHole ?? from);
-    g.lastHole = hole;
-    // Futile: the hole did not move, though the host either never saw the replay or said it sent it.
-    const futile = !moved && (r.state !== 'ok' || covered);
-    if (!futile) {
-      g.futileSince = undefined;
-      return hole;
-    }
-    g.futileSince ??= Date.now();
-    return Date.now() - g.futileSince <= this.unansweredMs ? hole : undefined;
+    // Nothing kept from where the replay started: a hole from there is gone too.
+    if (hole === undefined || (v.replayed === 0 && hole >= Math.max(finite(v.from ?? from), finite(v.firstAvailable)))) return undefined;
+    return hole;
   }
 
   /** Runs `ask` after HOLE_WAIT_MS (the next replay of the endgame), once per host at a time. */
@@ -175,6 +163,7 @@ export class Recovery {
     if (r.state !== 'ok' || typeof v.replayed !== 'number' || v.replayed === 0) return;
     const start = Math.max(v.from ?? 0, v.firstAvailable ?? 0);
     const end = start + v.replayed;
+    const cap = Date.now() + REPLAY_ARRIVAL_MAX_MS;
     let deadline = Date.now() + this.arrivalMs;
     let last: number | undefined;
     let heard = this.hooks.heard(host);
@@ -184,7 +173,7 @@ export class Recovery {
       // Progress: the hole moved, or the host's events still arrive. Replayed events queue behind
       // whatever the agent resends after a failover (seconds of backlog on a loaded NATS cluster).
       const now = this.hooks.heard(host);
-      if (hole !== last || now !== heard) deadline = Date.now() + this.arrivalMs;
+      if (hole !== last || now !== heard) deadline = Math.min(cap, Date.now() + this.arrivalMs);
       last = hole;
       heard = now;
       await new Promise((res) => setTimeout(res, 25));
@@ -196,6 +185,7 @@ export class Recovery {
    * there gets one replay; one that a replay could not fill is skipped, so the stream never stalls.
    */
   watch(host: string): void {
+    if (this.endgames.has(host)) return;
     const from = this.hooks.waitingFor(host);
     let hole = this.holes.get(host);
     if (!hole) this.holes.set(host, (hole = {}));
@@ -203,7 +193,9 @@ export class Recovery {
     const h = hole;
     h.timer = setTimeout(() => {
       h.timer = undefined;
-      if (this.hooks.settled(host)) return;
+      // Once the terminal is in, the endgame (next, later) alone asks: skipping here would hand the
+      // terminal out before events a later replay still brings; the settle flushes in seq order.
+      if (this.hooks.settled(host) || this.endgames.has(host)) return;
       if (this.hooks.waitingFor(host) !== from || this.replaying.has(host)) return this.watch(host);
       if (h.triedFrom === from) {
         // One replay could not fill it: the events are gone; move on (the result reports the gap).
@@ -223,4 +215,9 @@ export class Recovery {
     clearTimeout(this.endgames.get(host)?.timer);
     this.endgames.delete(host);
   }
+}
+
+/** A number the agent sent, or 0 for anything else (the answer is the host's word, not trusted to be sane). */
+function finite(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
 }

@@ -93,7 +93,8 @@ describe('JobHandle', () => {
       }
       return replayAnswer(host, from, 3);
     };
-    const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
+    // The wait ends a job whose second replay never comes with a gap, not a hung test.
+    const h = job(o, { expected: ['a'], replayArrivalMs: 50, waitMs: 5_000 });
     h.begin();
     h.onEvent('a', accepted('a'));
     h.onEvent('a', result('a', 3, 2));
@@ -117,13 +118,14 @@ describe('JobHandle', () => {
       o.job!.onEvent(host, out(host, 3, 'three\n'));
       return replayAnswer(host, from, 2);
     };
-    const h = job(o, { expected: ['a'], replayArrivalMs: 50 });
+    const h = job(o, { expected: ['a'], replayArrivalMs: 50, waitMs: 5_000 });
     h.begin();
     h.onEvent('a', accepted('a'));
     h.onEvent('a', out('a', 2, 'two\n'));
     // The hole at 1 stays open for HOLE_WAIT_MS: a replay from 1 is asked.
     const until = Date.now() + 5_000;
     while (o.calls.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(o.calls).toEqual([{ host: 'a', from: 1 }]);
     h.onEvent('a', result('a', 4, 3)); // seq 3 never came live
     release();
     const [r] = await h.done();

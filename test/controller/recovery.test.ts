@@ -195,13 +195,11 @@ describe('Recovery.next: once the terminal is in, what a replay proved', () => {
     return new Recovery(hooks, 1, 10, 100, unansweredMs);
   }
 
-  it('asks again for a hole the host said it republished but whose events never came, a bounded number of times', () => {
+  it('asks again for a hole the host said it republished but whose events never came, up to ANSWERED_REPLAYS answered replays in all', () => {
     const r = endgame(() => 30);
     const asks: (number | undefined)[] = [];
-    for (let i = 0; i < ANSWERED_REPLAYS + 2; i++) asks.push(r.next('h', 30, answered({ from: 30, replayed: 1000, firstAvailable: 0 })));
-    // Not filled, not moving: futile, yet asked again until the count runs out (well inside 60 s).
-    expect(asks.slice(0, ANSWERED_REPLAYS)).toEqual(Array(ANSWERED_REPLAYS).fill(30));
-    expect(asks.slice(ANSWERED_REPLAYS)).toEqual([undefined, undefined]);
+    for (let i = 0; i < ANSWERED_REPLAYS + 1; i++) asks.push(r.next('h', 30, answered({ from: 30, replayed: 1000, firstAvailable: 0 })));
+    expect(asks).toEqual([...Array(ANSWERED_REPLAYS - 1).fill(30), undefined, undefined]);
   });
 
   it('asks for a hole the replay did not cover: one after its range, or one below its from', () => {
@@ -209,22 +207,44 @@ describe('Recovery.next: once the terminal is in, what a replay proved', () => {
     expect(endgame(() => 10).next('h', 30, answered({ from: 30, replayed: 500, firstAvailable: 0 }))).toBe(10);
   });
 
-  it('gives up on what the host no longer keeps or has nothing of, and on an answer without a count', () => {
+  it('gives up on what the host no longer keeps or has nothing of, on an error and on an answer without a count', () => {
     expect(endgame(() => 5).next('h', 5, answered({ from: 5, replayed: 10, firstAvailable: 20 }))).toBeUndefined();
     expect(endgame(() => 5).next('h', 5, answered({ from: 5, replayed: 0, firstAvailable: 0 }))).toBeUndefined();
     expect(endgame(() => 5).next('h', 5, answered(undefined))).toBeUndefined();
+    expect(endgame(() => 5).next('h', 5, answered({ from: 5, replayed: 'x', firstAvailable: 0 }))).toBeUndefined();
     expect(endgame(() => 5).next('h', 5, answered({ error: 'x' }, 'error'))).toBeUndefined();
   });
 
-  it('gives up unanswered replays after their time bound, and a hole that moves is progress', async () => {
+  it('remembers what an earlier answer proved gone: a hole below its firstAvailable is not asked for again', () => {
+    let hole = 25;
+    const r = endgame(() => hole);
+    // The host keeps events from 20 on: 25 is asked for; then only 5 is missing, below what it keeps.
+    expect(r.next('h', 25, answered({ from: 25, replayed: 100, firstAvailable: 20 }))).toBe(25);
+    hole = 5;
+    expect(r.next('h', 25, answered(undefined, 'no-answer'))).toBeUndefined();
+  });
+
+  it('a replay the host accepted but did not finish within the wait proves nothing: asked again', () => {
+    expect(endgame(() => 5).next('h', 5, answered(undefined, 'running'))).toBe(5);
+  });
+
+  it('asks again after unanswered replays until their time bound, counted from the first of them, whether or not the hole moves', async () => {
     let hole = 5;
     const r = endgame(() => hole, 200);
     expect(r.next('h', 5, answered(undefined, 'no-answer'))).toBe(5);
-    await new Promise((res) => setTimeout(res, 250));
-    hole = 7; // events arrived in the meantime: not futile, the clock starts again
+    hole = 7; // events arrived in the meantime: the bound still counts from the first unanswered replay
     expect(r.next('h', 5, answered(undefined, 'offline'))).toBe(7);
-    expect(r.next('h', 7, answered(undefined, 'no-answer'))).toBe(7);
-    await new Promise((res) => setTimeout(res, 250));
+    await new Promise((res) => setTimeout(res, 300));
     expect(r.next('h', 7, answered(undefined, 'no-answer'))).toBeUndefined();
+  });
+
+  it('stop() forgets the endgame and cancels the next ask', async () => {
+    const r = endgame(() => 5);
+    expect(r.next('h', 5, answered(undefined, 'no-answer'))).toBe(5);
+    let asked = false;
+    r.later('h', () => (asked = true));
+    r.stop('h');
+    await new Promise((res) => setTimeout(res, 50));
+    expect(asked).toBe(false);
   });
 });
