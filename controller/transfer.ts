@@ -2,7 +2,7 @@
 // end. Chunks go to every host at once (one publish per chunk for large fleets): as command frames
 // to hosts that take them [cp-cmdframe-*], as base64 in JSON to older agents.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type BigIntStats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { DATA_FEATURE, MAX_COMMAND_BYTES, outputBytes, type JobEvent } from '../protocol/index.js';
@@ -42,6 +42,17 @@ export interface PutResult {
   bytes: number;
   sha256?: string;
   error?: string;
+}
+
+/**
+ * How the local file changed while it was read, or undefined. The remote is checked against what was
+ * sent, so a file written in place during the upload (a log, a build output) would otherwise leave a
+ * torn copy reported as ok; rsync warns the same way ("file has vanished", "changed during transfer").
+ */
+function changeOf(a: BigIntStats, b: BigIntStats): string | undefined {
+  if (a.size !== b.size) return `size ${a.size} → ${b.size} bytes`;
+  if (a.mtimeNs !== b.mtimeNs) return 'modified';
+  return undefined;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -87,6 +98,8 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
   const chunkBytes = live.every(framed) ? PUT_FRAME_CHUNK_BYTES : PUT_CHUNK_BYTES;
   const sent = new OrderedHash();
   const fh = await open(local, 'r');
+  const before = await fh.stat({ bigint: true });
+  let changed: string | undefined;
   const sendChunk = async (offset: number): Promise<number> => {
     const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(0, info.size - offset)));
     const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
@@ -121,6 +134,7 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
       }
     };
     await Promise.all(Array.from({ length: PUT_WINDOW }, worker));
+    changed = changeOf(before, await fh.stat({ bigint: true })) ?? (BigInt(info.size) !== before.size ? `size ${info.size} → ${before.size} bytes` : undefined);
   } finally {
     await fh.close();
   }
@@ -131,7 +145,8 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
     for (const r of results) {
       const got = sha256Of(r.value);
       if (r.state !== 'ok') out.set(r.host, { host: r.host, ok: false, state: r.state, bytes: info.size, error: `hash: ${why(r)}` });
-      else if (got !== want) out.set(r.host, { host: r.host, ok: false, state: 'mismatch', bytes: info.size, sha256: got, error: `checksum mismatch: local ${want}, remote ${got ?? '(none)'}` });
+      else if (changed) out.set(r.host, { host: r.host, ok: false, state: 'mismatch', bytes: info.size, sha256: got, error: `${local} changed during the upload (${changed}): ${r.host} has what was read, which may mix old and new contents; run put again` });
+      else if (got !== want) out.set(r.host, { host: r.host, ok: false, state: 'mismatch', bytes: info.size, sha256: got, error: `checksum mismatch: sent ${want}, remote ${got ?? '(none)'}` });
       else out.set(r.host, { host: r.host, ok: true, state: 'ok', bytes: info.size, sha256: got });
     }
   }
