@@ -59,12 +59,21 @@ describe.each(clusteredKinds())('node kill on the %s cluster', (kind) => {
   });
 
   it('the agent is back through another node, the stream is whole, the in-flight command ran once, a pinned host goes stale, a restart runs nothing again', async () => {
+    // A cluster just started can take a while on a loaded machine before its QoS 1 paths carry
+    // anything (NATS builds a JetStream consumer per subscription): one answered ping first, so the
+    // kill below lands on a stream that is flowing, which is what this test is about.
+    const [warm] = await fleet.run(['nk-1'], 'ping', [], { waitMs: 60_000 }).done();
+    expect(warm?.state, `warm-up ping: ${warm?.error?.message}`).toBe('ok');
     const stream = fleet.run(['nk-1'], 'lines', [], { waitMs: 120_000 });
     let seen = 0;
+    let events = 0;
     stream.on('event', (e) => {
+      events++;
       if (e.event.type === 'output') seen++;
     });
-    await until('the stream under way', () => seen > 20);
+    await until('the stream under way', () => seen > 20, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${events} events handed out, ${seen} of them output; nk-1 ${fleet.host('nk-1')?.online ? 'online' : 'not online'}`);
+    });
     const inFlight = fleet.run(['nk-1'], 'exec', ['sh', '-c', `echo run >> ${marker}`], { waitMs: 120_000 });
     const before = fleet.host('nk-1')!.conn;
     const killedAt = Date.now();
@@ -103,5 +112,5 @@ describe.each(clusteredKinds())('node kill on the %s cluster', (kind) => {
     await sleep(3000);
     expect(runs()).toBeLessThanOrEqual(1);
     if (answered?.state === 'ok') expect(runs()).toBe(1);
-  }, 180_000);
+  }, 240_000);
 });
