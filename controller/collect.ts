@@ -63,12 +63,15 @@ export class HostStream {
   /** Accepted event, kept for display (cmd, kind). */
   accepted?: JobEvent;
   lastHeard = 0;
+  /** Events received, duplicates included: a backlog still draining is progress (recovery.ts). */
+  received = 0;
   private maxSeen = -1;
 
   constructor(readonly host: string, private readonly keepOutput = true) {}
 
   /** Takes an event; false for a duplicate (same seq seen) or a second terminal. */
   accept(ev: JobEvent, now = Date.now()): boolean {
+    this.received++;
     // Exactly one terminal per job: a later `lost` from a restarted agent, or a replayed terminal
     // under another seq, must not replace the first [cp-evt-5].
     if (this.terminal && (ev.type === 'result' || ev.type === 'error' || ev.type === 'lost')) return false;

@@ -80,8 +80,6 @@ export class JobHandle
   private begun = false;
   private settled = false;
   private sent: Promise<void> = Promise.resolve();
-  /** Events received per host, duplicates included: a backlog still draining is progress. */
-  private readonly heard = new Map<string, number>();
   private readonly donePromise: Promise<HostResult[]>;
   private resolveDone!: (r: HostResult[]) => void;
 
@@ -99,7 +97,7 @@ export class JobHandle
         replay: (host, from) => this.owner.replay(host, this.id, from),
         waitingFor: (host) => this.order.get(host)?.waitingFor,
         firstMissing: (host, from) => this.streams.get(host)?.firstMissing(from),
-        heard: (host) => this.heard.get(host) ?? 0,
+        heard: (host) => this.streams.get(host)?.received ?? 0,
         skipHole: (host) => this.deliver(host, this.buffer(host).skipHole()),
         recover: (host, from) => void this.recover(host, from),
         settled: (host) => this.settled || this.finals.has(host),
@@ -179,7 +177,6 @@ export class JobHandle
     if (this.settled || this.finals.has(host)) return;
     let s = this.streams.get(host);
     if (!s) this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
-    this.heard.set(host, (this.heard.get(host) ?? 0) + 1);
     if (!s.accept(ev)) return;
     // A live event that overtakes a replayed one (attach, a reconnect) waits for it.
     this.deliver(host, this.buffer(host).push(ev));

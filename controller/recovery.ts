@@ -112,7 +112,7 @@ export class Recovery {
     }
     const hole = this.hooks.firstMissing(host, g.goneBelow);
     // Nothing kept from where the replay started: a hole from there is gone too.
-    if (hole === undefined || (v.replayed === 0 && hole >= Math.max(finite(v.from ?? from), finite(v.firstAvailable)))) return undefined;
+    if (hole === undefined || (v.replayed === 0 && hole >= republishedFrom(v, from))) return undefined;
     return hole;
   }
 
@@ -144,7 +144,7 @@ export class Recovery {
         hole.triedFrom = undefined;
       }
       await new Promise((res) => setTimeout(res, this.graceMs));
-      await this.arrival(host, r);
+      await this.arrival(host, from, r);
       return r;
     } finally {
       this.replaying.delete(host);
@@ -158,10 +158,10 @@ export class Recovery {
    * behind a backlog is waited for. A hole below that range is gone for good ([cp-replay-2]) and is
    * not waited for.
    */
-  private async arrival(host: string, r: HostResult): Promise<void> {
+  private async arrival(host: string, from: number, r: HostResult): Promise<void> {
     const v = (r.value ?? {}) as ReplayValue;
     if (r.state !== 'ok' || typeof v.replayed !== 'number' || v.replayed === 0) return;
-    const start = Math.max(v.from ?? 0, v.firstAvailable ?? 0);
+    const start = republishedFrom(v, from);
     const end = start + v.replayed;
     const cap = Date.now() + REPLAY_ARRIVAL_MAX_MS;
     let deadline = Date.now() + this.arrivalMs;
@@ -215,6 +215,11 @@ export class Recovery {
     clearTimeout(this.endgames.get(host)?.timer);
     this.endgames.delete(host);
   }
+}
+
+/** The first seq a replay republished: from where it was asked, or from the oldest event the host still keeps. */
+function republishedFrom(v: ReplayValue, from: number): number {
+  return Math.max(finite(v.from ?? from), finite(v.firstAvailable));
 }
 
 /** A number the agent sent, or 0 for anything else (the answer is the host's word, not trusted to be sane). */

@@ -45,13 +45,14 @@ export interface PutResult {
 }
 
 /**
- * How the local file changed while it was read, or undefined. The remote is checked against what was
- * sent, so a file written in place during the upload (a log, a build output) would otherwise leave a
- * torn copy reported as ok; rsync warns the same way ("file has vanished", "changed during transfer").
+ * How the local file changed while it was read (`readSize` bytes, from a file opened as `opened`), or
+ * undefined. The remote is checked against what was sent, so a file written in place during the
+ * upload (a log, a build output) would otherwise leave a torn copy reported as ok; rsync warns the
+ * same way ("file has vanished", "changed during transfer").
  */
-function changeOf(a: BigIntStats, b: BigIntStats): string | undefined {
-  if (a.size !== b.size) return `size ${a.size} → ${b.size} bytes`;
-  if (a.mtimeNs !== b.mtimeNs) return 'modified';
+function changeOf(readSize: number, opened: BigIntStats, now: BigIntStats): string | undefined {
+  if (BigInt(readSize) !== now.size) return `size ${readSize} → ${now.size} bytes`;
+  if (opened.mtimeNs !== now.mtimeNs) return 'modified';
   return undefined;
 }
 
@@ -134,7 +135,7 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
       }
     };
     await Promise.all(Array.from({ length: PUT_WINDOW }, worker));
-    changed = changeOf(before, await fh.stat({ bigint: true })) ?? (BigInt(info.size) !== before.size ? `size ${info.size} → ${before.size} bytes` : undefined);
+    changed = changeOf(info.size, before, await fh.stat({ bigint: true }));
   } finally {
     await fh.close();
   }
