@@ -8,10 +8,9 @@ import type { z } from 'zod';
 import { CommandSchema, type Command } from './command.js';
 import { OUTPUT_ENCODINGS } from './frames.js';
 import { PROTOTYPE_KEYS } from './json-guard.js';
-import { KEY_ID_RE } from './keys.js';
 import { MAX_TTL_MS } from './limits.js';
 import { JOB_ID_RE } from './names.js';
-import { SIGNATURE_VALUE_RE } from './signature.js';
+import { signatureOf } from './signature.js';
 
 /** What `CommandSchema.safeParse` returns, so callers swap one for the other. */
 export type CommandCheck = { success: true; data: Command } | { success: false; error: z.ZodError };
@@ -79,7 +78,7 @@ export function fastCommand(raw: unknown): Command | undefined {
     return undefined;
   }
   if ('sig' in raw) {
-    const sig = raw.sig === undefined ? undefined : signature(raw.sig);
+    const sig = raw.sig === undefined ? undefined : signatureOf(raw.sig);
     if (raw.sig !== undefined && !sig) return undefined;
     out.sig = sig;
   }
@@ -117,12 +116,4 @@ function copyRecord(v: unknown): Record<string, unknown> | undefined {
     out[k] = v[k];
   }
   return out;
-}
-
-function signature(v: unknown): { kid: string; value: string } | undefined {
-  if (!plainObject(v)) return undefined;
-  const keys = Reflect.ownKeys(v);
-  if (keys.length !== 2 || !Object.hasOwn(v, 'kid') || !Object.hasOwn(v, 'value')) return undefined; // strict [cp-sig-2]
-  if (!matching(KEY_ID_RE)(v.kid) || !matching(SIGNATURE_VALUE_RE)(v.value)) return undefined;
-  return { kid: v.kid as string, value: v.value as string };
 }

@@ -6,8 +6,7 @@
 // test/protocol/event-check.test.ts holds both to the same answers.
 import { ErrorCodes } from './codes.js';
 import type { JobEvent } from './events.js';
-import { KEY_ID_RE } from './keys.js';
-import { SIGNATURE_VALUE_RE } from './signature.js';
+import { signatureOf } from './signature.js';
 
 type Rule = (v: unknown) => unknown;
 /** A rule returns the value to keep, or FAIL. */
@@ -33,10 +32,7 @@ function fields(type: string, rest: [string, Rule][]): [string, Rule][] {
 }
 
 const ACCEPTED_FIELDS: [string, Rule][] = [['cmd', str], ['args', array], ['kind', oneOf('foreground', 'background')], ['from?', str], ['boot', int], ['argsOmitted?', str]];
-const sig: Rule = (v) => {
-  if (!plainObject(v) || Object.keys(v).length !== 2 || typeof v.kid !== 'string' || typeof v.value !== 'string') return FAIL;
-  return KEY_ID_RE.test(v.kid) && SIGNATURE_VALUE_RE.test(v.value) ? { kid: v.kid, value: v.value } : FAIL;
-};
+const sig: Rule = (v) => signatureOf(v) ?? FAIL;
 const folded: Rule = (v) => copyKnown(v, ACCEPTED_FIELDS) ?? FAIL;
 
 /** The shapes the hand check knows, by `type`; exported for the test that compares them with JobEventSchema. */

@@ -15,3 +15,17 @@ export const SignatureSchema = lazySchema(() => z
   })
   .strict());
 export type Signature = z.infer<typeof SignatureSchema>;
+
+/**
+ * `sig` checked by hand, for the hand checks of envelopes and events (envelope-check.ts,
+ * event-check.ts): a copy when SignatureSchema surely accepts it, undefined to leave it to zod.
+ */
+export function signatureOf(v: unknown): Signature | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const { kid, value } = v as Record<string, unknown>;
+  // strict [cp-sig-2]: exactly these two keys
+  if (Reflect.ownKeys(v).length !== 2 || !Object.hasOwn(v, 'kid') || !Object.hasOwn(v, 'value')) return undefined;
+  return typeof kid === 'string' && typeof value === 'string' && KEY_ID_RE.test(kid) && SIGNATURE_VALUE_RE.test(value) ? { kid, value } : undefined;
+}
