@@ -9,6 +9,7 @@ import { CommandError, type CommandRegistry } from '../registry.js';
 import { count, decodeData, encoding, flag, name, strOrBytes } from './schemas.js';
 import { onPath, pathError, resolvePath } from './paths.js';
 import { openUnderRoots } from './confined.js';
+import { OpenUploads } from './open-uploads.js';
 import type { ConfinedFile } from '../policy/paths.js';
 
 interface WriteOpts {
@@ -18,25 +19,11 @@ interface WriteOpts {
   truncate?: boolean;
 }
 
-async function writeData(target: string, bytes: Buffer, o: WriteOpts): Promise<number> {
-  if (o.offset === undefined) {
-    await fs.writeFile(target, bytes, { flag: o.append ? 'a' : 'w' });
-    return (await fs.stat(target)).size;
-  }
-  let fh;
-  try {
-    fh = await fs.open(target, 'r+');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    fh = await fs.open(target, 'w');
-  }
-  try {
-    if (bytes.length > 0) await fh.write(bytes, 0, bytes.length, o.offset);
-    if (o.truncate) await fh.truncate(o.offset + bytes.length);
-    return (await fh.stat()).size;
-  } finally {
-    await fh.close();
-  }
+/** A whole-file write or append by path (no offset); the file's size after it. */
+async function writeWhole(target: string, bytes: Buffer, append: boolean | undefined): Promise<number> {
+  await writableTarget(target);
+  await fs.writeFile(target, bytes, { flag: append ? 'a' : 'w' });
+  return (await fs.stat(target)).size;
 }
 
 /** wrfile through a file opened under the policy's roots (already truncated when it replaces the file). */
@@ -71,15 +58,33 @@ async function writableTarget(target: string): Promise<void> {
   if (st) refuseBlocking(target, st);
 }
 
+/** How much `hash` reads at a time: every read is a trip to libuv's thread pool, dear here (open-uploads.ts). */
+const HASH_READ_BYTES = 1024 * 1024;
+
+/** Size and SHA-256 of an open file, read through one buffer (a stream allocates one per 64 KiB read). */
+async function digestFile(fh: fs.FileHandle, signal: AbortSignal): Promise<{ size: number; sha256: string }> {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
+  let size = 0;
+  for (;;) {
+    if (signal.aborted) throw aborted(signal, 'hashing');
+    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+    if (bytesRead === 0) return { size, sha256: h.digest('hex') };
+    h.update(buf.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+}
+
 /** The error a job ends with when it was aborted while streaming. */
-function aborted(signal: AbortSignal): CommandError {
+function aborted(signal: AbortSignal, doing = 'reading'): CommandError {
   const reason = signal.reason as { kind?: string } | undefined;
   return reason?.kind === 'timeout'
-    ? new CommandError('TIMEOUT', 'timed out while reading the file')
-    : new CommandError('CANCELLED', `cancelled (${reason?.kind ?? 'abort'}) while reading the file`);
+    ? new CommandError('TIMEOUT', `timed out while ${doing} the file`)
+    : new CommandError('CANCELLED', `cancelled (${reason?.kind ?? 'abort'}) while ${doing} the file`);
 }
 
 export function registerFileDataCommands(registry: CommandRegistry): void {
+  const uploads = new OpenUploads();
   registry.register(
     'foreground',
     'wrfile',
@@ -97,8 +102,9 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       if (!bytes) throw new CommandError('BAD_ARGS', 'data is not valid base64');
       const file = await openUnderRoots(ctx, target, 'write', { write: true, create: true, append: o.append, truncate: !o.append && o.offset === undefined });
       if (file) return { path: file.path, bytes: bytes.length, size: await onPath(file.path, () => writeOpened(file, bytes, o)) };
-      await writableTarget(target);
-      const size = await onPath(target, () => writeData(target, bytes, o));
+      const size = await onPath(target, () =>
+        o.offset === undefined ? writeWhole(target, bytes, o.append) : uploads.write(target, bytes, o.offset, o.truncate === true, refuseBlocking),
+      );
       return { path: target, bytes: bytes.length, size };
     },
     {
@@ -118,16 +124,15 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       const file = await openUnderRoots(ctx, asked, 'read');
       const target = file?.path ?? asked;
       if (!file) await regularFile(target);
-      const h = createHash('sha256');
-      let size = 0;
-      await onPath(target, async () => {
-        const source = file ? file.handle.createReadStream({ highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal }) : createReadStream(target, { highWaterMark: MAX_CHUNK_BYTES, signal: ctx.signal });
-        for await (const chunk of source) {
-          h.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
+      const { size, sha256 } = await onPath(target, async () => {
+        const fh = file?.handle ?? (await fs.open(target, 'r'));
+        try {
+          return await digestFile(fh, ctx.signal);
+        } finally {
+          await fh.close().catch(() => undefined);
         }
       });
-      return { path: target, size, sha256: h.digest('hex') };
+      return { path: target, size, sha256 };
     },
     {
       args: lazySchema(() => z.tuple([name('path')])),
