@@ -2,7 +2,7 @@
 // acks: a program writing faster than the broker takes it gets frames of up to 256 KiB instead of
 // one per pipe read (at most 64 KiB on Linux, pipe(7)), so a stream costs a quarter of the messages,
 // acks and callbacks or fewer; output that comes slowly still goes out at once, one frame per write.
-import type { FrameStream } from '../../protocol/index.js';
+import { FRAME_HEADER_BYTES, type FrameStream } from '../../protocol/index.js';
 
 export interface BatchSink {
   /** Most bytes in one frame. */
@@ -13,12 +13,17 @@ export interface BatchSink {
   opened(): Promise<void>;
   /** Resolves when the job's window takes another event (after a full frame: backpressure). */
   room(): Promise<void>;
-  /** Appends one chunk as an output event. */
+  /** Appends one chunk as an output event (copied into its frame). */
   emit(stream: FrameStream, chunk: Buffer): void;
+  /** Appends gathered bytes that sit after FRAME_HEADER_BYTES of room: the frame is written around them. */
+  emitGathered(stream: FrameStream, frame: Buffer): void;
 }
 
 export class OutputBatch {
-  /** Owned, not the producer's chunks: a plugin may reuse its buffer once write() resolved. */
+  /**
+   * Owned, not the producer's chunks: a plugin may reuse its buffer once write() resolved. The
+   * bytes start after room for the frame header, so the buffer becomes the frame without a copy.
+   */
   private buf: Buffer | undefined;
   private size = 0;
   private stream: FrameStream = 'stdout';
@@ -45,8 +50,8 @@ export class OutputBatch {
         continue;
       }
       const take = Math.min(this.sink.max - this.size, chunk.length - off);
-      this.buf ??= Buffer.allocUnsafe(this.sink.max);
-      chunk.copy(this.buf, this.size, off, off + take);
+      this.buf ??= Buffer.allocUnsafe(FRAME_HEADER_BYTES + this.sink.max);
+      chunk.copy(this.buf, FRAME_HEADER_BYTES + this.size, off, off + take);
       this.size += take;
       off += take;
       if (this.size < this.sink.max) continue;
@@ -69,10 +74,10 @@ export class OutputBatch {
   /** Emits what was gathered: before another stream's output, an update, or the terminal event. */
   flush(): void {
     if (this.size === 0 || !this.buf) return;
-    const chunk = this.buf.subarray(0, this.size);
-    // emit() copies it into its frame at once; the buffer is let go, so an idle job holds none.
+    const frame = this.buf.subarray(0, FRAME_HEADER_BYTES + this.size);
+    // The buffer is the frame now (kept for replay): let go of it, so an idle job holds none.
     this.buf = undefined;
     this.size = 0;
-    this.sink.emit(this.stream, chunk);
+    this.sink.emitGathered(this.stream, frame);
   }
 }

@@ -2,7 +2,7 @@
 // had to drop some [cp-evt-7], the terminal event. Only this class changes it; the outbox and the
 // replay store read it through its methods.
 import type { KeyObject } from 'node:crypto';
-import { encodeFrame, isTerminal, jsonOutputData, MAX_CHUNK_BYTES, MAX_FRAME_DATA_BYTES, topics, type FrameStream, type JobEventBody, type OutputEncoding } from '../../protocol/index.js';
+import { encodeFrame, frameIn, isTerminal, jsonOutputData, MAX_CHUNK_BYTES, MAX_FRAME_DATA_BYTES, topics, type FrameStream, type JobEventBody, type OutputEncoding } from '../../protocol/index.js';
 import { encodeEvent } from './event-fit.js';
 import type { Spool, SpoolEntry, SpoolFile } from './spool.js';
 import { Window, type Transport } from './window.js';
@@ -124,6 +124,12 @@ export class JobLog {
     }
     const data = typeof chunk === 'string' ? { data: chunk } : jsonOutputData(chunk);
     return this.put(false, (seq) => encodeEvent(this.host, this.job, seq, { type: 'output', stream, ...data }));
+  }
+
+  /** Appends a frame of a raw job's gathered output: its bytes after FRAME_HEADER_BYTES of room (OutputBatch). */
+  appendGathered(stream: FrameStream, frame: Buffer): boolean {
+    if (this.held) this.flushHeld();
+    return this.put(false, (seq) => frameIn(frame, seq, Date.now(), stream));
   }
 
   /** Stores the event `encode` makes for the next seq, behind a gap event when some were dropped. */

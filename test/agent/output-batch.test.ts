@@ -3,6 +3,7 @@
 // that must come after it. A pure unit: the window is a flag the test turns.
 import { describe, expect, it } from 'vitest';
 import { OutputBatch } from '../../agent/jobs/output-batch.js';
+import { FRAME_HEADER_BYTES } from '../../protocol/index.js';
 
 function sink(max: number) {
   const out: [string, string][] = [];
@@ -20,6 +21,8 @@ function sink(max: number) {
       opened: () => (open ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
       room: () => (open ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
       emit: (stream: string, chunk: Buffer) => out.push([stream, chunk.toString()]),
+      // Gathered bytes come with room for the frame header in front, which the frame is written into.
+      emitGathered: (stream: string, frame: Buffer) => out.push([stream, frame.subarray(FRAME_HEADER_BYTES).toString()]),
     },
     reset: () => (waiters = []),
   };
