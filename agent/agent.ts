@@ -33,6 +33,8 @@ import { TrustState } from './trust/trust-state.js';
 export class Agent extends EventEmitter {
   readonly name: string;
   readonly registry = new CommandRegistry();
+  /** Closes the files built-in commands hold open between commands (an upload's). */
+  private readonly closeFiles: () => Promise<void>;
   private readonly o: ResolvedAgentOptions;
   private readonly log: Logger;
   private state!: StateDir;
@@ -83,7 +85,7 @@ export class Agent extends EventEmitter {
     this.name = this.o.name;
     this.jobs = new JobTable(this.name);
     this.log = this.o.logger.child({ host: this.name });
-    registerBuiltins(this.registry);
+    this.closeFiles = registerBuiltins(this.registry);
   }
 
   /** Registers a foreground command: it runs in order with the other foreground commands. */
@@ -353,6 +355,7 @@ export class Agent extends EventEmitter {
       ]).catch(() => undefined);
     }
     await this.conn.end();
+    await this.closeFiles();
     this.trust.close();
     // Outcomes whose turn has not come yet (a job failed by the stop itself) go in before the log closes.
     for (const entry of this.pendingOutcomes) this.record(entry);

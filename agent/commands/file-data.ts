@@ -83,7 +83,8 @@ function aborted(signal: AbortSignal, doing = 'reading'): CommandError {
     : new CommandError('CANCELLED', `cancelled (${reason?.kind ?? 'abort'}) while ${doing} the file`);
 }
 
-export function registerFileDataCommands(registry: CommandRegistry): void {
+/** Registers wrfile, hash and rdfile; returns the files wrfile keeps open between an upload's chunks. */
+export function registerFileDataCommands(registry: CommandRegistry): OpenUploads {
   const uploads = new OpenUploads();
   registry.register(
     'foreground',
@@ -182,4 +183,5 @@ export function registerFileDataCommands(registry: CommandRegistry): void {
       summary: "Streams a file's bytes as stdout output (binary-safe, chunked); returns {path, size, bytes, sha256} of what was sent",
     },
   );
+  return uploads;
 }

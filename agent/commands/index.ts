@@ -9,12 +9,16 @@ import { registerSystemCommands } from './system.js';
 
 export { killTree, terminateTree, treeAlive } from '../jobs/tree-kill.js';
 
-/** Registers cd, cwd, ls, mkdir, rm, touch, wrfile, hash, rdfile, exec, jobs, kill, is_alive, send_input, replay, ping, os_info, user_name, reboot, shutdown, close_server, audit. */
-export function registerBuiltins(registry: CommandRegistry): void {
+/**
+ * Registers cd, cwd, ls, mkdir, rm, touch, wrfile, hash, rdfile, exec, jobs, kill, is_alive, send_input, replay, ping, os_info, user_name, reboot, shutdown, close_server, audit.
+ * Returns what closes the files they hold open (an upload's, between its chunks) when the agent stops.
+ */
+export function registerBuiltins(registry: CommandRegistry): () => Promise<void> {
   registerFileCommands(registry);
-  registerFileDataCommands(registry);
+  const uploads = registerFileDataCommands(registry);
   registerProcessCommands(registry);
   registerJobCommands(registry);
   registerSystemCommands(registry);
   registerAuditCommand(registry);
+  return () => uploads.closeAll();
 }

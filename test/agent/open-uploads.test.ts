@@ -6,7 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAgent } from '../../agent/index.js';
 import { OpenUploads } from '../../agent/commands/open-uploads.js';
+import { startAedes } from '../helpers/brokers.js';
+import { connectWire, result } from '../helpers/wire.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,10 +20,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const refuse = (target: string, st: { isFIFO(): boolean; isSocket(): boolean }) => {
   if (st.isFIFO() || st.isSocket()) throw new Error(`${target}: is a FIFO`);
 };
-/** Descriptors this process holds open on files under `dir`. */
-const openUnder = () => readdirSync('/proc/self/fd').filter((fd) => {
+/** Descriptors this process holds open on files under `under` (default: the test's directory). */
+const openUnder = (under = dir) => readdirSync('/proc/self/fd').filter((fd) => {
   try {
-    return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    return readlinkSync(`/proc/self/fd/${fd}`).startsWith(under);
   } catch {
     return false;
   }
@@ -110,4 +113,26 @@ describe.skipIf(process.platform !== 'linux')('OpenUploads', () => {
     for (let t = 0; t < 20 && openUnder() > 0; t++) await new Promise((r) => setTimeout(r, 10));
     expect(openUnder()).toBe(0);
   });
+
+  it('an agent keeps an uploaded file open between chunks and closes it when it stops', async () => {
+    const broker = await startAedes();
+    const wire = await connectWire(broker.url);
+    const agent = createAgent({ broker: broker.url, name: 'up-1', stateDir: join(dir, 'state'), keepaliveSec: 5 });
+    try {
+      await agent.start();
+      const f = join(dir, 'up.bin');
+      const wr = (data: string, offset: number) => wire.run('up-1', { cmd: 'wrfile', args: [f, data], opts: { offset } }).then(result);
+      expect(await wr('abc', 0)).toMatchObject({ type: 'result', code: 0, value: { size: 3 } });
+      expect(await wr('def', 3)).toMatchObject({ type: 'result', code: 0, value: { size: 6 } });
+      expect(readFileSync(f, 'utf8')).toBe('abcdef');
+      expect(openUnder(f)).toBe(1);
+      await agent.stop();
+      expect(openUnder(f)).toBe(0);
+    } finally {
+      await agent.stop();
+      await wire.close();
+      await broker.stop();
+    }
+  });
 });
+
