@@ -3,6 +3,7 @@
 // Hand-written: the npm packages named "hostlist" do other things, and the syntax is pdsh's own
 // (https://github.com/chaos/pdsh, src/common/hostlist.c). The agent never sees a range: its selector
 // grammar [cp-fleet-2] stays as it is, and a range reaches it as a list of names.
+import { compareHosts } from './host-order.js';
 
 /** Expanding more names than this is refused: a typo like `web[1-9999999]` must not eat memory. */
 export const MAX_RANGE_HOSTS = 10_000;
@@ -89,7 +90,7 @@ export function compressHosts(hosts: readonly string[]): string {
     terms.push({ key: prefix, text: `${prefix}[${parts.join(',')}]` });
   }
   return terms
-    .sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }))
+    .sort((a, b) => compareHosts(a.key, b.key))
     .map((t) => t.text)
     .join(',');
 }

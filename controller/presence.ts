@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { isNewerOrSame, STALE_AFTER_MISSED, type CommandInfo, type Facts, type Presence } from '../protocol/index.js';
 import type { HostKeys } from './trust/host-keys.js';
+import { compareHosts } from './host-order.js';
 
 export interface HostInfo {
   name: string;
@@ -123,7 +124,7 @@ export class PresenceView extends EventEmitter<{ presence: [PresenceChange] }> {
 
   list(): HostInfo[] {
     this.sweep();
-    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return [...this.byName.values()].sort((a, b) => compareHosts(a.name, b.name));
   }
 }
 

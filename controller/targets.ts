@@ -5,6 +5,7 @@ import { isHostName, matchesSelector, parseSelector, singleHost, type Selector }
 import { ControllerError } from './errors.js';
 import { expandHostRanges } from './host-ranges.js';
 import type { HostInfo } from './presence.js';
+import { compareHosts } from './host-order.js';
 
 /** More named hosts than this go out as one fleet-topic publish instead of one publish each. */
 export const MAX_DIRECT_HOSTS = 3;
@@ -68,8 +69,6 @@ export function namedHosts(target: string | undefined): string[] | undefined {
   }
 }
 
-const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-
 /**
  * Resolves a target against the hosts we know. Explicitly named hosts that presence never saw are
  * still expected (and reported offline) unless nothing at all matched, which is `noMatch`.
@@ -84,13 +83,13 @@ export function resolveTarget(target: Target, hosts: readonly HostInfo[]): Resol
   }
   const sel = toSelector(target);
   const matched = hosts.filter((h) => matchesSelector(sel, h.name, h.labels));
-  const known = new Set(hosts.map((h) => h.name));
+  const byName = new Map(hosts.map((h) => [h.name, h]));
   const hasLabels = Object.keys(sel.labels).length > 0;
   // A named host we never saw has no labels to check; with label terms it cannot be expected.
-  const unknown = hasLabels ? [] : sel.names.filter((n) => !known.has(n));
+  const unknown = hasLabels ? [] : sel.names.filter((n) => !byName.has(n));
   const noMatch = matched.length === 0;
-  const expected = noMatch ? [] : [...new Set([...matched.map((h) => h.name), ...unknown])].sort(byName);
-  const info = (n: string) => hosts.find((h) => h.name === n);
+  const expected = noMatch ? [] : [...new Set([...matched.map((h) => h.name), ...unknown])].sort(compareHosts);
+  const info = (n: string) => byName.get(n);
   // A stale host is treated as offline: the command is still sent (its session may queue it), and
   // it is settled at once instead of waited for [cp-presence-8].
   const stale = expected.filter((n) => info(n)?.online && info(n)?.stale);

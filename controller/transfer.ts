@@ -11,6 +11,7 @@ import { ControllerError } from './errors.js';
 import { OrderedHash } from './ordered-hash.js';
 import type { Fleet } from './fleet.js';
 import type { Target } from './targets.js';
+import { compareHosts } from './host-order.js';
 
 /** Raw bytes per wrfile chunk in JSON: 256 KiB is ~350 KB of base64, well under the 512 KiB command limit. */
 export const PUT_CHUNK_BYTES = 256 * 1024;
@@ -151,7 +152,7 @@ export async function put(fleet: Fleet, target: Target, local: string, remote: s
       else out.set(r.host, { host: r.host, ok: true, state: 'ok', bytes: info.size, sha256: got });
     }
   }
-  const list = [...out.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true })) as PutResult[] & { noMatch?: boolean };
+  const list = [...out.values()].sort((a, b) => compareHosts(a.host, b.host)) as PutResult[] & { noMatch?: boolean };
   if (res.noMatch) list.noMatch = true;
   return list;
 }

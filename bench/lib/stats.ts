@@ -17,13 +17,28 @@ export function nowMs(): number {
 }
 
 /** Times `n` sequential runs of `fn` after `warmup` untimed ones; returns the samples in ms. */
-export async function timeRuns(n: number, warmup: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
+/**
+ * Times `n` calls of `fn` after `warmup` untimed ones. With `lost`, a call that fails is counted
+ * there and left out of the samples instead of ending the run (a message a cluster lost); the
+ * caller reports the count beside the figure.
+ */
+export async function timeRuns(n: number, warmup: number, fn: () => Promise<unknown>, lost?: { count: number; last?: string }): Promise<number[]> {
+  const call = async (): Promise<boolean> => {
+    if (!lost) return (await fn(), true);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      lost.count++;
+      lost.last = (e as Error).message;
+      return false;
+    }
+  };
+  for (let i = 0; i < warmup; i++) await call();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = nowMs();
-    await fn();
-    out.push(nowMs() - t);
+    if (await call()) out.push(nowMs() - t);
   }
   return out;
 }

@@ -3,11 +3,11 @@
 // bounded per host; past the bound the rest is dropped with a marker, never silently.
 import { compressHosts } from '../../controller/host-ranges.js';
 import type { Output } from './output.js';
+import { compareHosts } from '../../controller/host-order.js';
 
 /** Per host; --fold and --sort are for reading, and a host printing more is cut with a marker. */
 export const MAX_KEPT_BYTES_PER_HOST = 1024 * 1024;
 
-const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 export class HostBuffers {
   private readonly lines = new Map<string, string[]>();
@@ -30,7 +30,7 @@ export class HostBuffers {
   /** dshbak -c: one block per distinct output, blocks in the order of their first host's name. */
   printFolded(out: Output): void {
     const groups = new Map<string, string[]>();
-    for (const host of [...this.lines.keys()].sort(byName)) {
+    for (const host of [...this.lines.keys()].sort(compareHosts)) {
       const text = this.lines.get(host)!.join('\n');
       groups.set(text, [...(groups.get(text) ?? []), host]);
     }
@@ -43,7 +43,7 @@ export class HostBuffers {
 
   /** --sort: pdsh's `host: line` form, one host after the other in name order. */
   printSorted(out: Output): void {
-    for (const host of [...this.lines.keys()].sort(byName)) {
+    for (const host of [...this.lines.keys()].sort(compareHosts)) {
       for (const line of this.lines.get(host)!) out.stdout.write(`${out.style.host(host)}: ${line}\n`);
     }
   }

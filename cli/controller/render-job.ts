@@ -11,6 +11,7 @@ import { alreadyEnded, exitForJob, withoutJob, type JobVerb } from './job-contro
 import { countByOutcome, describeResult, followOrStop, outcome, sec, shellWord, type Limits } from './outcome.js';
 import { ProgressLine, table, type Output } from './output.js';
 import { renderValue } from './render-value.js';
+import { compareHosts } from '../../controller/host-order.js';
 
 export interface RenderOptions {
   /** Print the result value of foreground commands (default true). */
@@ -156,7 +157,7 @@ export class JobRenderer {
   private printTable(rows: NonNullable<RenderOptions['rows']>): void {
     if (this.out.json) return;
     if (this.tableRows.length === 0) return void this.out.stderr.write(`${rows.empty}\n`);
-    const byName = (a: string[], b: string[]) => a[0]!.localeCompare(b[0]!, 'en', { numeric: true });
+    const byName = (a: string[], b: string[]) => compareHosts(a[0]!, b[0]!);
     const s = this.out.style;
     const body = [...this.tableRows].sort(byName).map(([h, ...rest]) => [s.host(h!), ...rest]);
     this.out.stdout.write(table([['HOST', ...rows.header].map((c) => s.bold(c)), ...body]));
