@@ -70,6 +70,8 @@ export class JobHandle
 
   private readonly streams = new Map<string, HostStream>();
   private readonly finals = new Map<string, HostResult>();
+  /** Hosts expected or heard from that have no final result yet: done when it is empty. */
+  private readonly unsettled: Set<string>;
   /** Per host: events handed out in seq order. */
   private readonly order = new Map<string, ReorderBuffer>();
   private readonly recovery: Recovery;
@@ -89,6 +91,7 @@ export class JobHandle
     this.id = setup.id;
     this.cmd = setup.cmd;
     this.expected = setup.expected;
+    this.unsettled = new Set(setup.expected);
     this.unknown = setup.unknown;
     this.noMatch = setup.noMatch;
     this.donePromise = new Promise((r) => (this.resolveDone = r));
@@ -176,7 +179,10 @@ export class JobHandle
   onEvent(host: string, ev: JobEvent): void {
     if (this.settled || this.finals.has(host)) return;
     let s = this.streams.get(host);
-    if (!s) this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
+    if (!s) {
+      this.streams.set(host, (s = new HostStream(host, this.setup.keepOutput ?? true)));
+      this.unsettled.add(host);
+    }
     if (!s.accept(ev)) return;
     // A live event that overtakes a replayed one (attach, a reconnect) waits for it.
     this.deliver(host, this.buffer(host).push(ev));
@@ -268,6 +274,7 @@ export class JobHandle
     this.recovery.stop(host);
     for (const event of (this.order.get(host)?.flush() ?? []).flatMap(unfold)) this.push({ kind: 'event', host, event });
     this.finals.set(host, result);
+    this.unsettled.delete(host);
     this.push({ kind: 'final', host, event: { type: 'final', host, job: this.id, state: result.state, result }, result });
     this.maybeDone();
   }
@@ -286,9 +293,8 @@ export class JobHandle
   }
 
   private maybeDone(): void {
-    if (this.settled) return;
-    for (const h of this.expected) if (!this.finals.has(h)) return;
-    for (const h of this.streams.keys()) if (!this.finals.has(h)) return;
+    // A count, not a scan of every host per result: that was quadratic in a 1,000-host broadcast.
+    if (this.settled || this.unsettled.size > 0) return;
     this.settled = true;
     this.timer?.clear();
     const results = [...this.finals.values()];
