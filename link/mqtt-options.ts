@@ -76,4 +76,3 @@ export function coalesceWrites(client: MqttClient): void {
     });
   });
 }
-

@@ -56,7 +56,11 @@ export class Job {
       // beyond that until the acks catch up or the frame is full. A higher mark flushes on every ack
       // that crosses it: a stream the broker cannot keep up with then goes out in pipe-read-sized frames.
       const low = Math.max(1, Math.floor(log.windowSize / 8));
-      this.batch = new OutputBatch({ max: log.chunkBytes, open: () => log.hasRoom(low), opened: () => log.room(low), room: () => log.room(),
+      this.batch = new OutputBatch({
+        max: log.chunkBytes,
+        open: () => log.hasRoom(low),
+        opened: () => log.room(low),
+        room: () => log.room(),
         emit: (s, c) => this.output(s, c),
         emitGathered: (s, f) => {
           if (log.appendGathered(s, f)) this.outputEvents++;

@@ -16,21 +16,19 @@ export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** Times `n` sequential runs of `fn` after `warmup` untimed ones; returns the samples in ms. */
 /**
- * Times `n` calls of `fn` after `warmup` untimed ones. With `lost`, a call that fails is counted
- * there and left out of the samples instead of ending the run (a message a cluster lost); the
- * caller reports the count beside the figure.
+ * Times `n` sequential runs of `fn` after `warmup` untimed ones; returns the samples in ms. With
+ * `lost`, a run that fails is passed there and left out of the samples instead of ending the run
+ * (a message a cluster lost); the caller reports it beside the figure.
  */
-export async function timeRuns(n: number, warmup: number, fn: () => Promise<unknown>, lost?: { count: number; last?: string }): Promise<number[]> {
+export async function timeRuns(n: number, warmup: number, fn: () => Promise<unknown>, lost?: (e: Error) => void): Promise<number[]> {
   const call = async (): Promise<boolean> => {
     if (!lost) return (await fn(), true);
     try {
       await fn();
       return true;
     } catch (e) {
-      lost.count++;
-      lost.last = (e as Error).message;
+      lost(e as Error);
       return false;
     }
   };

@@ -48,29 +48,26 @@ export async function roundtrip(ctx: Ctx): Promise<void> {
       const block = 50;
       // Each ping bounded: a message a cluster loses (a JetStream leader re-elected under load) is
       // counted and reported beside the figure, instead of stalling the scenario until its cut-off.
-      const lost = { count: 0, last: undefined as string | undefined };
-      // Which client lost them: the same counter, read before and after each kind's block.
       const lostBy = new Map<string, number>();
-      const counted = async (what: string, p: Promise<number[]>) => {
-        const before = lost.count;
-        const xs = await p;
-        if (lost.count > before) lostBy.set(what, (lostBy.get(what) ?? 0) + lost.count - before);
-        return xs;
+      let lastLost = '';
+      const lose = (what: string) => (e: Error) => {
+        lostBy.set(what, (lostBy.get(what) ?? 0) + 1);
+        lastLost = e.message;
       };
+      const lostCount = () => [...lostBy.values()].reduce((a, b) => a + b, 0);
       const ping = { waitMs: PING_WAIT_MS };
       const round = () => within(echo.round(1, ECHO_PAYLOAD), PING_WAIT_MS, `raw echo on ${kind}`);
       for (let done = 0; done < runs; done += block) {
         const w = done === 0 ? warmup : 0;
-        raw.push(...(await counted('raw echo', timeRuns(block, w, round, lost))));
-        ctl.push(...(await counted('controller', timeRuns(block, w, () => fleet.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lost))));
-        if (ctlAll.length < perJobRuns) ctlAll.push(...(await counted('controller, allJobs false', timeRuns(Math.min(block, perJobRuns - ctlAll.length), clustered ? Math.min(w, 5) : w, () => perJob.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lost))));
-        ctlSigned.push(...(await counted('controller, signed', timeRuns(block, w, () => signedFleet.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lost))));
-        lean.push(...(await counted('wire client', timeRuns(block, w, () => wire.run('rt-1', 'ping'), lost))));
-        leanFolded.push(...(await counted('wire client, fold', timeRuns(block, w, () => wire.run('rt-1', 'ping', [], true), lost))));
-        if (lost.count > MAX_LOST) throw new Error(`${lost.count} round trips on ${kind} had no answer within ${PING_WAIT_MS} ms; the last: ${lost.last}`);
+        raw.push(...(await timeRuns(block, w, round, lose('raw echo'))));
+        ctl.push(...(await timeRuns(block, w, () => fleet.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lose('controller'))));
+        if (ctlAll.length < perJobRuns) ctlAll.push(...(await timeRuns(Math.min(block, perJobRuns - ctlAll.length), clustered ? Math.min(w, 5) : w, () => perJob.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lose('controller, allJobs false'))));
+        ctlSigned.push(...(await timeRuns(block, w, () => signedFleet.run('rt-1', 'ping', [], ping).done().then(okOrThrow), lose('controller, signed'))));
+        lean.push(...(await timeRuns(block, w, () => wire.run('rt-1', 'ping'), lose('wire client'))));
+        leanFolded.push(...(await timeRuns(block, w, () => wire.run('rt-1', 'ping', [], true), lose('wire client, fold'))));
+        if (lostCount() > MAX_LOST) throw new Error(`${lostCount()} round trips on ${kind} had no answer within ${PING_WAIT_MS} ms; the last: ${lastLost}`);
       }
-
-      const lostNote = lost.count > 0 ? `on this engine ${[...lostBy].map(([k, n]) => `${n} by the ${k}`).join(', ')} had no answer within ${PING_WAIT_MS} ms, left out (last: ${lost.last})` : undefined;
+      const lostNote = lostCount() > 0 ? `on this engine ${[...lostBy].map(([k, n]) => `${n} by the ${k}`).join(', ')} had no answer within ${PING_WAIT_MS} ms, left out (last: ${lastLost})` : undefined;
       const base = { baselineName: 'raw mqtt.js echo (QoS 1)', unit: 'ms', runs: ctl.length, note: lostNote };
       const under2 = (v: number) => [`p50 < 2 ms: ${v < 2 ? 'met' : 'missed'}`, lostNote].filter(Boolean).join('; ');
       ctx.report.add('roundtrip', { case: `${ENGINE_NAMES[kind]} p50, controller library (standing subscription)`, figure: p50(ctl), baseline: p50(raw), ...base, target: '≤ 1.5× raw and < 2 ms', met: p50(ctl) <= 1.5 * p50(raw) && p50(ctl) < 2, note: under2(p50(ctl)) });

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAgent } from '../../agent/index.js';
 import { OpenUploads } from '../../agent/commands/open-uploads.js';
 import { startAedes } from '../helpers/brokers.js';
+import { until } from '../helpers/until.js';
 import { connectWire, result } from '../helpers/wire.js';
 
 let dir: string;
@@ -84,8 +85,8 @@ describe.skipIf(process.platform !== 'linux')('OpenUploads', () => {
     for (let i = 0; i < 6; i++) await u.write(join(dir, `f${i}`), Buffer.from('x'), 0, false, refuse);
     expect(u.size).toBe(3);
     expect(openUnder()).toBe(3);
-    // Every wait bounded: the files close 100 ms after their last chunk.
-    for (let t = 0; t < 50 && openUnder() > 0; t++) await new Promise((r) => setTimeout(r, 50));
+    // The files close 100 ms after their last chunk.
+    await until('the idle files to close', () => openUnder() === 0, 2_500, 50);
     expect(openUnder()).toBe(0);
     expect(u.size).toBe(0);
   });
@@ -97,7 +98,7 @@ describe.skipIf(process.platform !== 'linux')('OpenUploads', () => {
     await Promise.all(parts.map((p, i) => u.write(f, p, i * 1000, false, refuse)));
     expect(readFileSync(f)).toEqual(Buffer.concat(parts));
     // Chunks that raced to open the new file each opened it; only one stays open.
-    for (let t = 0; t < 20 && openUnder() > 1; t++) await new Promise((r) => setTimeout(r, 10));
+    await until('the raced opens to close', () => openUnder() <= 1, 200, 10);
     expect(openUnder()).toBe(1);
     await u.closeAll();
     expect(openUnder()).toBe(0);
@@ -110,7 +111,7 @@ describe.skipIf(process.platform !== 'linux')('OpenUploads', () => {
     await u.write(f, Buffer.from('def'), 3, false, refuse);
     expect(readFileSync(f, 'utf8')).toBe('abcdef');
     expect(u.size).toBe(0);
-    for (let t = 0; t < 20 && openUnder() > 0; t++) await new Promise((r) => setTimeout(r, 10));
+    await until('the file to close', () => openUnder() === 0, 200, 10);
     expect(openUnder()).toBe(0);
   });
 

@@ -1,10 +1,11 @@
 // The acks of a burst of QoS 1 messages leave in a few socket writes, not one each
 // (link/mqtt-options.ts coalesceWrites): a real aedes, a real mqtt.js client, and the socket's own
 // write calls counted.
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalesceWrites, keepNoDelay } from '../../link/mqtt-options.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { until } from '../helpers/until.js';
 
 const BURST = 200;
 
@@ -23,7 +24,7 @@ async function writesForBurst(coalesce: boolean): Promise<{ writes: number; got:
   if (coalesce) coalesceWrites(sub);
   const pub = mqtt.connect(broker.url, { clientId: `pub-${coalesce}`, clean: true, reconnectPeriod: 0 });
   try {
-    await Promise.all([once(sub, 'connect'), once(pub, 'connect')]);
+    await until('both clients to connect', () => sub.connected && pub.connected, 10_000);
     await sub.subscribeAsync('burst/#', { qos: 1 });
     // Every write the socket makes, batched or not: Node calls _writev for a corked batch.
     const socket = sub.stream as unknown as { _write: (...a: unknown[]) => void; _writev?: (...a: unknown[]) => void };
@@ -35,24 +36,15 @@ async function writesForBurst(coalesce: boolean): Promise<{ writes: number; got:
       socket._writev = (...a: unknown[]) => (writes++, wv(...a));
     }
     let got = 0;
-    const all = new Promise<void>((resolve) => sub.on('message', () => ++got === BURST && resolve()));
+    sub.on('message', () => got++);
     await Promise.all(Array.from({ length: BURST }, (_, i) => pub.publishAsync(`burst/${i}`, 'x', { qos: 1 })));
-    await within(all, 10_000);
+    await until(`all ${BURST} messages`, () => got === BURST, 10_000);
     // The last acks leave at the end of the turn they were made in.
     await new Promise((r) => setTimeout(r, 50));
     return { writes, got };
   } finally {
     await Promise.all([sub.endAsync(), pub.endAsync()]);
   }
-}
-
-function once(c: MqttClient, ev: 'connect'): Promise<void> {
-  return within(new Promise<void>((r) => c.once(ev, () => r())), 10_000);
-}
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
 describe('coalesceWrites', () => {
