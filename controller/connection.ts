@@ -5,7 +5,7 @@ import { nanoid } from 'nanoid';
 import type { ControllerLogger } from './logger.js';
 import type { OutputEncoding } from '../protocol/index.js';
 import { brokerListSchema, BrokerRotation } from '../link/broker-list.js';
-import { coalesceWrites, keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
+import { keepNoDelay, mqttOptions } from '../link/mqtt-options.js';
 import type { LinkSettingsInput } from '../link/settings.js';
 import { ControllerError } from './errors.js';
 import type { PinOptions } from './trust/host-keys.js';
@@ -103,7 +103,6 @@ function openOne(url: string, o: ConnectOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, opts);
     keepNoDelay(client);
-    coalesceWrites(client);
     const timer = setTimeout(() => fail(new Error(`no answer within ${opts.connectTimeout} ms`)), opts.connectTimeout);
     const fail = (err: Error) => {
       clearTimeout(timer);

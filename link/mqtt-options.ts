@@ -53,26 +53,3 @@ export function mqttOptions(url: string, o: LinkOptions): IClientOptions {
 export function keepNoDelay(client: MqttClient): void {
   client.on('connect', () => (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true));
 }
-
-/**
- * mqtt.js handles each packet it receives in a tick of its own, and mqtt-packet uncorks the socket
- * one tick after each packet it writes: every PUBACK of a burst of messages went out in a write(2)
- * of its own (and, with TCP_NODELAY, a segment of its own): 10 % of a controller's CPU taking the
- * results of a 1,000-host broadcast (BENCHMARKS.md, run 16). Corked from the first packet received
- * in a turn of the event loop until that turn's I/O is done (setImmediate), the acks of one read,
- * and whatever the handlers publish meanwhile (an agent's `result` after its PUBACK), leave in one
- * write. Nothing waits for a later turn.
- */
-export function coalesceWrites(client: MqttClient): void {
-  let corked = false;
-  client.on('packetreceive', () => {
-    const stream = client.stream as { cork?: () => void; uncork?: () => void } | undefined;
-    if (corked || !stream?.cork || !stream.uncork) return;
-    corked = true;
-    stream.cork();
-    setImmediate(() => {
-      corked = false;
-      stream.uncork!();
-    });
-  });
-}

@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BrokerRotation } from '../../link/broker-list.js';
-import { coalesceWrites, keepNoDelay, mqttOptions } from '../../link/mqtt-options.js';
+import { keepNoDelay, mqttOptions } from '../../link/mqtt-options.js';
 import type { ResolvedAgentOptions } from '../options.js';
 import { SubscriptionRefused } from './refusals.js';
 
@@ -51,7 +51,6 @@ export class AgentConnection {
     };
     this.client = mqtt.connect(o.broker[0]!, opts);
     keepNoDelay(this.client); // [cp-conn-3]
-    coalesceWrites(this.client);
     this.brokers = new BrokerRotation(o.broker).follow(this.client);
     this.client.on('connect', (connack) => {
       this.attempt = 0;
