@@ -88,10 +88,18 @@ describe.each(clusterKinds())('commands queued for an offline agent on %s', (kin
     wire = await connectWire(broker.controllerUrl);
     await wire.client.publishAsync('conplyent/q-2/cmd', JSON.stringify(exec('stale-1', marker, 300)), { qos: 1 });
     await sleep(300 + SKEW_MS + 300);
+    const t0 = Date.now();
     await start('q-2');
-    const ev = await wire.waitFor((m) => m.topic === 'conplyent/q-2/job/stale-1' && ['result', 'error'].includes(m.json.type), 15_000, 'the answer to the stale command');
+    const startedMs = Date.now() - t0;
+    // The same cluster bound as above. Usually answered within 100 ms (answeredAfterMs), but on the
+    // NATS cluster two full CI runs waited over 15 s, right after the restart of the agents' node
+    // above; the cause was not pinned down. One way it can happen: a QoS 1 message NATS handed to a
+    // connection that went away is sent again only after its ack_wait (30 s by default;
+    // docs.nats.io, config/mqtt/ack_wait). A bound, not a timing: what is checked is EXPIRED, never run.
+    const ev = await wire.waitFor((m) => m.topic === 'conplyent/q-2/job/stale-1' && ['result', 'error'].includes(m.json.type), isClustered(kind) ? 120_000 : 15_000, 'the answer to the stale command');
+    const answeredAfterMs = Date.now() - t0;
     await sleep(300);
-    figures(`expired-in-queue/${kind}`, { expiredExecuted: existsSync(marker) ? 1 : 0, answer: ev.json.error ?? ev.json.type });
+    figures(`expired-in-queue/${kind}`, { expiredExecuted: existsSync(marker) ? 1 : 0, answer: ev.json.error ?? ev.json.type, agentStartMs: startedMs, answeredAfterMs });
     expect(ev.json).toMatchObject({ type: 'error', error: 'EXPIRED' });
     expect(existsSync(marker)).toBe(false);
   }, TEST_MS);
