@@ -98,9 +98,19 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       child.once('exit', exited);
     });
   };
-  const start = async (i: number) => {
+  /**
+   * A restart keeps its port (clients dial it again) and waits for it to be free. At the first start
+   * a port picked by freePort() can already be taken (the kernel hands it to another test's outgoing
+   * connection, as in nats-cluster.ts): the broker says so and exits, and gets a fresh port.
+   */
+  const start = async (i: number, first = false) => {
     for (let attempt = 0; !(await launch(i)); attempt++) {
       if (attempt >= 20) throw new Error(`broker ${nodes[i]!.name} exited at start on port ${ports[i]}:\n${procs[i]!.out}`);
+      if (first && procs[i]!.out.includes('the port is in use')) {
+        ports[i] = await freePort();
+        Object.assign(nodes[i]!, { mqttPort: ports[i], mqttUrl: `mqtt://127.0.0.1:${ports[i]}` });
+        continue;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -115,7 +125,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   };
 
   try {
-    await Promise.all(procs.map((_, i) => start(i)));
+    await Promise.all(procs.map((_, i) => start(i, true)));
   } catch (e) {
     await stopAll();
     throw e;
