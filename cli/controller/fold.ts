@@ -8,7 +8,6 @@ import { compareHosts } from '../../controller/host-order.js';
 /** Per host; --fold and --sort are for reading, and a host printing more is cut with a marker. */
 export const MAX_KEPT_BYTES_PER_HOST = 1024 * 1024;
 
-
 export class HostBuffers {
   private readonly lines = new Map<string, string[]>();
   private readonly bytes = new Map<string, number>();

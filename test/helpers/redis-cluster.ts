@@ -60,12 +60,8 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     const c = procs[i]!.child;
     return Boolean(c && c.exitCode === null && c.signalCode === null);
   };
-  const nodes: ClusterNode[] = ports.map((port, i) => ({
-    name: `broker-${i + 1}`,
-    mqttPort: port,
-    mqttUrl: `mqtt://127.0.0.1:${port}`,
-    running: () => running(i),
-  }));
+  const at = (port: number) => ({ mqttPort: port, mqttUrl: `mqtt://127.0.0.1:${port}` });
+  const nodes: ClusterNode[] = ports.map((port, i) => ({ name: `broker-${i + 1}`, ...at(port), running: () => running(i) }));
 
   /** One start attempt; false when the process exits before listening (the port not yet free). */
   const launch = (i: number): Promise<boolean> => {
@@ -108,7 +104,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       if (attempt >= 20) throw new Error(`broker ${nodes[i]!.name} exited at start on port ${ports[i]}:\n${procs[i]!.out}`);
       if (first && procs[i]!.out.includes('the port is in use')) {
         ports[i] = await freePort();
-        Object.assign(nodes[i]!, { mqttPort: ports[i], mqttUrl: `mqtt://127.0.0.1:${ports[i]}` });
+        Object.assign(nodes[i]!, at(ports[i]!));
         continue;
       }
       await new Promise((r) => setTimeout(r, 100));
