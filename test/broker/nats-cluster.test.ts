@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/index.js';
 import { connect, type Fleet } from '../../controller/index.js';
 import { natsAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { until } from '../helpers/until.js';
 import type { NatsUser } from '../helpers/nats-conf.js';
 
 const WAIT_MS = 10_000;
@@ -89,13 +90,19 @@ describe.skipIf(!natsAvailable())('a 3-node NATS cluster as conplyent broker', (
 
   it('an agent can take another host\'s client id (NATS does not tie client id to user)', async () => {
     const victim = await track(client(cluster.nodes[0].mqttUrl, { ...cred('nc-1'), clientId: 'nc-1' }));
-    const closed = new Promise<boolean>((r) => {
-      victim.once('close', () => r(true));
-      setTimeout(() => r(false), 5_000);
-    });
-    const thief = await track(client(cluster.nodes[1].mqttUrl, { ...cred('nc-2'), clientId: 'nc-1' }));
+    let victimClosed = false;
+    victim.once('close', () => (victimClosed = true));
+    // Under a loaded CI run the node once closed the thief before its CONNACK while it took the
+    // session over from the other node; a thief (like any MQTT client) simply dials again.
+    let thief: MqttClient | undefined;
+    for (let attempt = 1; !thief; attempt++) {
+      thief = await track(client(cluster.nodes[1].mqttUrl, { ...cred('nc-2'), clientId: 'nc-1' })).catch((e: Error) => {
+        if (attempt >= 3) throw e;
+        return undefined;
+      });
+    }
     expect(thief.connected).toBe(true);
-    expect(await closed).toBe(true);
+    await until('the victim to be disconnected', () => victimClosed, 5_000);
   });
 
   it('an agent subscribing to the QoS 1 delivery subjects ($MQTT/sub/#) gets nothing of others', async () => {
